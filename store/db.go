@@ -1,0 +1,284 @@
+// Package store is unionbot's storage: one DB type, one file per aggregate, plain SQL inline.
+// It runs on SQLite (modernc.org/sqlite, the embedded default) and MySQL/MariaDB
+// (go-sql-driver/mysql), with the same SQL wherever the two agree and a dialect switch where
+// they do not.
+//
+// The rule for time: every instant is written in UTC (Tx.Now and the helpers convert) and read
+// back in UTC; MySQL sessions run with time_zone '+00:00' and the driver with loc=UTC, SQLite
+// stores the "sqlite" text format. Calendar dates (a deadline's day) are DATE values in the
+// union's time zone, passed as "2006-01-02" strings. On SQLite instants are text in Go's
+// time.String form ("2024-03-08 01:30:15.123456 +0000 UTC"), which reads back in UTC and sorts
+// in time order because every stored instant is UTC. Callers convert instants to the configured
+// zone for display.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jmoiron/sqlx"
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialects.
+const (
+	SQLite = "sqlite"
+	MySQL  = "mysql"
+)
+
+// DB is the database. On SQLite writes go through a single connection (Go's pool queues
+// writers in order, which is fairer and faster than SQLite's sleeping busy handler) while
+// reads use a pool; on MySQL both are one pool.
+type DB struct {
+	w       *sqlx.DB
+	r       *sqlx.DB
+	Dialect string
+	// Now is the clock. Tests replace it; it must return increasing times.
+	Now func() time.Time
+}
+
+// Open connects to the database. driver is "sqlite" or "mysql"; for SQLite the DSN is a file
+// path (its directory is created), for MySQL a go-sql-driver DSN to which the time-zone and
+// charset settings unionbot relies on are added.
+func Open(ctx context.Context, driver, dsn string) (*DB, error) {
+	db := &DB{Dialect: driver, Now: time.Now}
+	switch driver {
+	case SQLite:
+		if dsn == "" {
+			return nil, fmt.Errorf("store: empty sqlite path")
+		}
+		if dir := filepath.Dir(dsn); dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("store: create database directory: %w", err)
+			}
+		}
+		q := url.Values{}
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Set("_txlock", "immediate")
+		full := "file:" + dsn + "?" + q.Encode()
+		w, err := sqlx.Open("sqlite", full)
+		if err != nil {
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+		w.SetMaxOpenConns(1)
+		w.SetConnMaxIdleTime(0)
+		r, err := sqlx.Open("sqlite", full)
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+		r.SetMaxOpenConns(8)
+		db.w, db.r = w, r
+	case MySQL:
+		cfg, err := mysql.ParseDSN(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("store: parse mysql dsn: %w", err)
+		}
+		cfg.ParseTime = true
+		cfg.Loc = time.UTC
+		if cfg.Params == nil {
+			cfg.Params = map[string]string{}
+		}
+		cfg.Params["time_zone"] = "'+00:00'"
+		cfg.Collation = "utf8mb4_unicode_ci"
+		cfg.Params["charset"] = "utf8mb4"
+		cfg.MultiStatements = false
+		w, err := sqlx.Open("mysql", cfg.FormatDSN())
+		if err != nil {
+			return nil, fmt.Errorf("store: open mysql: %w", err)
+		}
+		w.SetMaxOpenConns(64)
+		w.SetMaxIdleConns(64)
+		w.SetConnMaxLifetime(30 * time.Minute)
+		db.w, db.r = w, w
+	default:
+		return nil, fmt.Errorf("store: unknown driver %q (want sqlite or mysql)", driver)
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// SQL returns the writer pool, for migrations and tools.
+func (db *DB) SQL() *sql.DB { return db.w.DB }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	err := db.w.Close()
+	if db.r != db.w {
+		if e := db.r.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// now is the store's clock in UTC at microsecond precision (MySQL keeps DATETIME(6)).
+func (db *DB) now() time.Time { return utc(db.Now()) }
+
+// utc normalises an instant for storage: UTC, microseconds, no monotonic reading.
+func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// Tx is a write transaction. Every service method takes one; the handler's writes, its
+// deduplication key and its outbound messages share it, so they commit or vanish together.
+type Tx struct {
+	*sqlx.Tx
+	db          *DB
+	now         time.Time
+	afterCommit []func()
+}
+
+// Now is the transaction's time: one instant for every row it writes.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Dialect is the database dialect.
+func (tx *Tx) Dialect() string { return tx.db.Dialect }
+
+// AfterCommit registers f to run once the transaction has committed (e.g. to wake the outbox
+// worker). It does not run on rollback.
+func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f) }
+
+// BeginTx starts a write transaction. Callers follow the idiom
+//
+//	tx, err := db.BeginTx(ctx)
+//	if err != nil { return err }
+//	defer tx.Rollback()
+//	... ; return tx.Commit()
+func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
+	tx, err := db.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin: %w", err)
+	}
+	return &Tx{Tx: tx, db: db, now: db.now()}, nil
+}
+
+// Commit commits and then runs the after-commit hooks.
+func (tx *Tx) Commit() error {
+	if err := tx.Tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
+	return nil
+}
+
+// Rollback rolls back; after a commit it is a no-op (safe to defer).
+func (tx *Tx) Rollback() error {
+	err := tx.Tx.Rollback()
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+// InTx runs fn in a write transaction and commits when fn returns nil. A deadlock or a lock
+// timeout (which the database resolves by aborting one side) is retried a few times, so fn must
+// have no effect outside the transaction.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		if attempt > 0 {
+			d := time.Duration(attempt*attempt)*5*time.Millisecond + rand.N(5*time.Millisecond)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(d):
+			}
+		}
+		err = db.inTx(ctx, fn)
+		if !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// retryable reports whether err is a transient lock conflict.
+func retryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1213 || me.Number == 1205 // deadlock, lock wait timeout
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// isUniqueViolation reports whether err is a unique-key violation.
+func isUniqueViolation(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1062
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// insertIgnore is the dialect's "insert unless the key exists".
+func (tx *Tx) insertIgnore() string {
+	if tx.db.Dialect == MySQL {
+		return "INSERT IGNORE"
+	}
+	return "INSERT OR IGNORE"
+}
+
+// Get runs a read query on the read pool and scans one row into dest.
+func (db *DB) Get(ctx context.Context, dest any, query string, args ...any) error {
+	return db.r.GetContext(ctx, dest, query, args...)
+}
+
+// Select runs a read query on the read pool and scans the rows into dest.
+func (db *DB) Select(ctx context.Context, dest any, query string, args ...any) error {
+	return db.r.SelectContext(ctx, dest, query, args...)
+}
+
+// likeEscape escapes LIKE wildcards in s for `LIKE ? ESCAPE '!'` (a backslash would need
+// different quoting in MySQL and SQLite).
+func likeEscape(s string) string {
+	return strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`).Replace(s)
+}

@@ -1,0 +1,243 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+)
+
+// Outbox message kinds.
+const (
+	OutboxSend  = "send"  // a new message to ReceiveID (of ReceiveIDType)
+	OutboxReply = "reply" // a reply to TargetMessageID
+	OutboxPatch = "patch" // replace the card of TargetMessageID with Content
+	OutboxFile  = "file"  // upload FileData as FileName, then send it to ReceiveID
+	OutboxBatch = "batch" // a batch_send; Content is the whole request body
+)
+
+// Outbox statuses.
+const (
+	OutboxPending = "pending"
+	OutboxSent    = "sent"
+	OutboxFailed  = "failed"
+)
+
+// OutboxMessage is one outbound message. It is written in the transaction of whatever caused
+// it, and delivered later by the outbox worker. ID is a UUID passed to Feishu as the message's
+// uuid, so a retry after a crash is never a second message.
+type OutboxMessage struct {
+	ID              string     `db:"id"`
+	Kind            string     `db:"kind"`
+	ReceiveIDType   string     `db:"receive_id_type"`
+	ReceiveID       string     `db:"receive_id"`
+	TargetMessageID string     `db:"target_message_id"`
+	MsgType         string     `db:"msg_type"`
+	Content         string     `db:"content"`
+	FileName        string     `db:"file_name"`
+	FileData        []byte     `db:"file_data"`
+	DedupKey        *string    `db:"dedup_key"`
+	Status          string     `db:"status"`
+	Attempts        int        `db:"attempts"`
+	NextAttemptAt   time.Time  `db:"next_attempt_at"`
+	ClaimedBy       string     `db:"claimed_by"`
+	ClaimedUntil    *time.Time `db:"claimed_until"`
+	LastCode        int        `db:"last_code"`
+	LastError       string     `db:"last_error"`
+	MessageID       string     `db:"message_id"`
+	CreatedAt       time.Time  `db:"created_at"`
+	SentAt          *time.Time `db:"sent_at"`
+}
+
+const outboxColumns = `id, kind, receive_id_type, receive_id, target_message_id, msg_type, content, file_name,
+	file_data, dedup_key, status, attempts, next_attempt_at, claimed_by, claimed_until, last_code, last_error,
+	message_id, created_at, sent_at`
+
+// Receiver is the key the worker rate-limits on: the receiving user or chat, or the message a
+// patch or reply targets.
+func (m *OutboxMessage) Receiver() string {
+	if m.ReceiveID != "" {
+		return m.ReceiveID
+	}
+	return m.TargetMessageID
+}
+
+// Enqueue writes m to the outbox in the transaction. It assigns the ID when empty and the
+// timing fields. When m has a DedupKey that is already queued, nothing is written and Enqueue
+// returns false: that message exists (for example a reminder enqueued by an earlier run).
+func (tx *Tx) Enqueue(ctx context.Context, m *OutboxMessage) (bool, error) {
+	const op = "store.Enqueue"
+	if m.ID == "" {
+		m.ID = uuid.NewString()
+	}
+	switch m.Kind {
+	case OutboxSend, OutboxFile:
+		if m.ReceiveID == "" || m.ReceiveIDType == "" {
+			return false, &Error{Code: EINVALID, Op: op, Message: "outbox: missing receiver"}
+		}
+	case OutboxReply, OutboxPatch:
+		if m.TargetMessageID == "" {
+			return false, &Error{Code: EINVALID, Op: op, Message: "outbox: missing target message"}
+		}
+	case OutboxBatch:
+	default:
+		return false, &Error{Code: EINVALID, Op: op, Message: "outbox: unknown kind " + m.Kind}
+	}
+	m.Status = OutboxPending
+	m.CreatedAt = tx.now
+	if m.NextAttemptAt.IsZero() {
+		m.NextAttemptAt = tx.now
+	}
+	m.NextAttemptAt = utc(m.NextAttemptAt)
+	res, err := tx.NamedExecContext(ctx, tx.insertIgnore()+` INTO outbox (id, kind, receive_id_type, receive_id,
+		target_message_id, msg_type, content, file_name, file_data, dedup_key, status, attempts, next_attempt_at,
+		claimed_by, last_code, last_error, message_id, created_at)
+		VALUES (:id, :kind, :receive_id_type, :receive_id, :target_message_id, :msg_type, :content, :file_name,
+		:file_data, :dedup_key, :status, 0, :next_attempt_at, '', 0, '', '', :created_at)`, m)
+	if err != nil {
+		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	return n == 1, nil
+}
+
+// ClaimOutbox takes up to limit due messages for worker, leasing them for lease. A message
+// whose lease ran out (its worker died) is due again; Feishu's uuid de-duplication makes the
+// resend harmless. The claim is atomic, so two replicas never hold one message at once.
+func (db *DB) ClaimOutbox(ctx context.Context, worker string, limit int, lease time.Duration) ([]*OutboxMessage, error) {
+	const op = "store.ClaimOutbox"
+	claim := worker + ":" + randomHex(6)
+	var out []*OutboxMessage
+	err := db.InTx(ctx, func(tx *Tx) error {
+		now := tx.now
+		var ids []string
+		q := `SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY next_attempt_at, created_at LIMIT ?`
+		if db.Dialect == MySQL {
+			q += ` FOR UPDATE SKIP LOCKED`
+		}
+		if err := tx.SelectContext(ctx, &ids, q, now, now, limit); err != nil || len(ids) == 0 {
+			return err
+		}
+		uq, args, err := sqlx.In(`UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 WHERE id IN (?)`,
+			claim, now.Add(lease), ids)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, uq, args...); err != nil {
+			return err
+		}
+		return tx.SelectContext(ctx, &out, `SELECT `+outboxColumns+` FROM outbox WHERE claimed_by = ? ORDER BY created_at, id`, claim)
+	})
+	if err != nil {
+		return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	return out, nil
+}
+
+// MarkSent records a delivered message (and drops any file bytes, which are no longer needed).
+// It returns ECONFLICT when the worker's lease on the message was lost.
+func (db *DB) MarkSent(ctx context.Context, m *OutboxMessage, messageID string) error {
+	return db.finishOutbox(ctx, "store.MarkSent", m, `status = 'sent', message_id = ?, sent_at = ?, file_data = NULL,
+		claimed_until = NULL, last_code = 0, last_error = ''`, messageID, db.now())
+}
+
+// MarkRetry puts a message back in the queue for another attempt at next, recording why.
+func (db *DB) MarkRetry(ctx context.Context, m *OutboxMessage, next time.Time, code int, reason string) error {
+	return db.finishOutbox(ctx, "store.MarkRetry", m, `next_attempt_at = ?, claimed_until = NULL, last_code = ?, last_error = ?`,
+		utc(next), code, reason)
+}
+
+// MarkFailed ends a message as failed for good, with the platform's code and reason.
+func (db *DB) MarkFailed(ctx context.Context, m *OutboxMessage, code int, reason string) error {
+	return db.finishOutbox(ctx, "store.MarkFailed", m, `status = 'failed', claimed_until = NULL, last_code = ?, last_error = ?, file_data = NULL`,
+		code, reason)
+}
+
+func (db *DB) finishOutbox(ctx context.Context, op string, m *OutboxMessage, set string, args ...any) error {
+	args = append(args, m.ID, m.ClaimedBy)
+	res, err := db.w.ExecContext(ctx, `UPDATE outbox SET `+set+` WHERE id = ? AND claimed_by = ? AND status = 'pending'`, args...)
+	if err != nil {
+		return &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return &Error{Code: ECONFLICT, Op: op, Message: "outbox lease lost"}
+	}
+	return nil
+}
+
+// OutboxStats are the outbox's counts by status.
+type OutboxStats struct {
+	Pending int `db:"pending"`
+	Sent    int `db:"sent"`
+	Failed  int `db:"failed"`
+}
+
+// OutboxStats counts the outbox by status.
+func (db *DB) OutboxStats(ctx context.Context) (OutboxStats, error) {
+	var s OutboxStats
+	err := db.Get(ctx, &s, `SELECT
+		COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending,
+		COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0) AS sent,
+		COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed FROM outbox`)
+	if err != nil {
+		return s, fmt.Errorf("store.OutboxStats: %w", err)
+	}
+	return s, nil
+}
+
+// FailedOutbox lists the newest failed messages, for admins (without contents or files).
+func (db *DB) FailedOutbox(ctx context.Context, limit int) ([]*OutboxMessage, error) {
+	var out []*OutboxMessage
+	err := db.Select(ctx, &out, `SELECT id, kind, receive_id_type, receive_id, target_message_id, msg_type, '' AS content,
+		file_name, NULL AS file_data, dedup_key, status, attempts, next_attempt_at, claimed_by, claimed_until, last_code,
+		last_error, message_id, created_at, sent_at FROM outbox WHERE status = 'failed' ORDER BY created_at DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store.FailedOutbox: %w", err)
+	}
+	return out, nil
+}
+
+// OutboxByID returns one outbox message.
+func (db *DB) OutboxByID(ctx context.Context, id string) (*OutboxMessage, error) {
+	var m OutboxMessage
+	if err := db.Get(ctx, &m, `SELECT `+outboxColumns+` FROM outbox WHERE id = ?`, id); err != nil {
+		return nil, notFound("store.OutboxByID", err, "找不到该消息")
+	}
+	return &m, nil
+}
+
+// NextOutboxDue returns when the next pending message is due, or false when none is pending.
+func (db *DB) NextOutboxDue(ctx context.Context) (time.Time, bool, error) {
+	var ts []time.Time
+	err := db.Select(ctx, &ts, `SELECT next_attempt_at FROM outbox WHERE status = 'pending' ORDER BY next_attempt_at LIMIT 1`)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store.NextOutboxDue: %w", err)
+	}
+	if len(ts) == 0 {
+		return time.Time{}, false, nil
+	}
+	return ts[0], true, nil
+}
+
+// PruneOutbox deletes sent messages older than retention.
+func (db *DB) PruneOutbox(ctx context.Context, retention time.Duration) (int64, error) {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?`, db.now().Add(-retention))
+	if err != nil {
+		return 0, fmt.Errorf("store.PruneOutbox: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Roles. Every member is a RoleMember; the others are granted. Admins also come from the
+// configuration, which the store does not know about.
+const (
+	RoleMember      = "member"       // 会员
+	RoleDelegate    = "delegate"     // 代表
+	RoleBranchChair = "branch_chair" // 分工会主席
+	RoleOfficer     = "officer"      // 工会干事
+	RoleCommittee   = "committee"    // 提案委员
+	RoleChair       = "chair"        // 主席
+	RoleAdmin       = "admin"        // 管理员
+)
+
+// AllRoles lists the roles from least to most powerful.
+var AllRoles = []string{RoleMember, RoleDelegate, RoleBranchChair, RoleOfficer, RoleCommittee, RoleChair, RoleAdmin}
+
+// RoleNames are the roles' Chinese names, as users type and read them.
+var RoleNames = map[string]string{
+	RoleMember:      "会员",
+	RoleDelegate:    "代表",
+	RoleBranchChair: "分工会主席",
+	RoleOfficer:     "工会干事",
+	RoleCommittee:   "提案委员",
+	RoleChair:       "主席",
+	RoleAdmin:       "管理员",
+}
+
+// ParseRole accepts a role's English key or Chinese name and returns the key.
+func ParseRole(s string) (string, bool) {
+	if slices.Contains(AllRoles, s) {
+		return s, true
+	}
+	for k, v := range RoleNames {
+		if v == s {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// Roles returns the roles granted to a member, sorted (RoleMember is implied, not listed).
+func (tx *Tx) Roles(ctx context.Context, memberID int64) ([]string, error) {
+	var out []string
+	if err := tx.SelectContext(ctx, &out, `SELECT role FROM member_roles WHERE member_id = ? ORDER BY role`, memberID); err != nil {
+		return nil, &Error{Code: EINTERNAL, Op: "store.Roles", Err: err}
+	}
+	return out, nil
+}
+
+// GrantRole grants role to a member, audited with actor. Granting a role already held changes
+// nothing and returns false.
+func (tx *Tx) GrantRole(ctx context.Context, memberID int64, role, actor string) (bool, error) {
+	const op = "store.GrantRole"
+	if _, ok := RoleNames[role]; !ok || role == RoleMember {
+		return false, &Error{Code: EINVALID, Op: op, Message: "未知角色：" + role}
+	}
+	res, err := tx.ExecContext(ctx, tx.insertIgnore()+` INTO member_roles (member_id, role, granted_by, granted_at) VALUES (?, ?, ?, ?)`,
+		memberID, role, actor, tx.now)
+	if err != nil {
+		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	return true, tx.Audit(ctx, actor, "role", fmt.Sprint(memberID), "grant", role)
+}
+
+// RevokeRole revokes role from a member, audited with actor. Revoking a role not held changes
+// nothing and returns false.
+func (tx *Tx) RevokeRole(ctx context.Context, memberID int64, role, actor string) (bool, error) {
+	const op = "store.RevokeRole"
+	res, err := tx.ExecContext(ctx, `DELETE FROM member_roles WHERE member_id = ? AND role = ?`, memberID, role)
+	if err != nil {
+		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	return true, tx.Audit(ctx, actor, "role", fmt.Sprint(memberID), "revoke", role)
+}
+
+// RoleHolder is a member holding a role.
+type RoleHolder struct {
+	Member
+	Role      string    `db:"role"`
+	GrantedBy string    `db:"granted_by"`
+	GrantedAt time.Time `db:"granted_at"`
+}
+
+// RoleHolders lists the holders of every granted role, by role then name.
+func (db *DB) RoleHolders(ctx context.Context) ([]RoleHolder, error) {
+	var out []RoleHolder
+	err := db.Select(ctx, &out, `SELECT `+memberColumns+`, r.role, r.granted_by, r.granted_at`+memberFrom+
+		`JOIN member_roles r ON r.member_id = m.id ORDER BY r.role, m.name, m.id`)
+	if err != nil {
+		return nil, fmt.Errorf("store.RoleHolders: %w", err)
+	}
+	return out, nil
+}

@@ -218,3 +218,12 @@ func (db *DB) CountMembers(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// BranchByName returns a branch's id by exact name, or ENOTFOUND.
+func (tx *Tx) BranchByName(ctx context.Context, name string) (int64, error) {
+	var id int64
+	if err := tx.GetContext(ctx, &id, `SELECT id FROM branches WHERE name = ?`, strings.TrimSpace(name)); err != nil {
+		return 0, notFound("store.BranchByName", err, "没有名为「"+name+"」的分工会")
+	}
+	return id, nil
+}

@@ -105,3 +105,12 @@ func (db *DB) RoleHolders(ctx context.Context) ([]RoleHolder, error) {
 	}
 	return out, nil
 }
+
+// MemberRoles returns the roles granted to a member (read pool).
+func (db *DB) MemberRoles(ctx context.Context, memberID int64) ([]string, error) {
+	var out []string
+	if err := db.Select(ctx, &out, `SELECT role FROM member_roles WHERE member_id = ? ORDER BY role`, memberID); err != nil {
+		return nil, fmt.Errorf("store.MemberRoles: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,246 @@
+// Package bot is the Feishu side of unionbot: it receives events over a long connection or a
+// signed webhook, routes text commands and card actions to handler functions through one
+// middleware chain (recovery, logging, deduplication, sender resolution, permissions), and
+// delivers what handlers send through the database outbox. It knows chat, cards and delivery,
+// and nothing about unions.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/unionbot/unionbot/store"
+)
+
+// Kind is the kind of an inbound event.
+type Kind string
+
+// Event kinds.
+const (
+	KindMessage    Kind = "message"     // im.message.receive_v1
+	KindCardAction Kind = "card_action" // card.action.trigger
+)
+
+// Sender is the member behind an event, as the Resolver found them.
+type Sender struct {
+	OpenID   string
+	MemberID int64
+	Name     string
+	Roles    []string // granted roles; every sender is also a member
+	New      bool     // registered by this very event
+}
+
+// Has reports whether the sender holds role. Everyone holds store.RoleMember, and an admin
+// passes every check.
+func (s *Sender) Has(role string) bool {
+	if s == nil {
+		return false
+	}
+	return role == "" || role == store.RoleMember || slices.Contains(s.Roles, role) || slices.Contains(s.Roles, store.RoleAdmin)
+}
+
+// HasAny reports whether the sender holds any of roles (or roles is empty).
+func (s *Sender) HasAny(roles []string) bool {
+	if len(roles) == 0 {
+		return true
+	}
+	for _, r := range roles {
+		if s.Has(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Identity is how Feishu names the sender of an event.
+type Identity struct {
+	OpenID, UnionID, UserID string
+}
+
+// Resolver turns an event's sender into a Sender, registering a first-time sender. It runs
+// before the event's transaction, so it may call Feishu (to learn a new member's name).
+type Resolver interface {
+	Resolve(ctx context.Context, id Identity) (*Sender, error)
+}
+
+// Renderer is a card that renders to card JSON 2.0 (a *card.Card).
+type Renderer interface {
+	JSON() ([]byte, error)
+}
+
+// Content is an outbound message body: a msg_type and its content JSON.
+type Content struct {
+	MsgType string
+	JSON    string
+}
+
+// Text is a plain text message.
+func Text(s string) Content {
+	b, _ := json.Marshal(map[string]string{"text": s})
+	return Content{MsgType: "text", JSON: string(b)}
+}
+
+// Card is an interactive card message.
+func Card(c Renderer) (Content, error) {
+	b, err := c.JSON()
+	if err != nil {
+		return Content{}, fmt.Errorf("bot: render card: %w", err)
+	}
+	return Content{MsgType: "interactive", JSON: string(b)}, nil
+}
+
+// Toast is the small pop-up answer to a card click.
+type Toast struct {
+	Type string // "info", "success", "warning" or "error"
+	Text string
+}
+
+// Response is a handler's answer. For a card action, Toast pops up and Card (when set)
+// replaces the clicked card. For a message, Reply (when set) is sent as a reply.
+type Response struct {
+	Toast *Toast
+	Card  Renderer
+	Reply *Content
+}
+
+// Info, Success, Warn and Fail are responses with a toast (for card actions) that is also the
+// text reply (for messages).
+func Info(text string) *Response    { return toastResponse("info", text) }
+func Success(text string) *Response { return toastResponse("success", text) }
+func Warn(text string) *Response    { return toastResponse("warning", text) }
+func Fail(text string) *Response    { return toastResponse("error", text) }
+
+func toastResponse(typ, text string) *Response {
+	t := Text(text)
+	return &Response{Toast: &Toast{Type: typ, Text: text}, Reply: &t}
+}
+
+// ReplyCard is a response that answers a message with a card (and, for a card action,
+// replaces the clicked card with it).
+func ReplyCard(c Renderer) *Response { return &Response{Card: c} }
+
+// Context is everything a handler gets: the event, the sender, the open transaction (every
+// write, including outbound messages, goes through it), and helpers to send messages.
+type Context struct {
+	Ctx    context.Context // carries the handler's deadline
+	Tx     *store.Tx
+	Kind   Kind
+	Sender *Sender
+	Now    time.Time
+
+	EventID   string
+	MessageID string // the message received, or the message holding the clicked card
+	ChatID    string
+	ChatType  string // "p2p" or "group"
+
+	// Messages.
+	Text    string   // the text, mentions removed
+	Command string   // the command word that matched
+	Args    []string // the words after the command
+	ArgText string   // the text after the command
+
+	// Card actions.
+	Action        string         // value["action"]
+	Value         map[string]any // the button's callback value
+	FormValue     map[string]any // a submitted form's values by component name
+	Option        string         // a standalone select's choice
+	CallbackToken string         // for a delayed card update
+
+	notify func()
+}
+
+// Arg returns the i-th argument or "".
+func (c *Context) Arg(i int) string {
+	if i < len(c.Args) {
+		return c.Args[i]
+	}
+	return ""
+}
+
+// ValueString returns a string field of the callback value ("" when missing or not a string).
+func (c *Context) ValueString(key string) string {
+	s, _ := c.Value[key].(string)
+	return s
+}
+
+// FormString returns a string field of the submitted form ("" when missing).
+func (c *Context) FormString(key string) string {
+	switch v := c.FormValue[key].(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// FormStrings returns a multi-valued form field (a multi-select or a person picker).
+func (c *Context) FormStrings(key string) []string {
+	switch v := c.FormValue[key].(type) {
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	case string:
+		if v == "" {
+			return nil
+		}
+		return []string{v}
+	}
+	return nil
+}
+
+func (c *Context) enqueue(m *store.OutboxMessage) error {
+	if _, err := c.Tx.Enqueue(c.Ctx, m); err != nil {
+		return err
+	}
+	if c.notify != nil {
+		c.Tx.AfterCommit(c.notify)
+	}
+	return nil
+}
+
+// SendTo queues a 1:1 message to a member by open_id.
+func (c *Context) SendTo(openID string, msg Content) error {
+	return c.enqueue(&store.OutboxMessage{Kind: store.OutboxSend, ReceiveIDType: "open_id", ReceiveID: openID,
+		MsgType: msg.MsgType, Content: msg.JSON})
+}
+
+// SendChat queues a message to a chat by chat_id.
+func (c *Context) SendChat(chatID string, msg Content) error {
+	return c.enqueue(&store.OutboxMessage{Kind: store.OutboxSend, ReceiveIDType: "chat_id", ReceiveID: chatID,
+		MsgType: msg.MsgType, Content: msg.JSON})
+}
+
+// Reply queues a reply to the event's message (the received message, or the card clicked).
+func (c *Context) Reply(msg Content) error {
+	if c.MessageID == "" {
+		return c.SendTo(c.Sender.OpenID, msg)
+	}
+	return c.enqueue(&store.OutboxMessage{Kind: store.OutboxReply, TargetMessageID: c.MessageID,
+		MsgType: msg.MsgType, Content: msg.JSON})
+}
+
+// Patch queues a replacement of the card in message messageID.
+func (c *Context) Patch(messageID string, card Renderer) error {
+	b, err := card.JSON()
+	if err != nil {
+		return err
+	}
+	return c.enqueue(&store.OutboxMessage{Kind: store.OutboxPatch, TargetMessageID: messageID,
+		MsgType: "interactive", Content: string(b)})
+}
+
+// SendFile queues a file (uploaded, then sent) to a member 1:1.
+func (c *Context) SendFile(openID, name string, data []byte) error {
+	return c.enqueue(&store.OutboxMessage{Kind: store.OutboxFile, ReceiveIDType: "open_id", ReceiveID: openID,
+		MsgType: "file", FileName: name, FileData: data})
+}

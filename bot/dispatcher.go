@@ -1,0 +1,40 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
+	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
+	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher"
+	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
+)
+
+// NewDispatcher builds the one SDK event dispatcher both transports feed: message events and
+// card callbacks go to the router. In webhook mode the SDK decrypts with encryptKey and checks
+// signatures; over the long connection both are empty.
+func NewDispatcher(r *Router, verificationToken, encryptKey string, log *slog.Logger) *dispatcher.EventDispatcher {
+	d := dispatcher.NewEventDispatcher(verificationToken, encryptKey)
+	d.InitConfig(larkevent.WithLogger(SDKLogger(log)), larkevent.WithLogLevel(larkcore.LogLevelWarn))
+	d.OnP2MessageReceiveV1(r.OnMessage)
+	d.OnP2CardActionTrigger(r.OnCardAction)
+	// Read receipts are subscribed by many apps: ack them without effect.
+	d.OnP2MessageReadV1(func(context.Context, *larkim.P2MessageReadV1) error { return nil })
+	return d
+}
+
+// SDKLogger routes the SDK's logs into slog at Warn and above only: at Debug the SDK logs
+// whole request bodies and event payloads, which carry personal data.
+func SDKLogger(log *slog.Logger) larkcore.Logger { return sdkLogger{log.With("component", "lark-sdk")} }
+
+type sdkLogger struct{ log *slog.Logger }
+
+func (l sdkLogger) Debug(context.Context, ...interface{}) {}
+func (l sdkLogger) Info(context.Context, ...interface{})  {}
+func (l sdkLogger) Warn(ctx context.Context, args ...interface{}) {
+	l.log.WarnContext(ctx, fmt.Sprint(args...))
+}
+func (l sdkLogger) Error(ctx context.Context, args ...interface{}) {
+	l.log.ErrorContext(ctx, fmt.Sprint(args...))
+}

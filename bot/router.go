@@ -1,0 +1,400 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
+	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
+
+	"github.com/unionbot/unionbot/store"
+)
+
+// HandlerFunc handles one routed event inside its transaction.
+type HandlerFunc func(c *Context) (*Response, error)
+
+// Command is a text command. The first name is the Chinese one shown in menus; the others
+// are aliases (English, synonyms), matched case-insensitively as the first word of a message.
+type Command struct {
+	Names   []string
+	Roles   []string // any of these may use it; empty: every member
+	Usage   string   // e.g. "授权 <姓名或工号> <角色>", shown when arguments are missing
+	MinArgs int
+	Help    string // one line for the menu
+	Handler HandlerFunc
+}
+
+// Action is a card action, routed by the "action" key of a button's callback value.
+type Action struct {
+	Name    string
+	Roles   []string
+	Handler HandlerFunc
+}
+
+// Options configure a Router.
+type Options struct {
+	DB       *store.DB
+	Resolver Resolver
+	Log      *slog.Logger
+	Metrics  *Metrics
+	// Deadline bounds each handler, well under Feishu's 3 s; a handler past it is rolled back
+	// and the user is asked to try again.
+	Deadline time.Duration
+	// BotOpenID, when known, is used to tell whether a group message @-mentions the bot.
+	// Without it any mention counts (Feishu only delivers group messages that mention the bot
+	// unless the app holds the group-message scope).
+	BotOpenID string
+	// Notify is called after a transaction that queued outbound messages commits.
+	Notify func()
+}
+
+// Router routes events to handlers through the middleware chain: panic recovery, logging,
+// deduplication, sender resolution, permission checks, a deadline, one transaction.
+type Router struct {
+	o        Options
+	commands []*Command
+	byName   map[string]*Command
+	actions  map[string]*Action
+	fallback HandlerFunc
+}
+
+// Messages shown to users when something goes wrong.
+const (
+	msgInternal   = "抱歉，系统出了点问题，请稍后再试。如果一直这样，请联系工会管理员。"
+	msgTimeout    = "系统繁忙，请稍后再试。"
+	msgStaleCard  = "这张卡片已失效，请发送「菜单」重新打开。"
+	msgBadCard    = "卡片数据不完整，请发送「菜单」重新打开。"
+	msgNoIdentity = "无法识别你的飞书身份，请稍后再试。"
+)
+
+// NewRouter returns an empty router.
+func NewRouter(o Options) *Router {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Deadline <= 0 {
+		o.Deadline = 2 * time.Second
+	}
+	return &Router{o: o, byName: map[string]*Command{}, actions: map[string]*Action{}}
+}
+
+// Command registers a text command. A name registered twice panics: it is a programming error.
+func (r *Router) Command(c Command) {
+	cc := c
+	for _, n := range c.Names {
+		n = strings.ToLower(n)
+		if _, dup := r.byName[n]; dup {
+			panic("bot: command registered twice: " + n)
+		}
+		r.byName[n] = &cc
+	}
+	r.commands = append(r.commands, &cc)
+}
+
+// Action registers a card action. A name registered twice panics.
+func (r *Router) Action(a Action) {
+	if _, dup := r.actions[a.Name]; dup {
+		panic("bot: action registered twice: " + a.Name)
+	}
+	aa := a
+	r.actions[a.Name] = &aa
+}
+
+// Fallback sets the handler for messages no command matches (the menu).
+func (r *Router) Fallback(h HandlerFunc) { r.fallback = h }
+
+// Commands lists the registered commands in registration order.
+func (r *Router) Commands() []Command {
+	out := make([]Command, len(r.commands))
+	for i, c := range r.commands {
+		out[i] = *c
+	}
+	return out
+}
+
+// route is what one event resolved to.
+type route struct {
+	name    string
+	roles   []string
+	handler HandlerFunc
+}
+
+// OnMessage handles im.message.receive_v1. It returns an error only when the event could not
+// be recorded at all (the database is down): Feishu then redelivers it.
+func (r *Router) OnMessage(ctx context.Context, ev *larkim.P2MessageReceiveV1) error {
+	start := time.Now()
+	const typ = "message"
+	r.o.Metrics.Received.WithLabelValues(typ).Inc()
+	if ev == nil || ev.Event == nil || ev.Event.Message == nil || ev.Event.Sender == nil || ev.Event.Sender.SenderId == nil {
+		r.o.Log.Warn("malformed message event")
+		r.o.Metrics.Handled.WithLabelValues(typ, "ignored").Inc()
+		return nil
+	}
+	msg, snd := ev.Event.Message, ev.Event.Sender
+	if deref(snd.SenderType) != "user" { // other bots, the system
+		r.o.Metrics.Handled.WithLabelValues(typ, "ignored").Inc()
+		return nil
+	}
+	key := deref(msg.MessageId)
+	if key == "" && ev.EventV2Base != nil && ev.EventV2Base.Header != nil {
+		key = ev.EventV2Base.Header.EventID
+	}
+	chatType := deref(msg.ChatType)
+	if chatType == "group" && !r.mentionsBot(msg) {
+		r.o.Metrics.Handled.WithLabelValues(typ, "ignored").Inc()
+		return nil
+	}
+	text, _ := messageText(msg)
+	cmd, args, rest := splitCommand(text)
+	rt, missing := r.matchCommand(cmd, args)
+	c := &Context{Kind: KindMessage, MessageID: deref(msg.MessageId), ChatID: deref(msg.ChatId), ChatType: chatType,
+		Text: text, Command: cmd, Args: args, ArgText: rest}
+	if ev.EventV2Base != nil && ev.EventV2Base.Header != nil {
+		c.EventID = ev.EventV2Base.Header.EventID
+	}
+	if rt.handler != nil && missing != "" {
+		rt = route{name: rt.name, roles: rt.roles, handler: func(*Context) (*Response, error) { return Warn(missing), nil }}
+	}
+	resp, outcome, err := r.run(ctx, typ, key, identity(snd.SenderId), c, rt)
+	defer r.observe(typ, rt.name, outcome, start, c)
+	if resp == nil || resp.Reply == nil {
+		return nil // handled (the reply went out with the handler's transaction), or a duplicate
+	}
+	// The handler was refused, failed or timed out, and its transaction is gone: record the
+	// event and the answer together, so a redelivery neither answers twice nor retries it.
+	if err != nil && outcome == "error" {
+		r.o.Log.Debug("answering a failed message", "err", err)
+	}
+	bg := context.WithoutCancel(ctx)
+	return r.o.DB.InTx(bg, func(tx *store.Tx) error {
+		if ok, e := tx.MarkProcessed(bg, key, typ); e != nil || !ok {
+			return e
+		}
+		c.Tx, c.Ctx, c.notify = tx, bg, r.o.Notify
+		return c.Reply(*resp.Reply)
+	})
+}
+
+// OnCardAction handles card.action.trigger and answers within the deadline with a toast and/or
+// a replacement card. It never returns a nil response (Feishu rejects "null").
+func (r *Router) OnCardAction(ctx context.Context, ev *callback.CardActionTriggerEvent) (*callback.CardActionTriggerResponse, error) {
+	start := time.Now()
+	const typ = "card_action"
+	r.o.Metrics.Received.WithLabelValues(typ).Inc()
+	if ev == nil || ev.Event == nil || ev.Event.Action == nil || ev.Event.Operator == nil || ev.Event.Operator.OpenID == "" {
+		r.o.Log.Warn("malformed card action")
+		r.o.Metrics.Handled.WithLabelValues(typ, "bad_input").Inc()
+		return toastOnly("error", msgBadCard), nil
+	}
+	a := ev.Event.Action
+	c := &Context{Kind: KindCardAction, Value: a.Value, FormValue: a.FormValue, Option: a.Option,
+		CallbackToken: ev.Event.Token}
+	if ev.Event.Context != nil {
+		c.MessageID, c.ChatID = ev.Event.Context.OpenMessageID, ev.Event.Context.OpenChatID
+	}
+	key := ""
+	if ev.EventV2Base != nil && ev.EventV2Base.Header != nil {
+		key = ev.EventV2Base.Header.EventID
+		c.EventID = key
+	}
+	if key == "" {
+		r.o.Log.Warn("card action without event id")
+		r.o.Metrics.Handled.WithLabelValues(typ, "bad_input").Inc()
+		return toastOnly("error", msgBadCard), nil
+	}
+	name, _ := a.Value["action"].(string)
+	c.Action = name
+	act := r.actions[name]
+	if act == nil {
+		r.o.Log.Warn("card action with missing or unknown action", "action", logSafe(name))
+		r.o.Metrics.Handled.WithLabelValues(typ, "bad_input").Inc()
+		return toastOnly("error", msgStaleCard), nil
+	}
+	op := ev.Event.Operator
+	id := Identity{OpenID: op.OpenID, UserID: deref(op.UserID)}
+	resp, outcome, _ := r.run(ctx, typ, key, id, c, route{name: act.Name, roles: act.Roles, handler: act.Handler})
+	defer r.observe(typ, act.Name, outcome, start, c)
+	out := &callback.CardActionTriggerResponse{}
+	if resp == nil {
+		return out, nil
+	}
+	if resp.Toast != nil {
+		out.Toast = &callback.Toast{Type: resp.Toast.Type, Content: resp.Toast.Text}
+	} else if resp.Reply != nil && outcome != "ok" {
+		out.Toast = &callback.Toast{Type: "error", Content: msgInternal}
+	}
+	if resp.Card != nil {
+		b, err := resp.Card.JSON()
+		if err != nil {
+			r.o.Log.Error("render callback card", "action", act.Name, "err", err)
+			return toastOnly("error", msgInternal), nil
+		}
+		out.Card = &callback.Card{Type: "raw", Data: json.RawMessage(b)}
+	}
+	return out, nil
+}
+
+// run is the middleware chain around one handler. It returns the handler's response (or the
+// answer to a refusal or failure), the outcome label, and an error only for failures that
+// should make Feishu redeliver.
+func (r *Router) run(parent context.Context, typ, key string, id Identity, c *Context, rt route) (resp *Response, outcome string, err error) {
+	ctx, cancel := context.WithTimeout(parent, r.o.Deadline)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			r.o.Log.Error("handler panic", "type", typ, "route", rt.name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			resp, outcome, err = Fail(msgInternal), "panic", nil
+		}
+	}()
+	if seen, e := r.o.DB.IsProcessed(ctx, key); e == nil && seen {
+		r.o.Metrics.Deduplicated.WithLabelValues(typ).Inc()
+		return nil, "duplicate", nil
+	}
+	sender, e := r.o.Resolver.Resolve(ctx, id)
+	if e != nil {
+		r.o.Log.Error("resolve sender", "type", typ, "err", e)
+		if ctx.Err() != nil {
+			return Fail(msgTimeout), "timeout", nil
+		}
+		return Fail(msgNoIdentity), "error", e
+	}
+	c.Sender = sender
+	if rt.handler == nil {
+		rt.handler, rt.name = r.fallback, "fallback"
+	}
+	if rt.handler == nil {
+		return nil, "ignored", nil
+	}
+	if !sender.HasAny(rt.roles) {
+		return Fail(deniedMessage(rt.roles)), "denied", nil
+	}
+	dup := false
+	err = r.o.DB.InTx(ctx, func(tx *store.Tx) error {
+		ok, e := tx.MarkProcessed(ctx, key, typ)
+		if e != nil {
+			return e
+		}
+		if !ok {
+			dup = true
+			return nil
+		}
+		c.Ctx, c.Tx, c.Now, c.notify = ctx, tx, tx.Now(), r.o.Notify
+		resp, e = rt.handler(c)
+		if e != nil {
+			return e
+		}
+		if resp != nil && c.Kind == KindMessage {
+			if resp.Reply != nil {
+				return c.Reply(*resp.Reply)
+			} else if resp.Card != nil {
+				cc, e := Card(resp.Card)
+				if e != nil {
+					return e
+				}
+				return c.Reply(cc)
+			}
+		}
+		return nil
+	})
+	switch {
+	case dup:
+		r.o.Metrics.Deduplicated.WithLabelValues(typ).Inc()
+		return nil, "duplicate", nil
+	case err == nil:
+		if c.Kind == KindMessage {
+			return nil, "ok", nil // the reply went out with the handler's transaction
+		}
+		return resp, "ok", nil
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()) || errors.Is(err, context.DeadlineExceeded):
+		r.o.Log.Warn("handler deadline exceeded", "type", typ, "route", rt.name)
+		return Fail(msgTimeout), "timeout", err
+	case store.ErrorMessage(err) != "":
+		return Fail(store.ErrorMessage(err)), "user_error", err
+	default:
+		r.o.Log.Error("handler failed", "type", typ, "route", rt.name, "err", err)
+		return Fail(msgInternal), "error", err
+	}
+}
+
+// matchCommand finds the command for a first word. missing is the usage message when the
+// command needs more arguments than it got.
+func (r *Router) matchCommand(cmd string, args []string) (route, string) {
+	c := r.byName[cmd]
+	if c == nil {
+		return route{}, ""
+	}
+	rt := route{name: c.Names[0], roles: c.Roles, handler: c.Handler}
+	if len(args) < c.MinArgs {
+		return rt, "用法：" + c.Usage
+	}
+	return rt, ""
+}
+
+func (r *Router) mentionsBot(msg *larkim.EventMessage) bool {
+	for _, m := range msg.Mentions {
+		if m == nil {
+			continue
+		}
+		if r.o.BotOpenID == "" {
+			return true
+		}
+		if m.Id != nil && deref(m.Id.OpenId) == r.o.BotOpenID {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Router) observe(typ, route, outcome string, start time.Time, c *Context) {
+	d := time.Since(start)
+	if outcome == "duplicate" {
+		r.o.Log.Info("event deduplicated", "type", typ, "event", c.EventID)
+		return
+	}
+	r.o.Metrics.Handled.WithLabelValues(typ, outcome).Inc()
+	r.o.Metrics.Latency.WithLabelValues(typ).Observe(d.Seconds())
+	var member int64
+	if c.Sender != nil {
+		member = c.Sender.MemberID
+	}
+	// No message text, no names: the route, the member's internal id and the outcome.
+	r.o.Log.Info("event handled", "type", typ, "route", route, "outcome", outcome, "member", member,
+		"chat_type", c.ChatType, "ms", d.Milliseconds())
+}
+
+func deniedMessage(roles []string) string {
+	names := make([]string, 0, len(roles))
+	for _, r := range roles {
+		names = append(names, store.RoleNames[r])
+	}
+	return "你没有权限进行此操作（需要：" + strings.Join(names, "、") + "）。如需开通，请联系工会管理员。"
+}
+
+func toastOnly(typ, text string) *callback.CardActionTriggerResponse {
+	return &callback.CardActionTriggerResponse{Toast: &callback.Toast{Type: typ, Content: text}}
+}
+
+func identity(id *larkim.UserId) Identity {
+	return Identity{OpenID: deref(id.OpenId), UnionID: deref(id.UnionId), UserID: deref(id.UserId)}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// logSafe bounds an untrusted string for a log line.
+func logSafe(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}

@@ -1,0 +1,98 @@
+package bot
+
+import (
+	"encoding/json"
+	"strings"
+	"unicode"
+
+	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
+)
+
+// messageText extracts the plain text of a text or rich-text (post) message, with every
+// mention key (@_user_1) removed. ok is false for other message types (images, files...).
+func messageText(msg *larkim.EventMessage) (text string, ok bool) {
+	if msg == nil || msg.Content == nil || msg.MessageType == nil {
+		return "", false
+	}
+	switch *msg.MessageType {
+	case "text":
+		var c struct {
+			Text string `json:"text"`
+		}
+		if json.Unmarshal([]byte(*msg.Content), &c) != nil {
+			return "", false
+		}
+		text = c.Text
+	case "post":
+		text, ok = postText(*msg.Content)
+		if !ok {
+			return "", false
+		}
+	default:
+		return "", false
+	}
+	for _, m := range msg.Mentions {
+		if m != nil && m.Key != nil {
+			text = strings.ReplaceAll(text, *m.Key, " ")
+		}
+	}
+	text = strings.ReplaceAll(text, "@_all", " ")
+	return normalizeSpace(text), true
+}
+
+// postText flattens a rich-text message: {"title":..,"content":[[{"tag":"text","text":..}]]},
+// possibly wrapped in a locale ({"zh_cn":{...}}).
+func postText(content string) (string, bool) {
+	type elem struct {
+		Tag  string `json:"tag"`
+		Text string `json:"text"`
+	}
+	type post struct {
+		Title   string   `json:"title"`
+		Content [][]elem `json:"content"`
+	}
+	var p post
+	if json.Unmarshal([]byte(content), &p) != nil {
+		return "", false
+	}
+	if p.Content == nil {
+		var byLocale map[string]post
+		if json.Unmarshal([]byte(content), &byLocale) != nil {
+			return "", false
+		}
+		for _, l := range []string{"zh_cn", "en_us"} {
+			if v, ok := byLocale[l]; ok {
+				p = v
+				break
+			}
+		}
+	}
+	var b strings.Builder
+	for _, line := range p.Content {
+		for _, e := range line {
+			if e.Tag == "text" || e.Tag == "a" {
+				b.WriteString(e.Text)
+			}
+		}
+		b.WriteByte(' ')
+	}
+	return b.String(), true
+}
+
+// normalizeSpace trims and collapses whitespace, including the full-width space (U+3000) that
+// Chinese input methods type.
+func normalizeSpace(s string) string {
+	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+}
+
+// splitCommand splits text into its command word (lower-cased, a leading "/" dropped), the
+// remaining words and the remaining text.
+func splitCommand(text string) (cmd string, args []string, rest string) {
+	fields := strings.Fields(text)
+	if len(fields) == 0 {
+		return "", nil, ""
+	}
+	cmd = strings.ToLower(strings.TrimPrefix(fields[0], "/"))
+	rest = strings.TrimSpace(strings.TrimPrefix(text, fields[0]))
+	return cmd, fields[1:], rest
+}

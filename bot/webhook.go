@@ -1,0 +1,196 @@
+package bot
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/larksuite/oapi-sdk-go/v3/core/httpserverext"
+	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
+	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher"
+)
+
+// WebhookOptions configure the webhook endpoint.
+type WebhookOptions struct {
+	VerificationToken string
+	EncryptKey        string
+	MaxBody           int64         // default 1 MiB; larger bodies get 413
+	Window            time.Duration // default 5 min; a timestamp further off gets 401
+	Now               func() time.Time
+	Log               *slog.Logger
+}
+
+// Webhook returns the handler for /webhook/event: events and card callbacks on one URL. In
+// front of the SDK's adapter it enforces what the SDK does not: a body size limit, a required
+// and valid signature, a replay window on the request timestamp, the Verification Token on
+// every request (the SDK checks it only on url_verification), and a JSON content type on the
+// answer. A forged or stale request gets 401 and nothing else.
+func Webhook(d *dispatcher.EventDispatcher, o WebhookOptions) http.Handler {
+	if o.MaxBody <= 0 {
+		o.MaxBody = 1 << 20
+	}
+	if o.Window <= 0 {
+		o.Window = 5 * time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	return &webhook{o: o, next: httpserverext.NewEventHandlerFunc(d)}
+}
+
+type webhook struct {
+	o    WebhookOptions
+	next http.HandlerFunc
+}
+
+// fuzzyEvent is the part of a decrypted event the guard looks at.
+type fuzzyEvent struct {
+	Type      string `json:"type"`
+	Token     string `json:"token"`
+	Challenge string `json:"challenge"`
+	Header    *struct {
+		Token     string `json:"token"`
+		EventType string `json:"event_type"`
+	} `json:"header"`
+	Event *struct {
+		Action *struct {
+			Value json.RawMessage `json:"value"`
+		} `json:"action"`
+	} `json:"event"`
+}
+
+func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.reject(w, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.o.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.reject(w, http.StatusRequestEntityTooLarge, "body too large")
+			return
+		}
+		h.reject(w, http.StatusBadRequest, "unreadable body")
+		return
+	}
+	var env struct {
+		Encrypt string `json:"encrypt"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		h.reject(w, http.StatusBadRequest, "malformed JSON")
+		return
+	}
+	if env.Encrypt == "" {
+		h.reject(w, http.StatusBadRequest, "unencrypted body (an Encrypt Key is configured)")
+		return
+	}
+	plain, err := larkevent.EventDecrypt(env.Encrypt, h.o.EncryptKey)
+	if err != nil {
+		h.reject(w, http.StatusUnauthorized, "cannot decrypt")
+		return
+	}
+	var ev fuzzyEvent
+	if err := json.Unmarshal(plain, &ev); err != nil {
+		h.reject(w, http.StatusBadRequest, "malformed event JSON")
+		return
+	}
+	if ev.Type == "url_verification" {
+		if !equal(ev.Token, h.o.VerificationToken) {
+			h.reject(w, http.StatusUnauthorized, "wrong verification token")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]string{"challenge": ev.Challenge})
+		return
+	}
+	if reason := h.checkSignature(r, body); reason != "" {
+		h.reject(w, http.StatusUnauthorized, reason)
+		return
+	}
+	token := ev.Token
+	if ev.Header != nil {
+		token = ev.Header.Token
+	}
+	if !equal(token, h.o.VerificationToken) {
+		h.reject(w, http.StatusUnauthorized, "wrong verification token")
+		return
+	}
+	// A card action whose value is not an object would make the SDK fail with a 500 and the
+	// user see an error code: answer with a toast instead.
+	if ev.Header != nil && ev.Header.EventType == "card.action.trigger" && ev.Event != nil && ev.Event.Action != nil {
+		if v := bytes.TrimSpace(ev.Event.Action.Value); len(v) > 0 && v[0] != '{' && !bytes.Equal(v, []byte("null")) {
+			h.o.Log.Warn("webhook: card action value is not an object")
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(toastOnly("error", msgStaleCard))
+			return
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	h.next(&jsonWriter{ResponseWriter: w}, r)
+}
+
+// checkSignature verifies X-Lark-Signature and the replay window; "" means valid.
+func (h *webhook) checkSignature(r *http.Request, body []byte) string {
+	ts := r.Header.Get("X-Lark-Request-Timestamp")
+	nonce := r.Header.Get("X-Lark-Request-Nonce")
+	sig := r.Header.Get("X-Lark-Signature")
+	if ts == "" || sig == "" {
+		return "missing signature"
+	}
+	secs, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return "bad timestamp"
+	}
+	if d := h.o.Now().Sub(time.Unix(secs, 0)); d > h.o.Window || d < -h.o.Window {
+		return "stale timestamp"
+	}
+	sum := sha256.Sum256([]byte(ts + nonce + h.o.EncryptKey + string(body)))
+	if !equal(hex.EncodeToString(sum[:]), sig) {
+		return "bad signature"
+	}
+	return ""
+}
+
+func (h *webhook) reject(w http.ResponseWriter, status int, reason string) {
+	h.o.Log.Warn("webhook request rejected", "status", status, "reason", reason)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"msg": reason})
+}
+
+func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// jsonWriter sets the JSON content type the SDK's adapter forgets (it adds headers after
+// WriteHeader, when they no longer count).
+type jsonWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *jsonWriter) WriteHeader(code int) {
+	if !w.wrote && w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *jsonWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}

@@ -1,0 +1,47 @@
+package handlers
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/unionbot/unionbot/bot"
+	"github.com/unionbot/unionbot/bot/card"
+	"github.com/unionbot/unionbot/store"
+)
+
+func (h *handlers) registerOutbox() {
+	h.router.Command(bot.Command{Names: []string{"发送失败", "failed"}, Roles: adminOnly,
+		Help: "查看最近发送失败的消息及原因", Handler: h.failedMessages})
+	h.router.Action(bot.Action{Name: "outbox.failed", Roles: adminOnly, Handler: h.failedMessages})
+}
+
+// failedMessages shows admins the newest messages Feishu refused for good, with the code and
+// the reason (for example a member outside the app's availability), and whom they were for.
+func (h *handlers) failedMessages(c *bot.Context) (*bot.Response, error) {
+	var rows []struct {
+		store.OutboxMessage
+		Name string `db:"name"`
+	}
+	err := c.Tx.SelectContext(c.Ctx, &rows, `SELECT o.id, o.kind, o.receive_id_type, o.receive_id, o.last_code,
+		o.last_error, o.attempts, o.created_at, COALESCE(m.name, '') AS name
+		FROM outbox o LEFT JOIN members m ON m.open_id = o.receive_id
+		WHERE o.status = 'failed' ORDER BY o.created_at DESC LIMIT 10`)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return bot.Info("最近没有发送失败的消息。"), nil
+	}
+	var lines []string
+	for _, r := range rows {
+		to := r.Name
+		if to == "" {
+			to = r.ReceiveIDType + " " + r.ReceiveID
+		}
+		lines = append(lines, fmt.Sprintf("- %s → %s：错误码 %d，%s（尝试 %d 次）",
+			r.CreatedAt.In(h.Loc).Format("01-02 15:04"), to, r.LastCode, truncate(r.LastError, 60), r.Attempts))
+	}
+	cd := card.New("发送失败的消息").Color(card.Red).Add(card.Markdown(strings.Join(lines, "\n")),
+		card.Note("230013：对方不在应用可用范围内；230053：对方屏蔽了机器人；230002：机器人不在群里。"))
+	return bot.ReplyCard(cd), nil
+}

@@ -215,8 +215,8 @@ func checkAddr(s string) string {
 	if err != nil {
 		return fmt.Sprintf("must be host:port such as %q or \":8080\", got %q", defaultAddr, s)
 	}
-	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-		return fmt.Sprintf("port must be a number from 1 to 65535, got %q", s)
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Sprintf("port must be a number from 0 (any free port) to 65535, got %q", s)
 	}
 	return ""
 }

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	lark "github.com/larksuite/oapi-sdk-go/v3"
+	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/unionbot/unionbot/bot"
+	"github.com/unionbot/unionbot/bot/outbox"
+	"github.com/unionbot/unionbot/config"
+	"github.com/unionbot/unionbot/handlers"
+	"github.com/unionbot/unionbot/jobs"
+	"github.com/unionbot/unionbot/schema"
+	"github.com/unionbot/unionbot/store"
+)
+
+// Main is the running program: configuration → store → bot → handlers → transports. The
+// end-to-end tests start it exactly as `unionbot serve` does.
+type Main struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	DB       *store.DB
+	Lark     *lark.Client
+	Registry *prometheus.Registry
+	Router   *bot.Router
+	Outbox   *outbox.Worker
+	WS       *bot.WebSocket // websocket mode
+	Now      func() time.Time
+
+	listener net.Listener
+	server   *http.Server
+}
+
+// NewLogger returns the process logger: JSON (or text) on w at the configured level.
+func NewLogger(c *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(c.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// Open connects everything and starts listening, but handles no event until Run.
+func (m *Main) Open(ctx context.Context) error {
+	c := m.Config
+	if m.Log == nil {
+		m.Log = NewLogger(c, os.Stderr)
+	}
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	db, err := openDB(ctx, c, m.Log)
+	if err != nil {
+		return err
+	}
+	db.Now = m.Now
+	m.DB = db
+	m.Lark = newLarkClient(c, m.Log)
+	m.Registry = prometheus.NewRegistry()
+	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := bot.NewMetrics(m.Registry)
+	m.Outbox = outbox.New(db, m.Lark, outbox.Config{
+		Rate:         c.Outbox.RatePerSecond,
+		PerReceiver:  c.Outbox.PerReceiverPerSecond,
+		MaxAttempts:  c.Outbox.MaxAttempts,
+		PollInterval: c.Outbox.PollInterval,
+		Workers:      c.Outbox.Workers,
+	}, m.Log.With("component", "outbox"), m.Registry)
+	m.Router = bot.NewRouter(bot.Options{
+		DB:       db,
+		Resolver: &handlers.Resolver{DB: db, Lark: m.Lark, Admins: c.Admins, Log: m.Log},
+		Log:      m.Log.With("component", "router"),
+		Metrics:  metrics,
+		Deadline: c.Bot.CardDeadline,
+		Notify:   m.Outbox.Notify,
+	})
+	handlers.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location()})
+
+	checks := map[string]bot.Checker{"database": db.Ping}
+	var webhook http.Handler
+	if c.Feishu.Mode == config.ModeWebhook {
+		d := bot.NewDispatcher(m.Router, c.Feishu.VerificationToken, c.Feishu.EncryptKey, m.Log)
+		webhook = bot.Webhook(d, bot.WebhookOptions{VerificationToken: c.Feishu.VerificationToken,
+			EncryptKey: c.Feishu.EncryptKey, Now: m.Now, Log: m.Log.With("component", "webhook")})
+	} else {
+		d := bot.NewDispatcher(m.Router, "", "", m.Log)
+		m.WS = bot.NewWebSocket(c.Feishu.AppID, c.Feishu.AppSecret, c.Feishu.BaseURL, d, m.Log.With("component", "websocket"), metrics)
+		checks["transport"] = func(context.Context) error { return m.WS.Ready() }
+	}
+	ln, err := net.Listen("tcp", c.Server.Addr)
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("listen on %s (server.addr): %w", c.Server.Addr, err)
+	}
+	m.listener = ln
+	m.server = &http.Server{
+		Handler:           bot.NewHTTPHandler(bot.HTTPOptions{Webhook: webhook, Gatherer: m.Registry, Checks: checks}),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	return nil
+}
+
+// Addr is the HTTP listener's address (useful with server.addr port 0).
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// Run serves until ctx ends, then shuts down cleanly: it stops taking events, lets handlers in
+// flight finish, gives the outbox a few seconds to deliver what is due (the rest stays queued
+// in the database for the next start) and closes the database.
+func (m *Main) Run(ctx context.Context) error {
+	m.Log.Info("unionbot started", "version", version, "mode", m.Config.Feishu.Mode, "addr", m.Addr(),
+		"database", m.Config.Database.Driver)
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorker()
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	wg.Add(1)
+	go func() { defer wg.Done(); errc <- m.Outbox.Run(workerCtx) }()
+	go func() {
+		if err := m.server.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http server: %w", err)
+		}
+	}()
+	wsDone := make(chan struct{})
+	if m.WS != nil {
+		go func() {
+			defer close(wsDone)
+			if err := m.WS.Run(ctx); err != nil {
+				errc <- fmt.Errorf("websocket: %w", err)
+			}
+		}()
+	} else {
+		close(wsDone)
+	}
+	sched := jobs.New(m.Config.Location(), m.Log.With("component", "jobs"))
+	if err := sched.Add(jobs.Prune(m.DB, m.Config.Bot.DedupRetention, 30*24*time.Hour, m.Log)); err != nil {
+		return err
+	}
+	sched.RunNow("prune") // once at start, then hourly
+	sched.Start()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+		m.Log.Error("stopping after failure", "err", runErr)
+	}
+	m.Log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	m.server.Shutdown(shutdown) // stops taking webhook events; waits for requests in flight
+	<-wsDone                    // the long connection closed after its handlers finished
+	m.Log.Info("transports stopped", "ms", time.Since(t0).Milliseconds())
+	sched.Stop(shutdown)
+	stopWorker() // the worker loop finishes the deliveries it has in hand
+	wg.Wait()
+	drain, cancelDrain := context.WithTimeout(shutdown, 5*time.Second)
+	if err := m.Outbox.Drain(drain); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		m.Log.Warn("outbox drain", "err", err)
+	}
+	cancelDrain()
+	m.Log.Info("outbox drained", "ms", time.Since(t0).Milliseconds())
+	if st, err := m.DB.OutboxStats(shutdown); err == nil && st.Pending > 0 {
+		m.Log.Info("messages left queued for the next start", "pending", st.Pending)
+	}
+	m.DB.Close()
+	m.Log.Info("stopped")
+	return runErr
+}
+
+// newLarkClient is the SDK client for the Open Platform at feishu.base_url, logging into slog
+// at Warn and above only.
+func newLarkClient(c *config.Config, log *slog.Logger) *lark.Client {
+	return lark.NewClient(c.Feishu.AppID, c.Feishu.AppSecret,
+		lark.WithOpenBaseUrl(c.Feishu.BaseURL),
+		lark.WithReqTimeout(15*time.Second),
+		lark.WithLogger(bot.SDKLogger(log)),
+		lark.WithLogLevel(larkcore.LogLevelWarn))
+}
+
+// openDB opens the configured database and applies the migrations.
+func openDB(ctx context.Context, c *config.Config, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, c.Database.Driver, c.Database.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("database (database.driver=%s, database.dsn=%s): %w", c.Database.Driver, config.MaskDSN(c.Database.DSN), err)
+	}
+	res, err := schema.Migrate(ctx, db.SQL(), c.Database.Driver)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	for _, r := range res {
+		log.Info("migration applied", "version", r.Version, "name", r.Name)
+	}
+	return db, nil
+}
+
+// loadConfig reads the configuration for a subcommand.
+func loadConfig(e *env) (*config.Config, error) {
+	path := e.configPath
+	if path == "" {
+		path = config.DefaultPath()
+	}
+	if path == "" {
+		for _, kv := range e.environ {
+			if v, ok := strings.CutPrefix(kv, "UNIONBOT_CONFIG="); ok {
+				path = v
+			}
+		}
+	}
+	return config.Load(path, e.environ)
+}

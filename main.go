@@ -1,0 +1,160 @@
+// Command unionbot is a Feishu (Lark) bot for a university trade union (工会): sign-ups,
+// staff-congress proposals, aid requests and the ten-task tracker, all in chat, all in SQL.
+//
+//	unionbot [serve]                 run the bot (the default)
+//	unionbot migrate                 apply database migrations
+//	unionbot check-config            validate and print the effective configuration
+//	unionbot members import FILE     import a member roster (.xlsx or .csv)
+//	unionbot roles grant|revoke|list grant or revoke roles from the command line
+//	unionbot version                 print the version
+//
+// Flags (-config PATH, ...) may come before or after a subcommand's arguments.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Environ())
+	stop()
+	os.Exit(code)
+}
+
+// command is one subcommand.
+type command struct {
+	name, usage, help string
+	run               func(ctx context.Context, e *env, args []string) error
+	flags             func(fs *flag.FlagSet, e *env)
+}
+
+// env is what a subcommand runs with.
+type env struct {
+	stdout, stderr io.Writer
+	environ        []string
+	configPath     string
+	dryRun         bool
+	showHelp       bool
+}
+
+// usageError is a wrong invocation: the usage is printed and the exit code is 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func commands() []*command {
+	return []*command{
+		{name: "serve", usage: "serve [-config PATH]", help: "Run the bot until SIGINT or SIGTERM (the default command).", run: cmdServe},
+		{name: "migrate", usage: "migrate [-config PATH]", help: "Apply the database migrations and exit.", run: cmdMigrate},
+		{name: "check-config", usage: "check-config [-config PATH]", help: "Validate the configuration and print it with secrets masked.", run: cmdCheckConfig},
+		{name: "members", usage: "members import FILE [-dry-run] [-config PATH]",
+			help: "Import a member roster (.xlsx or .csv with columns 姓名, 工号, 分工会, 性别, 手机 or 邮箱).\nRows that cannot be used are listed with the reason; a file that cannot be read changes nothing.",
+			run:  cmdMembers, flags: func(fs *flag.FlagSet, e *env) {
+				fs.BoolVar(&e.dryRun, "dry-run", false, "check the file and report, change nothing")
+			}},
+		{name: "roles", usage: "roles grant|revoke WHO ROLE | roles list [-config PATH]",
+			help: "Grant or revoke a role (member by 工号 or name; role: delegate, branch_chair, officer, committee, chair, admin\nor 代表, 分工会主席, 工会干事, 提案委员, 主席, 管理员), or list who holds which role. Changes are audited.",
+			run:  cmdRoles},
+		{name: "version", usage: "version", help: "Print the version.", run: func(_ context.Context, e *env, _ []string) error {
+			fmt.Fprintln(e.stdout, "unionbot", version)
+			return nil
+		}},
+	}
+}
+
+// run parses args and runs a subcommand; it returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
+	e := &env{stdout: stdout, stderr: stderr, environ: environ}
+	name := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" {
+		printUsage(stdout)
+		return 0
+	}
+	var cmd *command
+	for _, c := range commands() {
+		if c.name == name {
+			cmd = c
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(stderr, "unionbot: unknown command %q\n\n", name)
+		printUsage(stderr)
+		return 2
+	}
+	fs := flag.NewFlagSet("unionbot "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&e.configPath, "config", "", "configuration file (default ./config.yaml when present)")
+	fs.BoolVar(&e.showHelp, "help", false, "show help")
+	fs.BoolVar(&e.showHelp, "h", false, "show help")
+	if cmd.flags != nil {
+		cmd.flags(fs, e)
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil || e.showHelp {
+		w := stdout
+		if err != nil {
+			w = stderr
+			fmt.Fprintf(w, "unionbot %s: %v\n\n", cmd.name, err)
+		}
+		fmt.Fprintf(w, "Usage: unionbot %s\n\n%s\n\nFlags:\n", cmd.usage, cmd.help)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		if err != nil {
+			return 2
+		}
+		return 0
+	}
+	if err := cmd.run(ctx, e, pos); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "unionbot %s: %s\nUsage: unionbot %s\n", cmd.name, ue.msg, cmd.usage)
+			return 2
+		}
+		fmt.Fprintf(stderr, "unionbot %s: %v\n", cmd.name, err)
+		return 1
+	}
+	return 0
+}
+
+// parseInterspersed parses flags wherever they appear among the positional arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintf(w, "unionbot %s: a Feishu bot for a university trade union.\n\nUsage:\n", version)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  unionbot %s\n", c.usage)
+	}
+	fmt.Fprintln(w, "\nRun 'unionbot COMMAND -help' for a command's help. Configuration: config.example.yaml and README.md.")
+}

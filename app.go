@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -81,13 +82,15 @@ func (m *Main) Open(ctx context.Context) error {
 		PollInterval: c.Outbox.PollInterval,
 		Workers:      c.Outbox.Workers,
 	}, m.Log.With("component", "outbox"), m.Registry)
+	botOpenID := m.botOpenID(ctx)
 	m.Router = bot.NewRouter(bot.Options{
-		DB:       db,
-		Resolver: &handlers.Resolver{DB: db, Lark: m.Lark, Admins: c.Admins, Log: m.Log},
-		Log:      m.Log.With("component", "router"),
-		Metrics:  metrics,
-		Deadline: c.Bot.CardDeadline,
-		Notify:   m.Outbox.Notify,
+		BotOpenID: botOpenID,
+		DB:        db,
+		Resolver:  &handlers.Resolver{DB: db, Lark: m.Lark, Admins: c.Admins, Log: m.Log},
+		Log:       m.Log.With("component", "router"),
+		Metrics:   metrics,
+		Deadline:  c.Bot.CardDeadline,
+		Notify:    m.Outbox.Notify,
 	})
 	handlers.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location()})
 
@@ -184,6 +187,31 @@ func (m *Main) Run(ctx context.Context) error {
 	m.DB.Close()
 	m.Log.Info("stopped")
 	return runErr
+}
+
+// botOpenID asks Feishu for the bot's own open_id, so that a group message counts as
+// addressed to the bot only when it @-mentions the bot. Without it (Feishu unreachable at
+// start) any @-mention counts, which is what Feishu delivers by default anyway.
+func (m *Main) botOpenID(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	resp, err := m.Lark.Get(ctx, "/open-apis/bot/v3/info", nil, larkcore.AccessTokenTypeTenant)
+	if err != nil {
+		m.Log.Warn("could not read the bot's info; any @-mention in a group will count", "err", err)
+		return ""
+	}
+	var info struct {
+		Code int    `json:"code"`
+		Msg  string `json:"msg"`
+		Bot  struct {
+			OpenID string `json:"open_id"`
+		} `json:"bot"`
+	}
+	if err := json.Unmarshal(resp.RawBody, &info); err != nil || info.Code != 0 || info.Bot.OpenID == "" {
+		m.Log.Warn("could not read the bot's info; any @-mention in a group will count", "code", info.Code, "msg", info.Msg)
+		return ""
+	}
+	return info.Bot.OpenID
 }
 
 // newLarkClient is the SDK client for the Open Platform at feishu.base_url, logging into slog

@@ -259,6 +259,22 @@ func testEndToEnd(t *testing.T, mode, dialect string) {
 		t.Errorf("action-less click toast = %q", toastOf(resp))
 	}
 
+	// In a group the bot answers only when it is the one @-mentioned.
+	tok := ""
+	if mode == config.ModeWebhook {
+		tok = e2eToken
+	}
+	group := func(id string, mention feishutest.Mention) {
+		in.deliver(feishutest.MessageEvent(feishutest.MessageOpts{MessageID: id, ChatType: "group", ChatID: "oc_g",
+			SenderOpenID: "ou_li", Text: mention.Key + " 菜单", Token: tok, Mentions: []feishutest.Mention{mention}}))
+	}
+	group("om_g_other", feishutest.Mention{Key: "@_user_1", OpenID: "ou_someone", Name: "王五"})
+	group("om_g_bot", feishutest.Mention{Key: "@_user_1", OpenID: fake.BotOpenID(), Name: "工会助手"})
+	waitFor(t, fake, "group reply", replyTo("om_g_bot"))
+	if countReplies(fake, "om_g_other") != 0 {
+		t.Error("answered a group message that mentioned someone else")
+	}
+
 	// Health, readiness and metrics.
 	if status, body := in.get("/healthz"); status != 200 || body != "ok\n" {
 		t.Errorf("/healthz = %d %q", status, body)

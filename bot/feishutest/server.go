@@ -91,6 +91,7 @@ const (
 	OpUserGet     = "user_get"     // GET /open-apis/contact/v3/users/:id
 	OpBatchSend   = "batch_send"   // POST /open-apis/message/v4/batch_send/
 	OpCardUpdate  = "card_update"  // POST /open-apis/interactive/v1/card/update
+	OpBotInfo     = "bot_info"     // GET /open-apis/bot/v3/info
 	OpWSEndpoint  = "ws_endpoint"  // POST /callback/ws/endpoint
 	OpWSConnect   = "ws_connect"   // GET /ws (WebSocket upgrade)
 	OpUnknown     = "unknown"      // anything else (404)
@@ -299,6 +300,10 @@ func (s *Server) URL() string { return s.srv.URL }
 
 // AppID is the app id the fake accepts.
 func (s *Server) AppID() string { return s.appID }
+
+// BotOpenID is the bot's own open_id, as GET /open-apis/bot/v3/info reports it. Tests
+// @-mention the bot in groups with it.
+func (s *Server) BotOpenID() string { return "ou_bot_" + s.appID }
 
 // AppSecret is the app secret the fake accepts.
 func (s *Server) AppSecret() string { return s.appSecret }
@@ -556,6 +561,8 @@ func routeOf(method, path string) route {
 		return route{op: OpBatchSend}
 	case method == http.MethodPost && path == "/open-apis/interactive/v1/card/update":
 		return route{op: OpCardUpdate}
+	case method == http.MethodGet && path == "/open-apis/bot/v3/info":
+		return route{op: OpBotInfo}
 	case method == http.MethodPost && path == larkws.GenEndpointUri:
 		return route{op: OpWSEndpoint}
 	case method == http.MethodGet && path == wsPath:
@@ -692,6 +699,10 @@ func (s *Server) handle(rt route, r *http.Request, body []byte) reply {
 		return s.handleBatchSend(body)
 	case OpCardUpdate:
 		return s.handleCardUpdate(body)
+	case OpBotInfo:
+		// Like the token call, the bot's info is top level, not under "data".
+		return jsonReply(http.StatusOK, 0, map[string]any{"code": 0, "msg": "ok",
+			"bot": map[string]any{"activate_status": 2, "app_name": "工会助手", "open_id": s.BotOpenID()}})
 	}
 	return errReply(http.StatusNotFound, CodeNotFound, "404 page not found")
 }

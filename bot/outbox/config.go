@@ -13,11 +13,11 @@ type Config struct {
 	// characters: the store appends a random suffix and keeps 64.
 	WorkerID string
 	// Rate is the app-wide number of API calls per second (default 50, the platform's limit).
-	// The worker paces at 90% of it, one call at a time (no burst), so that network jitter
-	// cannot push a one-second window over the platform's limit.
+	// The worker paces at 80% of it, one call at a time (no burst), so that network jitter and
+	// a busy machine cannot push a one-second window over the platform's limit.
 	Rate float64
 	// PerReceiver is the number of messages per second to one receiver (user, chat, or the
-	// message a reply or patch targets) (default 5, the platform's limit), also paced at 90%.
+	// message a reply or patch targets) (default 5, the platform's limit), also paced at 80%.
 	PerReceiver float64
 	// PerMinute is the app-wide number of sends and replies per minute (default 1000, the
 	// platform's limit); the worker keeps 95% of it in any sliding minute. Negative turns the
@@ -52,7 +52,7 @@ const (
 )
 
 const (
-	rateHeadroom   = 0.9  // fraction of Rate and PerReceiver the worker paces at
+	rateHeadroom   = 0.8  // fraction of Rate and PerReceiver the worker paces at
 	minuteHeadroom = 0.95 // fraction of PerMinute kept in any sliding minute
 	maxWorkerID    = 48   // claimed_by is VARCHAR(64); the store adds ":" and 12 hex digits
 )

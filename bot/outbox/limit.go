@@ -89,6 +89,20 @@ func waitToken(ctx context.Context, lim *rate.Limiter) error {
 	}
 }
 
+// takeToken takes a token from lim at the moment it is available, waiting as needed. Unlike
+// lim.Wait it never reserves a future slot: a goroutine that wakes late (a busy machine, a GC
+// pause) takes its token late, so late wake-ups can never bunch into a burst. The tokens are
+// taken at the real moments of the calls, and with a burst of 1 no second holds more than
+// rate+1 calls.
+func takeToken(ctx context.Context, lim *rate.Limiter) error {
+	for !lim.Allow() {
+		if err := waitToken(ctx, lim); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // window keeps at most n calls in any sliding period: the platform's per-minute limit, which
 // a token bucket at the per-second pace would overrun.
 type window struct {

@@ -1,0 +1,362 @@
+// Package outbox delivers the messages that handlers and jobs queue in the store's outbox:
+// through the Feishu SDK, at the platform's rate limits, retrying transient failures with
+// backoff, and with the outbox id as the message's uuid so that a resend is never a second
+// message.
+//
+// A Worker claims due messages in small batches (the store's claim is atomic, so replicas
+// never hold one message together), queues them in one lane per receiver (a user, chat, or
+// the message a reply or patch targets) and delivers the lanes concurrently: each lane sends
+// its messages one at a time in created order, at the receiver's pace, and a lane waiting for
+// its receiver never holds a worker slot. When a message fails transiently the rest of its
+// lane is put back to the same time, so a receiver's messages keep their order across retries.
+package outbox
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	lark "github.com/larksuite/oapi-sdk-go/v3"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+
+	"github.com/unionbot/unionbot/store"
+)
+
+// Worker delivers outbox messages. Create it with New, run it with Run, wake it with Notify
+// after a transaction that enqueued commits, and call Drain at shutdown.
+type Worker struct {
+	db     *store.DB
+	client *lark.Client
+	cfg    Config
+	log    *slog.Logger
+	met    *metrics
+
+	wake      chan struct{} // Notify
+	active    chan struct{} // held by the running Run or Drain
+	slots     chan struct{} // one per concurrent delivery
+	app       *rate.Limiter
+	minute    *window
+	receivers *receiverLimits
+
+	// base is the backoff base (1s); tests shorten it.
+	base time.Duration
+	// beforeDeliver, when set (by tests), runs before each delivery attempt.
+	beforeDeliver func(*store.OutboxMessage)
+
+	mu        sync.Mutex
+	blocked   map[string]time.Time // receiver -> until when its messages are put back
+	pausedTo  time.Time            // the platform throttled the app: no call before this
+	lastDepth time.Time
+}
+
+// New returns a worker delivering db's outbox through client. Its metrics are registered on
+// reg (nil: not registered); a second worker on the same registry shares them.
+func New(db *store.DB, client *lark.Client, cfg Config, log *slog.Logger, reg prometheus.Registerer) *Worker {
+	cfg = cfg.withDefaults()
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("worker", cfg.WorkerID)
+	return &Worker{
+		db:        db,
+		client:    client,
+		cfg:       cfg,
+		log:       log,
+		met:       newMetrics(reg, log),
+		wake:      make(chan struct{}, 1),
+		active:    make(chan struct{}, 1),
+		slots:     make(chan struct{}, cfg.Workers),
+		app:       rate.NewLimiter(rate.Limit(cfg.Rate*rateHeadroom), 1),
+		minute:    newWindow(int(float64(cfg.PerMinute)*minuteHeadroom), time.Minute),
+		receivers: newReceiverLimits(cfg.PerReceiver * rateHeadroom),
+		base:      time.Second,
+		blocked:   map[string]time.Time{},
+	}
+}
+
+// Config returns the worker's settings with the defaults filled in.
+func (w *Worker) Config() Config { return w.cfg }
+
+// Notify wakes the worker to look for due messages now. It never blocks; call it after a
+// transaction that enqueued messages commits (store.Tx.AfterCommit).
+func (w *Worker) Notify() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers due messages until ctx is done, then puts back the messages it claimed but
+// did not start and returns once the deliveries under way have finished. It survives
+// database errors (logged, then retried with backoff) and panics in a delivery (the message
+// is retried later). It returns nil, or ctx's error when ctx ended before it could start
+// (another Run or Drain of this worker was running).
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.acquire(ctx); err != nil {
+		return err
+	}
+	defer w.releaseActive()
+	s := w.newSession(ctx)
+	defer s.stop()
+
+	w.log.Info("outbox: worker started", "workers", w.cfg.Workers, "rate", w.cfg.Rate,
+		"per_receiver", w.cfg.PerReceiver, "lease", w.cfg.Lease)
+	var (
+		want       = true // messages may be due
+		errDelay   time.Duration
+		claimAfter time.Time // after a database error, no claim before this
+		nextPoll   = time.Now().Add(w.cfg.PollInterval)
+		timer      = time.NewTimer(w.cfg.PollInterval)
+	)
+	defer timer.Stop()
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if want && !time.Now().Before(claimAfter) && s.shouldClaim() {
+			n, full, err := s.fill(ctx)
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return nil
+			case err != nil:
+				errDelay = min(max(2*errDelay, time.Second), 30*time.Second)
+				claimAfter = time.Now().Add(errDelay)
+				w.log.Error("outbox: claiming messages failed", "err", err, "retry_in", errDelay)
+			default:
+				errDelay = 0
+				want = full
+				if n > 0 {
+					w.log.Debug("outbox: claimed", "n", n)
+				}
+			}
+		}
+		w.housekeeping(ctx)
+		if errDelay == 0 && want && s.shouldClaim() {
+			continue // a full batch: more is due and there is room
+		}
+
+		wait := time.Until(nextPoll)
+		if want && errDelay > 0 {
+			wait = min(wait, time.Until(claimAfter))
+		}
+		timer.Reset(max(wait, 0)) // Go 1.23 timers: no stale tick after Reset
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-w.wake:
+			want = true
+		case <-s.idle:
+			// Room was freed: claim again when the last batch was full.
+		case <-timer.C:
+			if time.Now().Before(nextPoll) {
+				break // the error backoff ended
+			}
+			nextPoll = time.Now().Add(w.cfg.PollInterval)
+			if want {
+				break
+			}
+			due, in := w.nextDue(ctx)
+			want = due
+			if !due && in > 0 && in < w.cfg.PollInterval {
+				nextPoll = time.Now().Add(in)
+			}
+		}
+	}
+}
+
+// Drain delivers every message due now and returns when none is left or ctx ends (then with
+// ctx's error, after putting back what it did not start). Messages that fail transiently are
+// retried later, not within Drain. It waits for a running Run to return first.
+func (w *Worker) Drain(ctx context.Context) error {
+	if err := w.acquire(ctx); err != nil {
+		return err
+	}
+	defer w.releaseActive()
+	s := w.newSession(ctx)
+	defer s.stop()
+	for {
+		n, _, err := s.fill(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			w.log.Error("outbox: claiming messages failed", "err", err)
+			if err := sleep(ctx, 500*time.Millisecond); err != nil {
+				return err
+			}
+			continue
+		}
+		if n == 0 && s.pending() == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.idle:
+		}
+	}
+}
+
+func (w *Worker) acquire(ctx context.Context) error {
+	select {
+	case w.active <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *Worker) releaseActive() { <-w.active }
+
+// now is the store's clock: claims, leases and due times are compared with it.
+func (w *Worker) now() time.Time { return w.db.Now() }
+
+// nextDue asks the store whether a message is due now, or in how long the next one is.
+func (w *Worker) nextDue(ctx context.Context) (bool, time.Duration) {
+	at, ok, err := w.db.NextOutboxDue(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.log.Warn("outbox: reading the next due time failed", "err", err)
+		}
+		return true, 0 // let the claim find out
+	}
+	if !ok {
+		return false, 0
+	}
+	in := at.Sub(w.now())
+	return in <= 0, in
+}
+
+// housekeeping refreshes the depth gauge (at most once a second) and forgets idle receivers.
+func (w *Worker) housekeeping(ctx context.Context) {
+	now := time.Now()
+	w.receivers.sweep(now)
+	dbNow := w.now()
+	w.mu.Lock()
+	for k, until := range w.blocked {
+		if !dbNow.Before(until) {
+			delete(w.blocked, k)
+		}
+	}
+	refresh := now.Sub(w.lastDepth) >= time.Second
+	if refresh {
+		w.lastDepth = now
+	}
+	w.mu.Unlock()
+	if !refresh {
+		return
+	}
+	st, err := w.db.OutboxStats(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.log.Warn("outbox: reading the outbox depth failed", "err", err)
+		}
+		return
+	}
+	w.met.depth.Set(float64(st.Pending))
+}
+
+// pause stops every platform call until t (the platform throttled the whole app).
+func (w *Worker) pause(t time.Time) {
+	w.mu.Lock()
+	if t.After(w.pausedTo) {
+		w.pausedTo = t
+	}
+	w.mu.Unlock()
+}
+
+// waitPause waits out a pause.
+func (w *Worker) waitPause(ctx context.Context) error {
+	for {
+		w.mu.Lock()
+		d := time.Until(w.pausedTo)
+		w.mu.Unlock()
+		if d <= 0 {
+			return ctx.Err()
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// blockedUntil is when key's messages may go again, if they are held back.
+func (w *Worker) blockedUntil(key string) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t, ok := w.blocked[key]
+	if !ok || !w.now().Before(t) {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// block holds back key's messages until t.
+func (w *Worker) block(key string, t time.Time) {
+	w.mu.Lock()
+	if t.After(w.blocked[key]) {
+		w.blocked[key] = t
+	}
+	w.mu.Unlock()
+}
+
+// gate waits until a call of class c may go for a message of lane l: no pause, an app-wide
+// token, a place in the minute window, the receiver's token.
+func (w *Worker) gate(ctx context.Context, l *lane, c callClass) error {
+	if err := w.waitPause(ctx); err != nil {
+		return err
+	}
+	if c == callMessage {
+		if err := w.minute.wait(ctx); err != nil {
+			return err
+		}
+	}
+	if err := takeToken(ctx, w.app); err != nil {
+		return err
+	}
+	if c != callUpload {
+		// The lane waited for this token before taking its slot and nobody else takes
+		// from this bucket, so this normally passes at once.
+		if err := takeToken(ctx, l.lim); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mark runs a store update for a finished attempt with a few retries on database errors. A
+// lost lease (ECONFLICT) means another worker owns the message now: nothing more to do.
+func (w *Worker) mark(ctx context.Context, m *store.OutboxMessage, what string, f func(ctx context.Context) error) {
+	ctx = context.WithoutCancel(ctx)
+	delay := 100 * time.Millisecond
+	for try := 1; ; try++ {
+		mctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := f(mctx)
+		cancel()
+		switch {
+		case err == nil:
+			return
+		case store.ErrorCode(err) == store.ECONFLICT:
+			w.log.Info("outbox: lease lost, another worker has the message", "outbox_id", m.ID, "kind", m.Kind, "op", what)
+			return
+		case try >= 4:
+			w.log.Error("outbox: recording the outcome failed; the message is retried when its lease ends",
+				"outbox_id", m.ID, "kind", m.Kind, "op", what, "err", err)
+			return
+		}
+		w.log.Warn("outbox: recording the outcome failed, retrying", "outbox_id", m.ID, "op", what, "err", err)
+		time.Sleep(delay)
+		delay *= 4
+	}
+}
+
+// putBack returns a claimed message that was not attempted to the queue, due at next. The
+// store counted the claim as an attempt; its last code and error are kept.
+func (w *Worker) putBack(ctx context.Context, m *store.OutboxMessage, next time.Time, why string) {
+	w.log.Debug("outbox: put back", "outbox_id", m.ID, "kind", m.Kind, "why", why, "next_attempt_at", next)
+	w.mark(ctx, m, "put back", func(ctx context.Context) error {
+		return w.db.MarkRetry(ctx, m, next, m.LastCode, m.LastError)
+	})
+}

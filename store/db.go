@@ -149,6 +149,7 @@ type Tx struct {
 	db          *DB
 	now         time.Time
 	afterCommit []func()
+	enqueued    int // outbox messages queued so far, to keep their order
 }
 
 // Now is the transaction's time: one instant for every row it writes.

@@ -88,7 +88,10 @@ func (tx *Tx) Enqueue(ctx context.Context, m *OutboxMessage) (bool, error) {
 		return false, &Error{Code: EINVALID, Op: op, Message: "outbox: unknown kind " + m.Kind}
 	}
 	m.Status = OutboxPending
-	m.CreatedAt = tx.now
+	// Messages queued by one transaction keep their order: each is stamped a microsecond after
+	// the one before (the claim orders by created_at).
+	m.CreatedAt = tx.now.Add(time.Duration(tx.enqueued) * time.Microsecond)
+	tx.enqueued++
 	if m.NextAttemptAt.IsZero() {
 		m.NextAttemptAt = tx.now
 	}
@@ -153,6 +156,14 @@ func (db *DB) MarkSent(ctx context.Context, m *OutboxMessage, messageID string) 
 func (db *DB) MarkRetry(ctx context.Context, m *OutboxMessage, next time.Time, code int, reason string) error {
 	return db.finishOutbox(ctx, "store.MarkRetry", m, `next_attempt_at = ?, claimed_until = NULL, last_code = ?, last_error = ?`,
 		utc(next), code, reason)
+}
+
+// ReleaseOutbox gives a claimed message back without counting the claim as an attempt (the
+// worker did not try to send it: it is shutting down, or an earlier message to the same
+// receiver waits for a retry). It is due again at next.
+func (db *DB) ReleaseOutbox(ctx context.Context, m *OutboxMessage, next time.Time) error {
+	return db.finishOutbox(ctx, "store.ReleaseOutbox", m, `next_attempt_at = ?, claimed_until = NULL,
+		attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END`, utc(next))
 }
 
 // MarkFailed ends a message as failed for good, with the platform's code and reason.

@@ -346,3 +346,38 @@ func TestMaskedMobile(t *testing.T) {
 		}
 	}
 }
+
+func TestOutboxOrderWithinATransactionAndRelease(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		var ids []string
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			for i := 0; i < 20; i++ {
+				m := &store.OutboxMessage{Kind: store.OutboxSend, ReceiveIDType: "open_id", ReceiveID: "ou_o", MsgType: "text", Content: "{}"}
+				if _, err := tx.Enqueue(ctx, m); err != nil {
+					return err
+				}
+				ids = append(ids, m.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.ClaimOutbox(ctx, "w", 100, time.Minute)
+		if err != nil || len(got) != 20 {
+			t.Fatalf("claimed %d, %v", len(got), err)
+		}
+		for i, m := range got {
+			if m.ID != ids[i] {
+				t.Fatalf("claim order differs from enqueue order at %d", i)
+			}
+		}
+		if err := db.ReleaseOutbox(ctx, got[0], time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := db.ClaimOutbox(ctx, "w2", 1, time.Minute)
+		if len(again) != 1 || again[0].ID != ids[0] || again[0].Attempts != 1 {
+			t.Errorf("after release: %+v (want the same message on attempt 1)", again)
+		}
+	})
+}

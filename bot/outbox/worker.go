@@ -357,6 +357,6 @@ func (w *Worker) mark(ctx context.Context, m *store.OutboxMessage, what string, 
 func (w *Worker) putBack(ctx context.Context, m *store.OutboxMessage, next time.Time, why string) {
 	w.log.Debug("outbox: put back", "outbox_id", m.ID, "kind", m.Kind, "why", why, "next_attempt_at", next)
 	w.mark(ctx, m, "put back", func(ctx context.Context) error {
-		return w.db.MarkRetry(ctx, m, next, m.LastCode, m.LastError)
+		return w.db.ReleaseOutbox(ctx, m, next)
 	})
 }

@@ -161,16 +161,13 @@ func (r *Router) OnMessage(ctx context.Context, ev *larkim.P2MessageReceiveV1) e
 	if rt.handler != nil && missing != "" {
 		rt = route{name: rt.name, roles: rt.roles, handler: func(*Context) (*Response, error) { return Warn(missing), nil }}
 	}
-	resp, outcome, err := r.run(ctx, typ, key, identity(snd.SenderId), c, rt)
+	resp, outcome, _ := r.run(ctx, typ, key, identity(snd.SenderId), c, rt)
 	defer r.observe(typ, rt.name, outcome, start, c)
 	if resp == nil || resp.Reply == nil {
 		return nil // handled (the reply went out with the handler's transaction), or a duplicate
 	}
 	// The handler was refused, failed or timed out, and its transaction is gone: record the
 	// event and the answer together, so a redelivery neither answers twice nor retries it.
-	if err != nil && outcome == "error" {
-		r.o.Log.Debug("answering a failed message", "err", err)
-	}
 	bg := context.WithoutCancel(ctx)
 	return r.o.DB.InTx(bg, func(tx *store.Tx) error {
 		if ok, e := tx.MarkProcessed(bg, key, typ); e != nil || !ok {
@@ -226,8 +223,6 @@ func (r *Router) OnCardAction(ctx context.Context, ev *callback.CardActionTrigge
 	}
 	if resp.Toast != nil {
 		out.Toast = &callback.Toast{Type: resp.Toast.Type, Content: resp.Toast.Text}
-	} else if resp.Reply != nil && outcome != "ok" {
-		out.Toast = &callback.Toast{Type: "error", Content: msgInternal}
 	}
 	if resp.Card != nil {
 		b, err := resp.Card.JSON()

@@ -6,7 +6,6 @@ import (
 
 	"github.com/unionbot/unionbot/bot"
 	"github.com/unionbot/unionbot/bot/card"
-	"github.com/unionbot/unionbot/store"
 )
 
 func (h *handlers) registerOutbox() {
@@ -18,14 +17,7 @@ func (h *handlers) registerOutbox() {
 // failedMessages shows admins the newest messages Feishu refused for good, with the code and
 // the reason (for example a member outside the app's availability), and whom they were for.
 func (h *handlers) failedMessages(c *bot.Context) (*bot.Response, error) {
-	var rows []struct {
-		store.OutboxMessage
-		Name string `db:"name"`
-	}
-	err := c.Tx.SelectContext(c.Ctx, &rows, `SELECT o.id, o.kind, o.receive_id_type, o.receive_id, o.last_code,
-		o.last_error, o.attempts, o.created_at, COALESCE(m.name, '') AS name
-		FROM outbox o LEFT JOIN members m ON m.open_id = o.receive_id
-		WHERE o.status = 'failed' ORDER BY o.created_at DESC LIMIT 10`)
+	rows, err := h.DB.FailedOutbox(c.Ctx, 10)
 	if err != nil {
 		return nil, err
 	}
@@ -34,9 +26,9 @@ func (h *handlers) failedMessages(c *bot.Context) (*bot.Response, error) {
 	}
 	var lines []string
 	for _, r := range rows {
-		to := r.Name
-		if to == "" {
-			to = r.ReceiveIDType + " " + r.ReceiveID
+		to := r.ReceiveIDType + " " + r.ReceiveID
+		if m, err := c.Tx.MemberByOpenID(c.Ctx, r.ReceiveID); err == nil {
+			to = m.Display()
 		}
 		lines = append(lines, fmt.Sprintf("- %s → %s：错误码 %d，%s（尝试 %d 次）",
 			r.CreatedAt.In(h.Loc).Format("01-02 15:04"), to, r.LastCode, truncate(r.LastError, 60), r.Attempts))

@@ -33,8 +33,8 @@ func (h *handlers) profileCard(c *bot.Context) (*card.Card, error) {
 	if err != nil {
 		return nil, err
 	}
-	var branches []store.Branch
-	if err := c.Tx.SelectContext(c.Ctx, &branches, `SELECT id, name, created_at FROM branches ORDER BY name`); err != nil {
+	branches, err := h.DB.Branches(c.Ctx)
+	if err != nil {
 		return nil, err
 	}
 	gender := map[string]string{"M": "男", "F": "女"}[m.Gender]

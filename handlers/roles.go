@@ -95,10 +95,7 @@ func (h *handlers) findOne(c *bot.Context, q string) (*store.Member, error) {
 }
 
 func (h *handlers) listRoles(c *bot.Context) (*bot.Response, error) {
-	var holders []store.RoleHolder
-	err := c.Tx.SelectContext(c.Ctx, &holders, `SELECT m.id, m.name, COALESCE(m.employee_no, '') AS employee_no,
-		COALESCE(b.name, '') AS branch_name, r.role FROM member_roles r JOIN members m ON m.id = r.member_id
-		LEFT JOIN branches b ON b.id = m.branch_id ORDER BY r.role, m.name, m.id`)
+	holders, err := h.DB.RoleHolders(c.Ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -247,10 +247,6 @@ func (r *Router) run(parent context.Context, typ, key string, id Identity, c *Co
 			resp, outcome, err = Fail(msgInternal), "panic", nil
 		}
 	}()
-	if seen, e := r.o.DB.IsProcessed(ctx, key); e == nil && seen {
-		r.o.Metrics.Deduplicated.WithLabelValues(typ).Inc()
-		return nil, "duplicate", nil
-	}
 	sender, e := r.o.Resolver.Resolve(ctx, id)
 	if e != nil {
 		r.o.Log.Error("resolve sender", "type", typ, "err", e)

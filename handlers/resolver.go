@@ -28,15 +28,11 @@ const PlaceholderName = "新成员"
 
 // Resolve implements bot.Resolver.
 func (r *Resolver) Resolve(ctx context.Context, id bot.Identity) (*bot.Sender, error) {
-	m, err := r.DB.MemberByOpenID(ctx, id.OpenID)
+	m, roles, err := r.DB.MemberWithRoles(ctx, id.OpenID)
 	isNew := false
 	if store.ErrorCode(err) == store.ENOTFOUND {
 		m, isNew, err = r.register(ctx, id)
 	}
-	if err != nil {
-		return nil, err
-	}
-	roles, err := r.DB.MemberRoles(ctx, m.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -36,12 +37,14 @@ const (
 	MySQL  = "mysql"
 )
 
-// DB is the database. On SQLite writes go through a single connection (Go's pool queues
-// writers in order, which is fairer and faster than SQLite's sleeping busy handler) while
-// reads use a pool; on MySQL both are one pool.
+// DB is the database. On SQLite writes go through a single connection, taken in arrival
+// order through a channel (goroutines blocked on a channel are served first in, first out;
+// database/sql hands a freed connection to a random waiter, and SQLite's own busy handler
+// sleeps), while reads use a pool; on MySQL both are one pool.
 type DB struct {
 	w       *sqlx.DB
 	r       *sqlx.DB
+	wlock   chan struct{} // SQLite: the write connection's queue (first come, first served)
 	Dialect string
 	// Now is the clock. Tests replace it; it must return increasing times.
 	Now func() time.Time
@@ -75,6 +78,7 @@ func Open(ctx context.Context, driver, dsn string) (*DB, error) {
 		}
 		w.SetMaxOpenConns(1)
 		w.SetConnMaxIdleTime(0)
+		db.wlock = make(chan struct{}, 1)
 		r, err := sqlx.Open("sqlite", full)
 		if err != nil {
 			w.Close()
@@ -96,6 +100,9 @@ func Open(ctx context.Context, driver, dsn string) (*DB, error) {
 		cfg.Collation = "utf8mb4_unicode_ci"
 		cfg.Params["charset"] = "utf8mb4"
 		cfg.MultiStatements = false
+		// One round trip per statement instead of prepare, execute and close; safe with the
+		// utf8mb4 connection charset set above.
+		cfg.InterpolateParams = true
 		w, err := sqlx.Open("mysql", cfg.FormatDSN())
 		if err != nil {
 			return nil, fmt.Errorf("store: open mysql: %w", err)
@@ -149,7 +156,8 @@ type Tx struct {
 	db          *DB
 	now         time.Time
 	afterCommit []func()
-	enqueued    int // outbox messages queued so far, to keep their order
+	enqueued    int    // outbox messages queued so far, to keep their order
+	release     func() // gives the SQLite writer to the next in line
 }
 
 // Now is the transaction's time: one instant for every row it writes.
@@ -169,16 +177,47 @@ func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f)
 //	defer tx.Rollback()
 //	... ; return tx.Commit()
 func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
+	release, err := db.lockWriter(ctx)
+	if err != nil {
+		return nil, err
+	}
 	tx, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
+		release()
 		return nil, fmt.Errorf("store: begin: %w", err)
 	}
-	return &Tx{Tx: tx, db: db, now: db.now()}, nil
+	return &Tx{Tx: tx, db: db, now: db.now(), release: release}, nil
+}
+
+// lockWriter waits for the SQLite write connection's turn; on MySQL it is a no-op.
+func (db *DB) lockWriter(ctx context.Context) (release func(), err error) {
+	if db.wlock == nil {
+		return func() {}, nil
+	}
+	select {
+	case db.wlock <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-db.wlock }) }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("store: waiting for the writer: %w", ctx.Err())
+	}
+}
+
+// exec runs one write statement outside a transaction, in the writer's queue.
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	release, err := db.lockWriter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return db.w.ExecContext(ctx, query, args...)
 }
 
 // Commit commits and then runs the after-commit hooks.
 func (tx *Tx) Commit() error {
-	if err := tx.Tx.Commit(); err != nil {
+	err := tx.Tx.Commit()
+	tx.release()
+	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	for _, f := range tx.afterCommit {
@@ -190,6 +229,7 @@ func (tx *Tx) Commit() error {
 // Rollback rolls back; after a commit it is a no-op (safe to defer).
 func (tx *Tx) Rollback() error {
 	err := tx.Tx.Rollback()
+	tx.release()
 	if errors.Is(err, sql.ErrTxDone) {
 		return nil
 	}

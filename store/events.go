@@ -36,7 +36,7 @@ func (db *DB) IsProcessed(ctx context.Context, key string) (bool, error) {
 // PruneProcessed deletes event keys older than retention and returns how many went.
 func (db *DB) PruneProcessed(ctx context.Context, retention time.Duration) (int64, error) {
 	cutoff := db.now().Add(-retention)
-	res, err := db.w.ExecContext(ctx, `DELETE FROM processed_events WHERE processed_at < ?`, cutoff)
+	res, err := db.exec(ctx, `DELETE FROM processed_events WHERE processed_at < ?`, cutoff)
 	if err != nil {
 		return 0, fmt.Errorf("store.PruneProcessed: %w", err)
 	}

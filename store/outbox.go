@@ -174,7 +174,7 @@ func (db *DB) MarkFailed(ctx context.Context, m *OutboxMessage, code int, reason
 
 func (db *DB) finishOutbox(ctx context.Context, op string, m *OutboxMessage, set string, args ...any) error {
 	args = append(args, m.ID, m.ClaimedBy)
-	res, err := db.w.ExecContext(ctx, `UPDATE outbox SET `+set+` WHERE id = ? AND claimed_by = ? AND status = 'pending'`, args...)
+	res, err := db.exec(ctx, `UPDATE outbox SET `+set+` WHERE id = ? AND claimed_by = ? AND status = 'pending'`, args...)
 	if err != nil {
 		return &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
@@ -240,7 +240,7 @@ func (db *DB) NextOutboxDue(ctx context.Context) (time.Time, bool, error) {
 
 // PruneOutbox deletes sent messages older than retention.
 func (db *DB) PruneOutbox(ctx context.Context, retention time.Duration) (int64, error) {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?`, db.now().Add(-retention))
+	res, err := db.exec(ctx, `DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?`, db.now().Add(-retention))
 	if err != nil {
 		return 0, fmt.Errorf("store.PruneOutbox: %w", err)
 	}

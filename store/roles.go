@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -113,4 +114,25 @@ func (db *DB) MemberRoles(ctx context.Context, memberID int64) ([]string, error)
 		return nil, fmt.Errorf("store.MemberRoles: %w", err)
 	}
 	return out, nil
+}
+
+// MemberWithRoles returns the member with a Feishu open_id and their granted roles in one
+// query (read pool): the router asks this for every event.
+func (db *DB) MemberWithRoles(ctx context.Context, openID string) (*Member, []string, error) {
+	var row struct {
+		Member
+		Roles string `db:"roles"`
+	}
+	err := db.Get(ctx, &row, `SELECT `+memberColumns+`,
+		COALESCE((SELECT GROUP_CONCAT(r.role) FROM member_roles r WHERE r.member_id = m.id), '') AS roles`+
+		memberFrom+`WHERE m.open_id = ?`, openID)
+	if err != nil {
+		return nil, nil, notFound("store.MemberWithRoles", err, "找不到该成员")
+	}
+	var roles []string
+	if row.Roles != "" {
+		roles = strings.Split(row.Roles, ",")
+		slices.Sort(roles)
+	}
+	return &row.Member, roles, nil
 }

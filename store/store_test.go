@@ -381,3 +381,30 @@ func TestOutboxOrderWithinATransactionAndRelease(t *testing.T) {
 		}
 	})
 }
+
+func TestMemberWithRoles(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		var id int64
+		db.InTx(ctx, func(tx *store.Tx) error {
+			m, _, err := tx.RegisterMember(ctx, &store.Member{OpenID: "ou_r", Name: "赵六"})
+			id = m.ID
+			return err
+		})
+		m, roles, err := db.MemberWithRoles(ctx, "ou_r")
+		if err != nil || m.ID != id || len(roles) != 0 {
+			t.Fatalf("no roles: %+v %v %v", m, roles, err)
+		}
+		db.InTx(ctx, func(tx *store.Tx) error {
+			tx.GrantRole(ctx, id, store.RoleOfficer, "t")
+			_, err := tx.GrantRole(ctx, id, store.RoleDelegate, "t")
+			return err
+		})
+		_, roles, _ = db.MemberWithRoles(ctx, "ou_r")
+		if len(roles) != 2 || roles[0] != store.RoleDelegate || roles[1] != store.RoleOfficer {
+			t.Errorf("roles = %v", roles)
+		}
+		if _, _, err := db.MemberWithRoles(ctx, "ou_none"); store.ErrorCode(err) != store.ENOTFOUND {
+			t.Errorf("missing: %v", err)
+		}
+	})
+}

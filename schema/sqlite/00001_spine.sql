@@ -37,8 +37,9 @@ CREATE TABLE member_roles (
     PRIMARY KEY (member_id, role)
 );
 
+-- Append-only, never deleted from: a plain rowid key (no AUTOINCREMENT bookkeeping per insert).
 CREATE TABLE audit_log (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          INTEGER PRIMARY KEY,
     at          DATETIME NOT NULL,
     actor       TEXT NOT NULL,
     entity      TEXT NOT NULL,

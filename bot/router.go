@@ -161,7 +161,7 @@ func (r *Router) OnMessage(ctx context.Context, ev *larkim.P2MessageReceiveV1) e
 	if rt.handler != nil && missing != "" {
 		rt = route{name: rt.name, roles: rt.roles, handler: func(*Context) (*Response, error) { return Warn(missing), nil }}
 	}
-	resp, outcome, _ := r.run(ctx, typ, key, identity(snd.SenderId), c, rt)
+	resp, outcome := r.run(ctx, typ, key, identity(snd.SenderId), c, rt)
 	defer r.observe(typ, rt.name, outcome, start, c)
 	if resp == nil || resp.Reply == nil {
 		return nil // handled (the reply went out with the handler's transaction), or a duplicate
@@ -215,7 +215,7 @@ func (r *Router) OnCardAction(ctx context.Context, ev *callback.CardActionTrigge
 	}
 	op := ev.Event.Operator
 	id := Identity{OpenID: op.OpenID, UserID: deref(op.UserID)}
-	resp, outcome, _ := r.run(ctx, typ, key, id, c, route{name: act.Name, roles: act.Roles, handler: act.Handler})
+	resp, outcome := r.run(ctx, typ, key, id, c, route{name: act.Name, roles: act.Roles, handler: act.Handler})
 	defer r.observe(typ, act.Name, outcome, start, c)
 	out := &callback.CardActionTriggerResponse{}
 	if resp == nil {
@@ -236,37 +236,37 @@ func (r *Router) OnCardAction(ctx context.Context, ev *callback.CardActionTrigge
 }
 
 // run is the middleware chain around one handler. It returns the handler's response (or the
-// answer to a refusal or failure), the outcome label, and an error only for failures that
-// should make Feishu redeliver.
-func (r *Router) run(parent context.Context, typ, key string, id Identity, c *Context, rt route) (resp *Response, outcome string, err error) {
+// answer to a refusal or failure) and the outcome label. Failures are answered, not
+// redelivered: the user already has the answer.
+func (r *Router) run(parent context.Context, typ, key string, id Identity, c *Context, rt route) (resp *Response, outcome string) {
 	ctx, cancel := context.WithTimeout(parent, r.o.Deadline)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
 			r.o.Log.Error("handler panic", "type", typ, "route", rt.name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			resp, outcome, err = Fail(msgInternal), "panic", nil
+			resp, outcome = Fail(msgInternal), "panic"
 		}
 	}()
 	sender, e := r.o.Resolver.Resolve(ctx, id)
 	if e != nil {
 		r.o.Log.Error("resolve sender", "type", typ, "err", e)
 		if ctx.Err() != nil {
-			return Fail(msgTimeout), "timeout", nil
+			return Fail(msgTimeout), "timeout"
 		}
-		return Fail(msgNoIdentity), "error", e
+		return Fail(msgNoIdentity), "error"
 	}
 	c.Sender = sender
 	if rt.handler == nil {
 		rt.handler, rt.name = r.fallback, "fallback"
 	}
 	if rt.handler == nil {
-		return nil, "ignored", nil
+		return nil, "ignored"
 	}
 	if !sender.HasAny(rt.roles) {
-		return Fail(deniedMessage(rt.roles)), "denied", nil
+		return Fail(deniedMessage(rt.roles)), "denied"
 	}
 	dup := false
-	err = r.o.DB.InTx(ctx, func(tx *store.Tx) error {
+	err := r.o.DB.InTx(ctx, func(tx *store.Tx) error {
 		ok, e := tx.MarkProcessed(ctx, key, typ)
 		if e != nil {
 			return e
@@ -296,20 +296,20 @@ func (r *Router) run(parent context.Context, typ, key string, id Identity, c *Co
 	switch {
 	case dup:
 		r.o.Metrics.Deduplicated.WithLabelValues(typ).Inc()
-		return nil, "duplicate", nil
+		return nil, "duplicate"
 	case err == nil:
 		if c.Kind == KindMessage {
-			return nil, "ok", nil // the reply went out with the handler's transaction
+			return nil, "ok" // the reply went out with the handler's transaction
 		}
-		return resp, "ok", nil
+		return resp, "ok"
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()) || errors.Is(err, context.DeadlineExceeded):
 		r.o.Log.Warn("handler deadline exceeded", "type", typ, "route", rt.name)
-		return Fail(msgTimeout), "timeout", err
+		return Fail(msgTimeout), "timeout"
 	case store.ErrorMessage(err) != "":
-		return Fail(store.ErrorMessage(err)), "user_error", err
+		return Fail(store.ErrorMessage(err)), "user_error"
 	default:
 		r.o.Log.Error("handler failed", "type", typ, "route", rt.name, "err", err)
-		return Fail(msgInternal), "error", err
+		return Fail(msgInternal), "error"
 	}
 }
 

@@ -53,6 +53,14 @@ type Config struct {
 	Outbox Outbox `yaml:"outbox"`
 	// Bot configures event and card-callback handling.
 	Bot Bot `yaml:"bot"`
+	// Security holds the key that encrypts sensitive data at rest.
+	Security Security `yaml:"security"`
+	// Jobs configures the scheduled-job engine and its reminders.
+	Jobs Jobs `yaml:"jobs"`
+	// Signup configures activities and sign-ups.
+	Signup Signup `yaml:"signup"`
+	// Tasks configures the ten-task tracker (十件实事) and its reminder cadence.
+	Tasks Tasks `yaml:"tasks"`
 
 	// loc caches the location loaded by Validate for Location.
 	loc *time.Location
@@ -180,6 +188,10 @@ func Default() *Config {
 	c.Outbox.Workers = defaultWorkers
 	c.Bot.CardDeadline = defaultCardDeadline
 	c.Bot.DedupRetention = defaultDedupRetention
+	c.Security.setDefaults()
+	c.Jobs.setDefaults()
+	c.Signup.setDefaults()
+	c.Tasks.setDefaults()
 	return c
 }
 

@@ -167,6 +167,11 @@ func (c *Config) Validate() error {
 		appendf(&ps, "bot.dedup_retention", "must be at least %s (Feishu redelivers unacknowledged events for up to 7h10m), got %s", formatDuration(MinDedupRetention), formatDuration(d))
 	}
 
+	c.Security.validate(&ps)
+	c.Jobs.validate(&ps)
+	c.Signup.validate(&ps)
+	c.Tasks.validate(&ps)
+
 	if len(ps) > 0 {
 		return ps
 	}

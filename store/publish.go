@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Publication is a group-chat message an activity's sign-up card was posted as. MessageID is
+// empty until the outbox has delivered the card (then Publications fills it in).
+type Publication struct {
+	ID         int64     `db:"id"`
+	ActivityID int64     `db:"activity_id"`
+	ChatID     string    `db:"chat_id"`
+	OutboxID   string    `db:"outbox_id"`
+	MessageID  string    `db:"message_id"`
+	CreatedAt  time.Time `db:"created_at"`
+}
+
+// AddPublication records that the card of an activity was queued to a chat as the outbox
+// message outboxID. A chat the activity was already published to is left as it was (false).
+func (tx *Tx) AddPublication(ctx context.Context, activityID int64, chatID, outboxID string) (bool, error) {
+	res, err := tx.ExecContext(ctx, tx.insertIgnore()+` INTO activity_publications (activity_id, chat_id, outbox_id,
+		message_id, created_at) VALUES (?, ?, ?, '', ?)`, activityID, chatID, outboxID, tx.now)
+	if err != nil {
+		return false, &Error{Code: EINTERNAL, Op: "store.AddPublication", Err: err}
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// Publications lists the chats an activity was published to. Message ids the outbox has
+// learnt since are copied into the publications first, so they outlive the outbox's pruning.
+func (tx *Tx) Publications(ctx context.Context, activityID int64) ([]Publication, error) {
+	const op = "store.Publications"
+	var out []Publication
+	if err := tx.SelectContext(ctx, &out, `SELECT id, activity_id, chat_id, outbox_id, message_id, created_at
+		FROM activity_publications WHERE activity_id = ? ORDER BY id`, activityID); err != nil {
+		return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	for i := range out {
+		p := &out[i]
+		if p.MessageID != "" {
+			continue
+		}
+		var ids []string
+		if err := tx.SelectContext(ctx, &ids, `SELECT message_id FROM outbox WHERE id = ? AND status = 'sent'`, p.OutboxID); err != nil {
+			return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+		}
+		if len(ids) == 0 || ids[0] == "" {
+			continue
+		}
+		p.MessageID = ids[0]
+		if _, err := tx.ExecContext(ctx, `UPDATE activity_publications SET message_id = ? WHERE id = ?`, p.MessageID, p.ID); err != nil {
+			return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+		}
+	}
+	return out, nil
+}
+
+// EnqueuePatch queues a replacement of the card in message messageID, coalesced: when a
+// patch of that message is queued and not yet taken by the outbox worker, its content is
+// replaced instead of queueing another, so a message has at most one waiting patch however
+// fast its card changes. (The worker paces patches per target message at the receiver rate.)
+// It reports whether a new outbox row was written.
+func (tx *Tx) EnqueuePatch(ctx context.Context, messageID, content string) (bool, error) {
+	const op = "store.EnqueuePatch"
+	res, err := tx.ExecContext(ctx, `UPDATE outbox SET content = ? WHERE kind = 'patch' AND target_message_id = ?
+		AND status = 'pending' AND claimed_until IS NULL`, content, messageID)
+	if err != nil {
+		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return false, nil
+	}
+	// MySQL counts a row whose content was already the same as unaffected: look before adding.
+	var waiting int
+	if err := tx.GetContext(ctx, &waiting, `SELECT COUNT(*) FROM outbox WHERE kind = 'patch' AND target_message_id = ?
+		AND status = 'pending' AND claimed_until IS NULL`, messageID); err != nil {
+		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	if waiting > 0 {
+		return false, nil
+	}
+	return tx.Enqueue(ctx, &OutboxMessage{Kind: OutboxPatch, TargetMessageID: messageID, MsgType: "interactive", Content: content})
+}
+
+// SetReminderOptOut turns a member's sign-up reminders off (optOut) or back on. It reports
+// whether anything changed.
+func (tx *Tx) SetReminderOptOut(ctx context.Context, memberID int64, optOut bool) (bool, error) {
+	const op = "store.SetReminderOptOut"
+	var err error
+	var n int64
+	if optOut {
+		res, e := tx.ExecContext(ctx, tx.insertIgnore()+` INTO signup_reminder_optouts (member_id, created_at) VALUES (?, ?)`, memberID, tx.now)
+		if err = e; e == nil {
+			n, _ = res.RowsAffected()
+		}
+	} else {
+		res, e := tx.ExecContext(ctx, `DELETE FROM signup_reminder_optouts WHERE member_id = ?`, memberID)
+		if err = e; e == nil {
+			n, _ = res.RowsAffected()
+		}
+	}
+	if err != nil {
+		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	if n == 0 {
+		return false, nil
+	}
+	action := "reminders_off"
+	if !optOut {
+		action = "reminders_on"
+	}
+	return true, tx.Audit(ctx, fmt.Sprint(memberID), "member", fmt.Sprint(memberID), action, "sign-up reminders")
+}
+
+// ReminderOptOuts returns the ids of the members who turned sign-up reminders off.
+func (tx *Tx) ReminderOptOuts(ctx context.Context) (map[int64]bool, error) {
+	var ids []int64
+	if err := tx.SelectContext(ctx, &ids, `SELECT member_id FROM signup_reminder_optouts`); err != nil {
+		return nil, &Error{Code: EINTERNAL, Op: "store.ReminderOptOuts", Err: err}
+	}
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}

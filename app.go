@@ -38,6 +38,7 @@ type Main struct {
 	Registry *prometheus.Registry
 	Router   *bot.Router
 	Outbox   *outbox.Worker
+	Jobs     *jobs.Engine   // scheduled jobs and reminders (see jobs.go for the registrations)
 	WS       *bot.WebSocket // websocket mode
 	Now      func() time.Time
 
@@ -93,6 +94,10 @@ func (m *Main) Open(ctx context.Context) error {
 		Notify:    m.Outbox.Notify,
 	})
 	handlers.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location()})
+	if m.Jobs, err = newJobs(ctx, m); err != nil {
+		db.Close()
+		return err
+	}
 
 	checks := map[string]bot.Checker{"database": db.Ping}
 	var webhook http.Handler
@@ -152,12 +157,7 @@ func (m *Main) Run(ctx context.Context) error {
 	} else {
 		close(wsDone)
 	}
-	sched := jobs.New(m.Config.Location(), m.Log.With("component", "jobs"))
-	if err := sched.Add(jobs.Prune(m.DB, m.Config.Bot.DedupRetention, 30*24*time.Hour, m.Log)); err != nil {
-		return err
-	}
-	sched.RunNow("prune") // once at start, then hourly
-	sched.Start()
+	m.Jobs.Start() // runs every job once (catch-up after downtime), then on its schedule
 
 	var runErr error
 	select {
@@ -172,7 +172,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.server.Shutdown(shutdown) // stops taking webhook events; waits for requests in flight
 	<-wsDone                    // the long connection closed after its handlers finished
 	m.Log.Info("transports stopped", "ms", time.Since(t0).Milliseconds())
-	sched.Stop(shutdown)
+	m.Jobs.Stop(shutdown)
 	stopWorker() // the worker loop finishes the deliveries it has in hand
 	wg.Wait()
 	drain, cancelDrain := context.WithTimeout(shutdown, 5*time.Second)

@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -16,36 +17,88 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+var shanghai = mustLoc("Asia/Shanghai")
+
+func mustLoc(name string) *time.Location {
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// local is a wall-clock time in Asia/Shanghai.
+func local(y int, m time.Month, d, hh, mm int) time.Time {
+	return time.Date(y, m, d, hh, mm, 0, 0, shanghai)
+}
+
+// newEngine returns an engine on db in Asia/Shanghai with the default configuration changed
+// by cfg.
+func newEngine(t testing.TB, db *store.DB, cfg func(*jobs.Config)) *jobs.Engine {
+	t.Helper()
+	c := jobs.DefaultConfig()
+	if cfg != nil {
+		cfg(&c)
+	}
+	e, err := jobs.NewEngine(jobs.Options{DB: db, Loc: shanghai, Log: quiet, Config: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		e.Stop(ctx)
+	})
+	return e
+}
+
 func TestBadSpecIsNamed(t *testing.T) {
-	s := jobs.New(time.UTC, quiet)
-	err := s.Add(jobs.Job{Name: "digest", Spec: "every monday", Run: func(context.Context) error { return nil }})
+	db := storetest.Open(t, store.SQLite)
+	e := newEngine(t, db, nil)
+	err := e.Add(jobs.Job{Name: "digest", Spec: "every monday", Run: func(context.Context, *jobs.Run) error { return nil }})
 	if err == nil || !strings.Contains(err.Error(), "digest") {
 		t.Errorf("err = %v, want one naming the job", err)
 	}
 }
 
-func TestPanicIsRecoveredAndScheduleRuns(t *testing.T) {
-	s := jobs.New(time.UTC, quiet)
-	var runs atomic.Int32
-	if err := s.Add(jobs.Job{Name: "flaky", Spec: "@every 1s", Run: func(context.Context) error {
-		runs.Add(1)
-		panic("boom")
-	}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RunNow("flaky"); err == nil || !strings.Contains(err.Error(), "panic") {
-		t.Errorf("RunNow = %v, want the panic as an error", err)
-	}
-	s.Start()
-	deadline := time.Now().Add(5 * time.Second)
-	for runs.Load() < 2 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s.Stop(ctx)
-	if runs.Load() < 2 {
-		t.Errorf("the schedule did not run after a panic (runs = %d)", runs.Load())
+func TestPanicIsRecoveredAndRecorded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEngine(t, db, nil)
+		var runs atomic.Int32
+		if err := e.Add(jobs.Job{Name: "flaky", Spec: "@every 1s", Run: func(context.Context, *jobs.Run) error {
+			runs.Add(1)
+			panic("boom")
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.RunJob(ctx, "flaky", time.Now()); err == nil || !strings.Contains(err.Error(), "panic") {
+			t.Errorf("RunJob = %v, want the panic as an error", err)
+		}
+		last, err := db.LastJobRun(ctx, "flaky")
+		if err != nil || last == nil || last.Outcome != store.RunError || !strings.Contains(last.Error, "boom") {
+			t.Fatalf("last run = %+v, %v; want an error run naming the panic", last, err)
+		}
+		// The lease was released: the next run takes it at once.
+		if err := e.RunJob(ctx, "flaky", time.Now()); err == nil || !strings.Contains(err.Error(), "panic") {
+			t.Errorf("second RunJob = %v, want the panic again (not busy)", err)
+		}
+		e.Start()
+		deadline := time.Now().Add(10 * time.Second)
+		for runs.Load() < 4 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if runs.Load() < 4 {
+			t.Errorf("the schedule did not run after a panic (runs = %d)", runs.Load())
+		}
+	})
+}
+
+func TestUnknownJob(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	e := newEngine(t, db, nil)
+	if err := e.RunJob(context.Background(), "nope", time.Now()); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("err = %v", err)
 	}
 }
 
@@ -57,15 +110,49 @@ func TestPrune(t *testing.T) {
 		db.InTx(ctx, func(tx *store.Tx) error { _, err := tx.MarkProcessed(ctx, "old", "message"); return err })
 		db.Now = func() time.Time { return now }
 		db.InTx(ctx, func(tx *store.Tx) error { _, err := tx.MarkProcessed(ctx, "new", "message"); return err })
-		s := jobs.New(time.UTC, quiet)
-		s.Add(jobs.Prune(db, 7*24*time.Hour, 30*24*time.Hour, quiet))
-		if err := s.RunNow("prune"); err != nil {
+		e := newEngine(t, db, nil)
+		if err := e.Add(jobs.Prune(db, "", 7*24*time.Hour, 30*24*time.Hour, quiet)); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.RunJob(ctx, "prune", now); err != nil {
 			t.Fatal(err)
 		}
 		for key, want := range map[string]bool{"old": false, "new": true} {
 			if got, _ := db.IsProcessed(ctx, key); got != want {
 				t.Errorf("%s kept = %v, want %v", key, got, want)
 			}
+		}
+	})
+}
+
+func TestBusyWhileRunning(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a, b := newEngine(t, db, nil), newEngine(t, db, nil)
+		started, release := make(chan struct{}), make(chan struct{})
+		slow := jobs.Job{Name: "slow", Spec: "@hourly", Run: func(context.Context, *jobs.Run) error {
+			close(started)
+			<-release
+			return nil
+		}}
+		a.Add(slow)
+		b.Add(jobs.Job{Name: "slow", Spec: "@hourly", Run: func(context.Context, *jobs.Run) error { return nil }})
+		done := make(chan error)
+		go func() { done <- a.RunJob(ctx, "slow", time.Now()) }()
+		<-started
+		var busy *jobs.BusyError
+		if err := b.RunJob(ctx, "slow", time.Now()); !errors.As(err, &busy) || busy.Holder != a.Holder() {
+			t.Errorf("second replica: err = %v, want busy with holder %s", err, a.Holder())
+		}
+		if err := a.RunJob(ctx, "slow", time.Now()); !errors.As(err, &busy) {
+			t.Errorf("same process: err = %v, want busy", err)
+		}
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if err := b.RunJob(ctx, "slow", time.Now()); err != nil {
+			t.Errorf("after release: %v", err)
 		}
 	})
 }

@@ -75,6 +75,15 @@ func (c *Card) Add(els ...Element) *Card {
 	return c
 }
 
+// Prepend inserts elements at the top of the body, before those already added (e.g. a note
+// that a reminder comes late). The body is copied, so a shallow copy of a card
+// (cp := *c; cp.Prepend(...)) leaves the original as it was.
+func (c *Card) Prepend(els ...Element) *Card {
+	body := make([]Element, 0, len(els)+len(c.elements))
+	c.elements = append(append(body, els...), c.elements...)
+	return c
+}
+
 // Validate reports the first reason Feishu would reject the card or the bot could not route its
 // callbacks; the error wraps one of the Err* values of this package.
 func (c *Card) Validate() error {

@@ -1,3 +1,10 @@
+// Additions by the sign-up core helper (migration 00003): Activity.Confirmed and
+// Activity.WaitlistSeq, ActivityItem.Confirmed and ActivityItem.WaitlistSeq are counters the
+// store maintains (seats taken, last waitlist position given); they are read-only for callers
+// and ignored by CreateActivity and UpdateActivity. CreateActivity sets a zero CancelDeadline
+// to StartsAt. Sensitive is read from column is_sensitive (SENSITIVE is reserved in MySQL).
+// Persistence is in activity_store.go, sign-ups in signup*.go.
+
 package store
 
 import (
@@ -89,7 +96,7 @@ type Activity struct {
 	BranchConfirm    bool   `db:"branch_confirm"`  // a 分工会主席 must confirm entries
 	NeedsInsurance   bool   `db:"needs_insurance"` // ID numbers are collected (encrypted, masked, purged after)
 	MinEntries       int    `db:"min_entries"`     // fewer at close cancels the activity; 0 = none
-	Sensitive        bool   `db:"sensitive"`       // who signed up is visible to officers only
+	Sensitive        bool   `db:"is_sensitive"`    // who signed up is visible to officers only
 
 	// Eligibility.
 	MembersOnly bool     `db:"members_only"`
@@ -106,8 +113,10 @@ type Activity struct {
 
 	Status      string    `db:"status"`
 	Version     int       `db:"version"`
-	LotterySeed int64     `db:"lottery_seed"` // stored at the draw, so it can be re-checked
-	CreatedBy   int64     `db:"created_by"`   // the organiser (member id)
+	LotterySeed int64     `db:"lottery_seed"`    // stored at the draw, so it can be re-checked
+	Confirmed   int       `db:"confirmed_count"` // seats taken (entries, or teams in team mode); store-maintained
+	WaitlistSeq int       `db:"waitlist_seq"`    // last waitlist position given (no items); store-maintained
+	CreatedBy   int64     `db:"created_by"`      // the organiser (member id)
 	CreatedAt   time.Time `db:"created_at"`
 	UpdatedAt   time.Time `db:"updated_at"`
 }
@@ -124,6 +133,9 @@ type ActivityItem struct {
 	TeamMax    int    `db:"team_max"`
 	MinWomen   int    `db:"min_women"` // team mode: at least this many women per team
 	Position   int    `db:"position"`  // display order
+
+	Confirmed   int `db:"confirmed_count"` // seats taken in the item; store-maintained
+	WaitlistSeq int `db:"waitlist_seq"`    // last waitlist position given in the item; store-maintained
 }
 
 // Limits on an activity's fields.

@@ -23,6 +23,7 @@ import (
 	"github.com/unionbot/unionbot/bot/outbox"
 	"github.com/unionbot/unionbot/config"
 	"github.com/unionbot/unionbot/handlers"
+	"github.com/unionbot/unionbot/handlers/calendar"
 	"github.com/unionbot/unionbot/jobs"
 	"github.com/unionbot/unionbot/schema"
 	"github.com/unionbot/unionbot/store"
@@ -94,6 +95,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Notify:    m.Outbox.Notify,
 	})
 	handlers.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location()})
+	calendar.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location()})
 	if m.Jobs, err = newJobs(ctx, m); err != nil {
 		db.Close()
 		return err

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/unionbot/unionbot/jobs"
 	"github.com/unionbot/unionbot/jobs/workday"
+	"github.com/unionbot/unionbot/store"
 )
 
 // newJobs builds the job engine from the configuration and registers every job. `serve`,
@@ -52,6 +54,7 @@ func registerJobs(e *jobs.Engine, m *Main) error {
 	c := m.Config
 	for _, j := range []jobs.Job{
 		jobs.Prune(m.DB, c.Jobs.PruneSchedule, c.Bot.DedupRetention, 30*24*time.Hour, m.Log),
+		jobs.CalendarCheck(c.Jobs.CalendarCheckSchedule, func(ctx context.Context) ([]string, error) { return adminOpenIDs(ctx, m) }),
 	} {
 		if err := e.Add(j); err != nil {
 			return err
@@ -61,4 +64,20 @@ func registerJobs(e *jobs.Engine, m *Main) error {
 	//	if err := signup.RegisterJobs(e, ...); err != nil { return err }
 	//	if err := tasks.RegisterJobs(e, ...); err != nil { return err }
 	return nil
+}
+
+// adminOpenIDs returns the admins' open_ids: those of the configuration and the members
+// holding the admin role, each once.
+func adminOpenIDs(ctx context.Context, m *Main) ([]string, error) {
+	ids := slices.Clone(m.Config.Admins)
+	holders, err := m.DB.RoleHolders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range holders {
+		if h.Role == store.RoleAdmin && h.Active && h.OpenID != "" && !slices.Contains(ids, h.OpenID) {
+			ids = append(ids, h.OpenID)
+		}
+	}
+	return ids, nil
 }

@@ -6,6 +6,8 @@
 //	unionbot check-config            validate and print the effective configuration
 //	unionbot members import FILE     import a member roster (.xlsx or .csv)
 //	unionbot roles grant|revoke|list grant or revoke roles from the command line
+//	unionbot jobs list|run NAME      list the scheduled jobs, or run one (-at TIME)
+//	unionbot holidays import|show    enter or show a year's holiday arrangement
 //	unionbot version                 print the version
 //
 // Flags (-config PATH, ...) may come before or after a subcommand's arguments.
@@ -68,6 +70,8 @@ func commands() []*command {
 		{name: "roles", usage: "roles grant|revoke WHO ROLE | roles list [-config PATH]",
 			help: "Grant or revoke a role (member by 工号 or name; role: delegate, branch_chair, officer, committee, chair, admin\nor 代表, 分工会主席, 工会干事, 提案委员, 主席, 管理员), or list who holds which role. Changes are audited.",
 			run:  cmdRoles},
+		jobsCommand(),
+		holidaysCommand(),
 		{name: "version", usage: "version", help: "Print the version.", run: func(_ context.Context, e *env, _ []string) error {
 			fmt.Fprintln(e.stdout, "unionbot", version)
 			return nil

@@ -248,3 +248,25 @@ func (c *Calendar) statutoryYear(y int) map[string]statutoryDay {
 	c.mu.Unlock()
 	return m
 }
+
+// With returns a copy of the calendar in which the years of days have exactly days as their
+// overrides: what the calendar will say after Import(days) (for showing an import before its
+// transaction commits).
+func (c *Calendar) With(days []store.HolidayOverride) *Calendar {
+	years := map[string]bool{}
+	for _, d := range days {
+		years[d.Day[:5]] = true
+	}
+	cp := New(c.loc, c.db)
+	c.mu.RLock()
+	for k, v := range c.overrides {
+		if !years[k[:5]] {
+			cp.overrides[k] = v
+		}
+	}
+	c.mu.RUnlock()
+	for _, d := range days {
+		cp.overrides[d.Day] = d
+	}
+	return cp
+}

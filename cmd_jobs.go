@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/unionbot/unionbot/jobs"
+	"github.com/unionbot/unionbot/jobs/workday"
+	"github.com/unionbot/unionbot/store"
+)
+
+// jobsCommand is `unionbot jobs list` and `unionbot jobs run NAME [--at TIME]`.
+func jobsCommand() *command {
+	var at string
+	return &command{name: "jobs", usage: "jobs list | jobs run NAME [-at TIME] [-config PATH]",
+		help: "List the scheduled jobs (schedule, last run and outcome, next run), or run one job once now or as if\n" +
+			"it were TIME (2024-03-25T09:00 in the configured time zone, or RFC 3339). A run honours the job's lease\n" +
+			"(it refuses while another replica runs the job) and the reminders' unique keys (nothing is sent twice).",
+		flags: func(fs *flag.FlagSet, e *env) {
+			fs.StringVar(&at, "at", "", "run as if it were this time (2024-03-25T09:00 or RFC 3339)")
+		},
+		run: func(ctx context.Context, e *env, args []string) error { return cmdJobs(ctx, e, args, at) },
+	}
+}
+
+// holidaysCommand is `unionbot holidays import -f FILE` and `unionbot holidays show [YEAR]`.
+func holidaysCommand() *command {
+	var file string
+	return &command{name: "holidays", usage: "holidays import -f FILE [-dry-run] | holidays show [YEAR] [-config PATH]",
+		help: "Enter a year's holiday arrangement (days off and 调休 working days) from a file, replacing that year's\n" +
+			"earlier entries, or show a year's arrangement. One line per day or range:\n" +
+			"  2027-01-01 休 元旦\n  2027-02-06..2027-02-12 休 春节\n  2027-02-07 班 春节调休\n" +
+			"A file with any bad line changes nothing; the line is named.",
+		flags: func(fs *flag.FlagSet, e *env) {
+			fs.StringVar(&file, "f", "", "the arrangement file (UTF-8)")
+			fs.BoolVar(&e.dryRun, "dry-run", false, "check the file and report, change nothing")
+		},
+		run: func(ctx context.Context, e *env, args []string) error { return cmdHolidays(ctx, e, args, file) },
+	}
+}
+
+// openForJobs opens what the job engine needs, without the transports.
+func openForJobs(ctx context.Context, e *env) (*Main, error) {
+	c, err := validConfig(e)
+	if err != nil {
+		return nil, err
+	}
+	m := &Main{Config: c, Log: NewLogger(c, e.stderr), Now: time.Now}
+	if m.DB, err = openDB(ctx, c, m.Log); err != nil {
+		return nil, err
+	}
+	m.Lark = newLarkClient(c, m.Log)
+	if m.Jobs, err = newJobs(ctx, m); err != nil {
+		m.DB.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func cmdJobs(ctx context.Context, e *env, args []string, at string) error {
+	if len(args) == 0 {
+		return usageError{"want: jobs list, or jobs run NAME [-at TIME]"}
+	}
+	switch args[0] {
+	case "list":
+		if len(args) != 1 {
+			return usageError{"unexpected argument " + args[1]}
+		}
+	case "run":
+		if len(args) != 2 {
+			return usageError{"want: jobs run NAME [-at TIME]"}
+		}
+	default:
+		return usageError{"unknown jobs subcommand " + args[0]}
+	}
+	m, err := openForJobs(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer m.DB.Close()
+	loc := m.Config.Location()
+	if args[0] == "list" {
+		return listJobs(ctx, e, m)
+	}
+	name := args[1]
+	when := m.Now()
+	if at != "" {
+		if when, err = parseAt(at, loc); err != nil {
+			return err
+		}
+	}
+	err = m.Jobs.RunJob(ctx, name, when)
+	var busy *jobs.BusyError
+	if errors.As(err, &busy) {
+		return fmt.Errorf("job %s is running on %s (lease until %s); try again later", name, busy.Holder, busy.Until.In(loc).Format("2006-01-02 15:04:05"))
+	}
+	if last, lerr := m.DB.LastJobRun(ctx, name); lerr == nil && last != nil && last.Holder == m.Jobs.Holder() {
+		fmt.Fprintf(e.stdout, "%s at %s: %s, %d reminders enqueued (%d late), %d dropped\n", name,
+			when.In(loc).Format("2006-01-02 15:04:05"), last.Outcome, last.Sent, last.Late, last.Dropped)
+	}
+	return err
+}
+
+func listJobs(ctx context.Context, e *env, m *Main) error {
+	loc := m.Config.Location()
+	sts, err := m.Jobs.Statuses(ctx, m.Now())
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tSCHEDULE\tLAST RUN\tOUTCOME\tNEXT RUN\tHELP")
+	const layout = "2006-01-02 15:04"
+	for _, s := range sts {
+		last, outcome := "never", "-"
+		if s.Last != nil {
+			last = s.Last.At.In(loc).Format(layout)
+			outcome = s.Last.Outcome
+			switch {
+			case s.Last.Outcome == store.RunRunning && s.Lease != nil && s.Lease.Holder == s.Last.Holder &&
+				s.Lease.ExpiresAt.After(m.Now()):
+				outcome = "running on " + s.Last.Holder
+			case s.Last.Outcome == store.RunRunning:
+				outcome = "abandoned (holder died)"
+			case s.Last.Outcome == store.RunError:
+				outcome = "error: " + firstLine(s.Last.Error, 60)
+			default:
+				outcome = fmt.Sprintf("ok, %d sent", s.Last.Sent)
+				if s.Last.Late > 0 || s.Last.Dropped > 0 {
+					outcome += fmt.Sprintf(" (%d late, %d dropped)", s.Last.Late, s.Last.Dropped)
+				}
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Job.Name, s.Job.Spec, last, outcome, s.Next.In(loc).Format(layout), s.Job.Help)
+	}
+	return w.Flush()
+}
+
+func firstLine(s string, n int) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// parseAt reads -at: 2024-03-25T09:00 (or with seconds, or a space for T) in loc, or RFC 3339.
+func parseAt(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, usageError{fmt.Sprintf("-at %q: want a time like 2024-03-25T09:00 (in %s) or RFC 3339", s, loc)}
+}
+
+func cmdHolidays(ctx context.Context, e *env, args []string, file string) error {
+	if len(args) == 0 {
+		return usageError{"want: holidays import -f FILE, or holidays show [YEAR]"}
+	}
+	switch args[0] {
+	case "import":
+		if file == "" || len(args) != 1 {
+			return usageError{"want: holidays import -f FILE"}
+		}
+	case "show":
+		if len(args) > 2 {
+			return usageError{"want: holidays show [YEAR]"}
+		}
+	default:
+		return usageError{"unknown holidays subcommand " + args[0]}
+	}
+	c, err := validConfig(e)
+	if err != nil {
+		return err
+	}
+	var text []byte
+	if args[0] == "import" {
+		if text, err = os.ReadFile(file); err != nil {
+			return err
+		}
+	}
+	db, err := openDB(ctx, c, NewLogger(c, e.stderr))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cal := workday.New(c.Location(), db)
+	if err := cal.Reload(ctx); err != nil {
+		return err
+	}
+	if args[0] == "show" {
+		year := time.Now().In(c.Location()).Year()
+		if len(args) == 2 {
+			if year, err = strconv.Atoi(args[1]); err != nil || year < 2000 || year > 2100 {
+				return usageError{"YEAR must be a year like 2027"}
+			}
+		}
+		fmt.Fprint(e.stdout, workday.Describe(cal, year))
+		return nil
+	}
+	days, err := workday.ParseArrangement(string(text))
+	if err != nil {
+		return fmt.Errorf("%s: %s (nothing was imported)", file, store.ErrorMessage(err))
+	}
+	if e.dryRun {
+		fmt.Fprintf(e.stdout, "（试运行：未写入数据库）%s: %d days read\n", file, len(days))
+		return nil
+	}
+	var res workday.ImportResult
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		res, err = workday.Import(ctx, tx, days, cliActor(), "file:"+file)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := cal.Reload(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "imported %s: years %v, %d days off, %d working days (%d earlier entries replaced)\n",
+		file, res.Years, res.Off, res.Work, res.Replaced)
+	for _, y := range res.Years {
+		fmt.Fprint(e.stdout, workday.Describe(cal, y))
+	}
+	return nil
+}

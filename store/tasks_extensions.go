@@ -107,8 +107,17 @@ func (tx *Tx) ExtensionByID(ctx context.Context, id int64) (*Extension, error) {
 
 // TaskExtensions lists a task's extension requests, newest first.
 func (db *DB) TaskExtensions(ctx context.Context, taskID int64) ([]*Extension, error) {
+	return taskExtensions(ctx, db.r, db.Dialect, taskID)
+}
+
+// TaskExtensions is TaskExtensions inside a transaction.
+func (tx *Tx) TaskExtensions(ctx context.Context, taskID int64) ([]*Extension, error) {
+	return taskExtensions(ctx, tx, tx.Dialect(), taskID)
+}
+
+func taskExtensions(ctx context.Context, q taskQuerier, dialect string, taskID int64) ([]*Extension, error) {
 	var out []*Extension
-	if err := db.Select(ctx, &out, `SELECT `+extensionColumns(db.Dialect)+extensionFrom+`WHERE e.task_id = ? ORDER BY e.id DESC`, taskID); err != nil {
+	if err := q.SelectContext(ctx, &out, `SELECT `+extensionColumns(dialect)+extensionFrom+`WHERE e.task_id = ? ORDER BY e.id DESC`, taskID); err != nil {
 		return nil, fmt.Errorf("store.TaskExtensions: %w", err)
 	}
 	return out, nil

@@ -30,14 +30,23 @@ func (tx *Tx) TaskHistory(ctx context.Context, taskID int64, actor, actorName, a
 
 // TaskEvents returns a task's supervision log, newest first, at most limit lines (0: all).
 func (db *DB) TaskEvents(ctx context.Context, taskID int64, limit int) ([]TaskEvent, error) {
-	q := `SELECT id, task_id, at, actor, actor_name, action, detail FROM task_history WHERE task_id = ? ORDER BY id DESC`
+	return taskEvents(ctx, db.r, taskID, limit)
+}
+
+// TaskEvents is TaskEvents inside a transaction (it sees the transaction's own changes).
+func (tx *Tx) TaskEvents(ctx context.Context, taskID int64, limit int) ([]TaskEvent, error) {
+	return taskEvents(ctx, tx, taskID, limit)
+}
+
+func taskEvents(ctx context.Context, q taskQuerier, taskID int64, limit int) ([]TaskEvent, error) {
+	query := `SELECT id, task_id, at, actor, actor_name, action, detail FROM task_history WHERE task_id = ? ORDER BY id DESC`
 	args := []any{taskID}
 	if limit > 0 {
-		q += ` LIMIT ?`
+		query += ` LIMIT ?`
 		args = append(args, limit)
 	}
 	var out []TaskEvent
-	if err := db.Select(ctx, &out, q, args...); err != nil {
+	if err := q.SelectContext(ctx, &out, query, args...); err != nil {
 		return nil, fmt.Errorf("store.TaskEvents: %w", err)
 	}
 	return out, nil

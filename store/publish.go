@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -124,6 +125,40 @@ func (tx *Tx) ReminderOptOuts(ctx context.Context) (map[int64]bool, error) {
 	out := make(map[int64]bool, len(ids))
 	for _, id := range ids {
 		out[id] = true
+	}
+	return out, nil
+}
+
+// Recipients lists the active members with a Feishu account and what eligibility rules
+// look at, for sending a card to everyone an activity is open to (Activity.Ineligible).
+func (tx *Tx) Recipients(ctx context.Context) ([]*MemberFacts, error) {
+	var out []*MemberFacts
+	err := tx.SelectContext(ctx, &out, `SELECT m.id, m.open_id, m.name, m.gender, COALESCE(m.branch_id, 0) AS branch_id,
+		COALESCE(b.name, '') AS branch_name, COALESCE(m.employee_no, '') AS employee_no, m.active, m.placeholder, m.birth_date
+		FROM members m LEFT JOIN branches b ON b.id = m.branch_id
+		WHERE m.active = 1 AND m.open_id IS NOT NULL AND m.open_id <> '' ORDER BY m.id`)
+	if err != nil {
+		return nil, &Error{Code: EINTERNAL, Op: "store.Recipients", Err: err}
+	}
+	return out, nil
+}
+
+// ActivityPeople lists the people with a standing entry in an activity (one row per entry),
+// in any of statuses (all standing entries when none).
+func (tx *Tx) ActivityPeople(ctx context.Context, activityID int64, statuses ...string) ([]Participant, error) {
+	q := `SELECT e.id AS entry_id, e.member_id, COALESCE(m.open_id, '') AS open_id, m.name, e.status
+		FROM signup_entries e JOIN members m ON m.id = e.member_id
+		WHERE e.activity_id = ? AND e.live_member IS NOT NULL`
+	args := []any{activityID}
+	if len(statuses) > 0 {
+		q += ` AND e.status IN (?` + strings.Repeat(", ?", len(statuses)-1) + `)`
+		for _, s := range statuses {
+			args = append(args, s)
+		}
+	}
+	var out []Participant
+	if err := tx.SelectContext(ctx, &out, q+` ORDER BY e.id`, args...); err != nil {
+		return nil, &Error{Code: EINTERNAL, Op: "store.ActivityPeople", Err: err}
 	}
 	return out, nil
 }

@@ -1,0 +1,453 @@
+package signup
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/unionbot/unionbot/bot"
+	"github.com/unionbot/unionbot/bot/feishutest"
+	"github.com/unionbot/unionbot/handlers"
+	"github.com/unionbot/unionbot/store"
+	"github.com/unionbot/unionbot/store/storetest"
+)
+
+const (
+	whToken = "vt_sa"
+	whKey   = "ek_sa"
+	adminID = "ou_sa_admin"
+	officer = "ou_sa_officer"
+)
+
+// adminHarness drives the officer routes through the real webhook path, with a settable clock.
+type adminHarness struct {
+	t   *testing.T
+	db  *store.DB
+	wh  *feishutest.Webhook
+	loc *time.Location
+	n   int
+
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newAdminHarness(t *testing.T, db *store.DB, now time.Time) *adminHarness {
+	h := &adminHarness{t: t, db: db, loc: shanghai(t), now: now}
+	db.Now = h.clock
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r := bot.NewRouter(bot.Options{DB: db, Log: log, Metrics: bot.NewMetrics(prometheus.NewRegistry()), Deadline: 2 * time.Second,
+		Resolver: &handlers.Resolver{DB: db, Admins: []string{adminID}, Log: log}})
+	handlers.Register(r, handlers.Deps{DB: db, Admins: []string{adminID}, Log: log, Loc: h.loc})
+	(&admin{db: db, loc: h.loc, log: log, defaultChats: []string{"oc_default"}}).routes(r)
+	srv := httptest.NewServer(bot.Webhook(bot.NewDispatcher(r, whToken, whKey, log), bot.WebhookOptions{VerificationToken: whToken, EncryptKey: whKey, Log: log}))
+	t.Cleanup(srv.Close)
+	h.wh = &feishutest.Webhook{URL: srv.URL, EncryptKey: whKey, VerificationToken: whToken}
+	return h
+}
+
+// clock returns increasing instants from the set time (the store wants increasing times).
+func (h *adminHarness) clock() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.now = h.now.Add(time.Millisecond)
+	return h.now
+}
+
+func (h *adminHarness) setNow(t time.Time) {
+	h.mu.Lock()
+	h.now = t
+	h.mu.Unlock()
+}
+
+// say sends a 1:1 message and returns the text (or card JSON) of the reply.
+func (h *adminHarness) say(sender, text string) string {
+	h.t.Helper()
+	h.n++
+	id := fmt.Sprintf("om_sa%d", h.n)
+	status, _, err := h.wh.Send(context.Background(), feishutest.MessageEvent(feishutest.MessageOpts{MessageID: id, SenderOpenID: sender, Text: text, Token: whToken}))
+	if err != nil || status != 200 {
+		h.t.Fatalf("send: %d %v", status, err)
+	}
+	var content string
+	if err := h.db.Get(context.Background(), &content, `SELECT content FROM outbox WHERE target_message_id = ?`, id); err != nil {
+		h.t.Fatalf("no reply to %q: %v", text, err)
+	}
+	var v struct{ Text string }
+	if json.Unmarshal([]byte(content), &v) == nil && v.Text != "" {
+		return v.Text
+	}
+	return content
+}
+
+// click sends a card action and returns the toast and the replacement card JSON.
+func (h *adminHarness) click(sender string, value, form map[string]any) (toast, card string) {
+	h.t.Helper()
+	status, body, err := h.wh.Send(context.Background(), feishutest.CardActionEvent(feishutest.CardOpts{OperatorOpenID: sender, Value: value, FormValue: form, Token: whToken}))
+	if err != nil || status != 200 {
+		h.t.Fatalf("click: %d %v", status, err)
+	}
+	var resp struct {
+		Toast struct{ Content string }
+		Card  json.RawMessage
+	}
+	json.Unmarshal(body, &resp)
+	return resp.Toast.Content, string(resp.Card)
+}
+
+// member creates an active member with a profile, optionally with a role.
+func (h *adminHarness) member(openID, name, no, branch, gender, role string) *store.Member {
+	h.t.Helper()
+	ctx := context.Background()
+	m := &store.Member{OpenID: openID, Name: name, EmployeeNo: no, Gender: gender, Active: true}
+	err := h.db.InTx(ctx, func(tx *store.Tx) error {
+		if branch != "" {
+			id, err := tx.EnsureBranch(ctx, branch)
+			if err != nil {
+				return err
+			}
+			m.BranchID = id
+		}
+		if err := tx.CreateMember(ctx, m); err != nil {
+			return err
+		}
+		if role != "" {
+			_, err := tx.GrantRole(ctx, m.ID, role, "test")
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return m
+}
+
+// signUp enters a member in an item directly through the store (the member-side routes belong
+// to the core helper's files).
+func (h *adminHarness) signUp(actID, memberID, itemID int64) *store.Entry {
+	h.t.Helper()
+	ctx := context.Background()
+	var e *store.Entry
+	err := h.db.InTx(ctx, func(tx *store.Tx) error {
+		a, err := tx.Activity(ctx, actID)
+		if err != nil {
+			return err
+		}
+		m, err := tx.MemberFacts(ctx, memberID)
+		if err != nil {
+			return err
+		}
+		res, err := tx.SignUp(ctx, store.SignupRequest{Activity: a, ItemID: itemID, Member: m, Actor: m.OpenID, Loc: h.loc})
+		if err != nil {
+			return err
+		}
+		e = res.Entry
+		return nil
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return e
+}
+
+func (h *adminHarness) count(q string, args ...any) int {
+	h.t.Helper()
+	var n int
+	if err := h.db.Get(context.Background(), &n, q, args...); err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+// snapshot is what must not change when input is refused.
+func (h *adminHarness) snapshot() string {
+	return fmt.Sprint(h.count(`SELECT COUNT(*) FROM activities`), h.count(`SELECT COUNT(*) FROM activity_items`),
+		h.count(`SELECT COALESCE(SUM(version), 0) FROM activities`), h.count(`SELECT COUNT(*) FROM outbox WHERE kind <> 'reply'`),
+		h.count(`SELECT COUNT(*) FROM activity_publications`), h.count(`SELECT COUNT(*) FROM signup_entries WHERE live_member IS NOT NULL`))
+}
+
+// form is a valid 新建活动 submission, as Feishu sends it.
+func form(over map[string]any) map[string]any {
+	f := map[string]any{
+		fTitle: "春季羽毛球比赛", fKind: "sport", fDesc: "自备球拍", fPlace: "体育馆",
+		fStart: "2024-04-20 14:00 +0800", fEnd: "2024-04-20 18:00 +0800",
+		fOpens: "2024-04-01 09:00 +0800", fCloses: "2024-04-15 18:00 +0800",
+		fCapacity: "10", fQuota: "5", fMode: "individual", fAlloc: "first_come",
+		fItems: "男单 4 限男\n女单 4", fOneItem: true, fMembersOnly: true, fMinEnries: "2",
+		fChats: "oc_group1, oc_default", fNotifyAll: true,
+	}
+	for k, v := range over {
+		if v == nil {
+			delete(f, k)
+		} else {
+			f[k] = v
+		}
+	}
+	return f
+}
+
+func TestActivityAdmin(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newAdminHarness(t, db, time.Date(2024, 3, 30, 2, 0, 0, 0, time.UTC))
+		ctx := context.Background()
+		off := h.member(officer, "赵干事", "9001", "工会办公室", "F", store.RoleOfficer)
+		plain := h.member("ou_sa_plain", "钱会员", "1001", "机关分工会", "M", "")
+		var men []*store.Member
+		for i := 0; i < 5; i++ {
+			men = append(men, h.member(fmt.Sprintf("ou_sa_m%d", i), fmt.Sprintf("男%d", i), fmt.Sprintf("00%d", 100+i), "机关分工会", "M", ""))
+		}
+		woman := h.member("ou_sa_w", "孙女士", "0200", "信息工程学院分工会", "F", "")
+
+		// Only officers (and chairs, admins) may create or export.
+		for _, cmd := range []string{"新建活动", "new-activity", "导出", "export 羽毛球", "活动管理"} {
+			if got := h.say(plain.OpenID, cmd); !strings.Contains(got, "你没有权限进行此操作（需要：工会干事、主席、管理员）") {
+				t.Errorf("member %q: %q", cmd, got)
+			}
+		}
+		if toast, _ := h.click(plain.OpenID, map[string]any{"action": actCreate}, form(nil)); !strings.Contains(toast, "没有权限") {
+			t.Errorf("member submits the form: %q", toast)
+		}
+		if toast, _ := h.click(plain.OpenID, map[string]any{"action": actExport, "a": 1}, nil); !strings.Contains(toast, "没有权限") {
+			t.Errorf("member exports: %q", toast)
+		}
+
+		got := h.say(off.OpenID, "新建活动")
+		for _, want := range []string{`"activity_form"`, `"name":"items"`, "混双 8 2-2 女1", "机关分工会", `"picker_datetime"`, actCreate} {
+			if !strings.Contains(got, want) {
+				t.Errorf("the form lacks %s", want)
+			}
+		}
+
+		// Invalid forms: a clear toast, nothing written.
+		before := h.snapshot()
+		bad := []struct {
+			name string
+			over map[string]any
+			want string
+		}{
+			{"end before start", map[string]any{fEnd: "2024-04-20 13:00 +0800"}, "结束时间必须晚于开始时间"},
+			{"capacity below 0", map[string]any{fCapacity: "-1"}, "名额不能小于 0"},
+			{"quota above capacity", map[string]any{fQuota: "11"}, "每个分工会的限额（11）不能大于总名额（10）"},
+			{"closes after start", map[string]any{fCloses: "2024-04-21 18:00 +0800"}, "报名截止时间不能晚于活动开始时间"},
+			{"bad item line", map[string]any{fItems: "男单 十六"}, "项目行「男单 十六」：看不懂「十六」"},
+			{"capacity not a number", map[string]any{fCapacity: "十"}, "总名额要填整数"},
+			{"no title", map[string]any{fTitle: ""}, "请填写活动名称"},
+			{"no start", map[string]any{fStart: nil}, "请填写活动的开始和结束时间"},
+			{"unknown branch", map[string]any{fBranches: []any{"不存在分工会"}}, "没有名为「不存在分工会」的分工会"},
+			{"chat id", map[string]any{fChats: "工会群"}, "不是群聊 ID"},
+			{"team item without size", map[string]any{fMode: "team", fItems: "混双 8"}, "要写每队人数"},
+			{"lottery for teams", map[string]any{fMode: "team", fItems: "混双 8 2-2 女1", fAlloc: "lottery"}, "抽签只适用于个人报名"},
+		}
+		for _, b := range bad {
+			if toast, _ := h.click(off.OpenID, map[string]any{"action": actCreate}, form(b.over)); !strings.Contains(toast, b.want) {
+				t.Errorf("%s: toast %q, want %q", b.name, toast, b.want)
+			}
+		}
+		if after := h.snapshot(); after != before {
+			t.Fatalf("invalid forms changed the database: %s → %s", before, after)
+		}
+
+		// A valid form: a draft and its preview.
+		toast, cd := h.click(off.OpenID, map[string]any{"action": actCreate}, form(map[string]any{fBranches: []any{"机关分工会", "信息工程学院分工会"}}))
+		if !strings.Contains(toast, "已保存为草稿") || !strings.Contains(cd, actPublish) || !strings.Contains(cd, actEdit) || !strings.Contains(cd, actCancel) {
+			t.Fatalf("create: %q %.300s", toast, cd)
+		}
+		acts, _ := db.Activities(ctx)
+		if len(acts) != 1 {
+			t.Fatalf("%d activities", len(acts))
+		}
+		a, _ := db.Activity(ctx, acts[0].ID)
+		if a.Status != store.ActivityDraft || a.CreatedBy != off.ID || len(a.Items) != 2 || a.Items[0].Gender != "M" ||
+			!a.StartsAt.Equal(time.Date(2024, 4, 20, 6, 0, 0, 0, time.UTC)) || len(a.Branches) != 2 || a.MinEntries != 2 {
+			t.Fatalf("activity = %+v", a)
+		}
+		ver := func(a *store.Activity, act string) map[string]any {
+			return map[string]any{"action": act, "a": a.ID, "v": a.Version}
+		}
+
+		// Publish: sign-up opens; cards go to the chats (remembered) and to every eligible
+		// member by batch send.
+		h.setNow(time.Date(2024, 4, 2, 2, 0, 0, 0, time.UTC))
+		toast, cd = h.click(off.OpenID, ver(a, actPublish), nil)
+		if !strings.Contains(toast, "已发布：报名卡片发往 2 个群，并私信 7 位符合条件的会员") {
+			t.Errorf("publish: %q", toast)
+		}
+		if strings.Contains(cd, actPublish) {
+			t.Errorf("the preview still offers 发布")
+		}
+		if n := h.count(`SELECT COUNT(*) FROM outbox WHERE kind = 'send' AND receive_id_type = 'chat_id'`); n != 2 {
+			t.Errorf("%d chat sends", n)
+		}
+		var batch string
+		db.Get(ctx, &batch, `SELECT content FROM outbox WHERE kind = 'batch'`)
+		var body struct {
+			MsgType string          `json:"msg_type"`
+			Card    json.RawMessage `json:"card"`
+			OpenIDs []string        `json:"open_ids"`
+		}
+		if err := json.Unmarshal([]byte(batch), &body); err != nil || body.MsgType != "interactive" || len(body.OpenIDs) != 7 ||
+			!strings.Contains(string(body.Card), "signup.join") {
+			t.Errorf("batch body = %.300s", batch)
+		}
+		if toast, _ := h.click(off.OpenID, ver(a, actPublish), nil); !strings.Contains(toast, "不用再发布") {
+			t.Errorf("second publish: %q", toast)
+		}
+
+		// The outbox delivers the chat cards; their message ids are learnt for patching.
+		deliver(t, db)
+		for i := 0; i < 3; i++ {
+			h.signUp(a.ID, men[i].ID, a.Items[0].ID)
+		}
+		h.signUp(a.ID, woman.ID, a.Items[1].ID)
+		a, _ = db.Activity(ctx, a.ID)
+
+		// Edit: the version grows, the group cards are patched (one waiting patch per message
+		// however often it changes), and the old card is stale.
+		toast, cd = h.click(off.OpenID, ver(a, actEdit), nil)
+		if toast != "" || !strings.Contains(cd, "编辑活动") || !strings.Contains(cd, "男单 4 限男") || !strings.Contains(cd, "2024-04-20 14:00") {
+			t.Fatalf("edit form: %q %.300s", toast, cd)
+		}
+		for i, cap := range []string{"12", "14"} {
+			cur, _ := db.Activity(ctx, a.ID)
+			toast, _ = h.click(off.OpenID, ver(cur, actUpdate), form(map[string]any{fCapacity: cap, fBranches: []any{"机关分工会", "信息工程学院分工会"}}))
+			if toast != "已保存修改。" {
+				t.Fatalf("update %d: %q", i, toast)
+			}
+		}
+		b, _ := db.Activity(ctx, a.ID)
+		if b.Version != a.Version+2 || b.Capacity != 14 || b.Items[0].ID != a.Items[0].ID || b.Items[0].Confirmed != 3 {
+			t.Errorf("after edits: version %d capacity %d items %+v", b.Version, b.Capacity, b.Items[0])
+		}
+		if n := h.count(`SELECT COUNT(*) FROM outbox WHERE kind = 'patch' AND status = 'pending'`); n != 2 {
+			t.Errorf("%d pending patches, want one per group message", n)
+		}
+		var patch string
+		db.Get(ctx, &patch, `SELECT content FROM outbox WHERE kind = 'patch' ORDER BY created_at LIMIT 1`)
+		if !strings.Contains(patch, "剩余 10 / 14") {
+			t.Errorf("patched card: %.400s", patch)
+		}
+		before = h.snapshot()
+		if toast, cd := h.click(off.OpenID, ver(a, actEdit), nil); !strings.Contains(toast, "卡片已过期") || !strings.Contains(cd, fmt.Sprintf("第 %d 版", b.Version)) {
+			t.Errorf("stale edit click: %q %.200s", toast, cd)
+		}
+		if toast, _ := h.click(off.OpenID, ver(a, actUpdate), form(nil)); !strings.Contains(toast, "活动在你编辑期间已被修改") {
+			t.Errorf("stale update: %q", toast)
+		}
+		if toast, _ := h.click(off.OpenID, ver(b, actUpdate), form(map[string]any{fCapacity: "2", fQuota: "1", fItems: "男单 限男\n女单"})); !strings.Contains(toast, "总名额不能改为 2") {
+			t.Errorf("capacity below the seats taken: %q", toast)
+		}
+		if after := h.snapshot(); after != before {
+			t.Errorf("refused edits changed the database: %s → %s", before, after)
+		}
+
+		// Export: an .xlsx 1:1 to the officer, also when asked in a group.
+		if got := h.say(off.OpenID, "导出 羽毛球"); !strings.Contains(got, "春季羽毛球比赛报名表_20240402.xlsx") || !strings.Contains(got, "4 条报名") {
+			t.Errorf("export: %q", got)
+		}
+		var file store.OutboxMessage
+		if err := db.Get(ctx, &file, `SELECT receive_id_type, receive_id, file_name, file_data FROM outbox WHERE kind = 'file'`); err != nil {
+			t.Fatal(err)
+		}
+		if file.ReceiveIDType != "open_id" || file.ReceiveID != off.OpenID || file.FileName != "春季羽毛球比赛报名表_20240402.xlsx" {
+			t.Errorf("file message = %s %s %s", file.ReceiveIDType, file.ReceiveID, file.FileName)
+		}
+		x, err := excelize.OpenReader(bytes.NewReader(file.FileData))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(x.GetSheetList(), ","); got != "汇总,男单,女单" {
+			t.Errorf("sheets = %s", got)
+		}
+		rows, _ := x.GetRows("男单")
+		if len(rows) != 4 || rows[1][2] != "男0" || rows[1][4] != "00100" || rows[1][9] != "已确认" {
+			t.Errorf("男单 = %q", rows)
+		}
+		if got := h.say(off.OpenID, "导出 不存在的活动"); !strings.Contains(got, "找不到名称包含「不存在的活动」的活动") {
+			t.Errorf("export unknown: %q", got)
+		}
+		if got := h.say(off.OpenID, "导出"); !strings.Contains(got, actExport) {
+			t.Errorf("export list: %.200s", got)
+		}
+
+		// Cancel: everyone signed up is told once; the activity can no longer be edited.
+		b, _ = db.Activity(ctx, a.ID)
+		toast, cd = h.click(off.OpenID, ver(b, actCancel), nil)
+		if !strings.Contains(toast, "活动已取消，已通知 4 位报名者") || !strings.Contains(cd, "已取消") {
+			t.Errorf("cancel: %q %.200s", toast, cd)
+		}
+		if n := h.count(`SELECT COUNT(*) FROM outbox WHERE dedup_key LIKE 'activity.cancelled:%'`); n != 4 {
+			t.Errorf("%d cancellation messages, want 4", n)
+		}
+		c, _ := db.Activity(ctx, a.ID)
+		before = h.snapshot()
+		for _, act := range []string{actEdit, actUpdate, actCancel, actPublish} {
+			if toast, _ := h.click(off.OpenID, ver(c, act), form(nil)); !strings.Contains(toast, "已取消，不能再操作") {
+				t.Errorf("%s of a cancelled activity: %q", act, toast)
+			}
+		}
+		if after := h.snapshot(); after != before {
+			t.Errorf("actions on a cancelled activity changed the database: %s → %s", before, after)
+		}
+		if c.Status != store.ActivityCancelled {
+			t.Errorf("status = %s", c.Status)
+		}
+	})
+}
+
+// deliver marks every pending chat send as delivered with a message id, as the outbox worker
+// would.
+func deliver(t *testing.T, db *store.DB) {
+	t.Helper()
+	msgs, err := db.ClaimOutbox(context.Background(), "test", 1000, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if err := db.MarkSent(context.Background(), m, "om_"+m.ReceiveID); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestBatchesOf200(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		var ids []string
+		for i := 0; i < 450; i++ {
+			ids = append(ids, fmt.Sprintf("ou_b%03d", i))
+		}
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			for range 2 { // a second call (a retried publish) adds nothing
+				if err := enqueueBatches(ctx, tx, "k", ids, json.RawMessage(`{"schema":"2.0"}`)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bodies []string
+		db.Select(ctx, &bodies, `SELECT content FROM outbox WHERE kind = 'batch' ORDER BY created_at`)
+		var sizes []int
+		for _, b := range bodies {
+			var v struct{ OpenIDs []string `json:"open_ids"` }
+			json.Unmarshal([]byte(b), &v)
+			sizes = append(sizes, len(v.OpenIDs))
+		}
+		if fmt.Sprint(sizes) != "[200 200 50]" {
+			t.Errorf("batch sizes = %v", sizes)
+		}
+	})
+}

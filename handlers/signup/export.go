@@ -1,0 +1,112 @@
+package signup
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/unionbot/unionbot/bot"
+	"github.com/unionbot/unionbot/bot/card"
+	"github.com/unionbot/unionbot/store"
+)
+
+// exportCmd answers 导出 [活动编号或名称]: the roster file 1:1, or a list to choose from.
+func (h *admin) exportCmd(c *bot.Context) (*bot.Response, error) {
+	q := strings.TrimSpace(c.ArgText)
+	acts, err := h.db.Activities(c.Ctx)
+	if err != nil {
+		return nil, err
+	}
+	var found []*store.Activity
+	for _, a := range acts {
+		if a.Status == store.ActivityDraft {
+			continue
+		}
+		if q != "" && (strconv.FormatInt(a.ID, 10) == q || a.Title == q) {
+			return h.export(c, a)
+		}
+		if strings.Contains(a.Title, q) {
+			found = append(found, a)
+		}
+	}
+	if len(found) == 1 && q != "" {
+		return h.export(c, found[0])
+	}
+	if len(found) == 0 {
+		if q == "" {
+			return nil, store.Errorf(store.ENOTFOUND, "还没有已发布的活动可以导出。")
+		}
+		return nil, store.Errorf(store.ENOTFOUND, "找不到名称包含「%s」的活动。发送「导出」查看可导出的活动。", q)
+	}
+	cd := card.New("导出报名名单").Color(card.Indigo).Add(card.Markdown("请选择活动，名单（Excel）会私信发给你："))
+	for i, a := range found {
+		if i == 15 {
+			cd.Add(card.Note("只列出最新的 15 个活动；可发送「导出 活动名称」。"))
+			break
+		}
+		cd.Add(card.Markdown(fmt.Sprintf("**%s**　%s · %s", a.Title, store.ActivityStatusName(a.Status), a.StartsAt.In(h.loc).Format("2006-01-02"))),
+			card.Buttons(card.Button{Text: card.T("导出"), Value: card.Action(actExport).With("a", a.ID)}))
+	}
+	return bot.ReplyCard(cd), nil
+}
+
+// exportAction is the 导出名单 button.
+func (h *admin) exportAction(c *bot.Context) (*bot.Response, error) {
+	id, ok := valueInt(c.Value, "a")
+	if !ok {
+		return nil, store.Errorf(store.EINVALID, "卡片数据不完整，请发送「导出」重新选择。")
+	}
+	a, err := c.Tx.Activity(c.Ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return h.export(c, a)
+}
+
+// export builds the roster workbook and queues it as a file, 1:1 to the officer who asked
+// (never to a group, even when asked in one).
+func (h *admin) export(c *bot.Context, a *store.Activity) (*bot.Response, error) {
+	a, err := c.Tx.Activity(c.Ctx, a.ID) // with its items
+	if err != nil {
+		return nil, err
+	}
+	if a.Status == store.ActivityDraft {
+		return nil, store.Errorf(store.EINVALID, "活动「%s」还是草稿，没有报名可导出。", a.Title)
+	}
+	rows, err := h.db.Roster(c.Ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	branches, err := h.db.BranchMemberCounts(c.Ctx)
+	if err != nil {
+		return nil, err
+	}
+	lines := make([]rosterLine, 0, len(rows))
+	for _, r := range rows {
+		l := rosterLine{MemberID: r.MemberID, Branch: r.BranchName, Name: r.Name, Gender: r.Gender, EmployeeNo: r.EmployeeNo,
+			Mobile: r.Mobile, Item: r.ItemName, Team: r.TeamName, Role: r.Role, Status: r.Status, SignedUpAt: r.SignedUpAt}
+		if r.CheckedInAt != nil {
+			l.CheckedInAt = *r.CheckedInAt
+		}
+		if a.NeedsInsurance {
+			l.IDMasked = r.IDMasked
+		}
+		lines = append(lines, l)
+	}
+	data, err := buildRoster(a, lines, branches, c.Now, h.loc)
+	if err != nil {
+		return nil, err
+	}
+	name := rosterFileName(a.Title, c.Now, h.loc)
+	if err := c.SendFile(c.Sender.OpenID, name, data); err != nil {
+		return nil, err
+	}
+	if err := c.Tx.Audit(c.Ctx, c.Sender.OpenID, "activity", fmt.Sprint(a.ID), "export", fmt.Sprintf("%d entries", len(rows))); err != nil {
+		return nil, err
+	}
+	msg := fmt.Sprintf("名单「%s」（%d 条报名）已私信发给你。", name, len(rows))
+	if c.Kind == bot.KindMessage && c.ChatType == "group" {
+		msg = "名单已私信发给你（名单不会发到群里）。"
+	}
+	return bot.Success(msg), nil
+}

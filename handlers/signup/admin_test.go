@@ -442,7 +442,9 @@ func TestBatchesOf200(t *testing.T) {
 		db.Select(ctx, &bodies, `SELECT content FROM outbox WHERE kind = 'batch' ORDER BY created_at`)
 		var sizes []int
 		for _, b := range bodies {
-			var v struct{ OpenIDs []string `json:"open_ids"` }
+			var v struct {
+				OpenIDs []string `json:"open_ids"`
+			}
 			json.Unmarshal([]byte(b), &v)
 			sizes = append(sizes, len(v.OpenIDs))
 		}

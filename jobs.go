@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/unionbot/unionbot/handlers/signup"
 	"github.com/unionbot/unionbot/jobs"
 	"github.com/unionbot/unionbot/jobs/workday"
 	"github.com/unionbot/unionbot/store"
@@ -61,7 +62,9 @@ func registerJobs(e *jobs.Engine, m *Main) error {
 		}
 	}
 	// Other packages register their jobs below, one line each, e.g.
-	//	if err := signup.RegisterJobs(e, ...); err != nil { return err }
+	if err := signup.RegisterJobs(e, signup.JobDeps{DB: m.DB, Loc: c.Location(), Log: m.Log.With("component", "signup"), Config: c.Signup}); err != nil {
+		return err
+	}
 	//	if err := tasks.RegisterJobs(e, ...); err != nil { return err }
 	return nil
 }

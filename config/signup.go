@@ -3,8 +3,6 @@ package config
 import (
 	"strings"
 	"time"
-
-	"github.com/robfig/cron/v3"
 )
 
 // Signup configures activities and sign-ups: where published sign-up cards go and when the
@@ -49,9 +47,7 @@ func (x *Signup) validate(ps *Problems) {
 			appendf(ps, "signup.default_chats", "entry %d must be a group chat_id, which starts with \"oc_\", got %q", i+1, id)
 		}
 	}
-	if _, err := signupCron.Parse(x.RemindersSchedule); err != nil {
-		appendf(ps, "signup.reminders_schedule", "is not a valid cron spec (e.g. %q): %v", defaultSignupSchedule, err)
-	}
+	checkSpec(ps, "signup.reminders_schedule", x.RemindersSchedule)
 	for _, d := range []struct {
 		key string
 		val time.Duration
@@ -69,7 +65,3 @@ func (x *Signup) validate(ps *Problems) {
 			formatDuration(x.EventReminderEarly), formatDuration(x.EventReminderLate))
 	}
 }
-
-// signupCron parses signup.reminders_schedule like the job engine does (seconds optional,
-// descriptors such as @every 5m allowed).
-var signupCron = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)

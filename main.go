@@ -8,6 +8,7 @@
 //	unionbot roles grant|revoke|list grant or revoke roles from the command line
 //	unionbot jobs list|run NAME      list the scheduled jobs, or run one (-at TIME)
 //	unionbot holidays import|show    enter or show a year's holiday arrangement
+//	unionbot activities create|list  create sign-up activities from a YAML file, or list them
 //	unionbot version                 print the version
 //
 // Flags (-config PATH, ...) may come before or after a subcommand's arguments.
@@ -72,6 +73,7 @@ func commands() []*command {
 			run:  cmdRoles},
 		jobsCommand(),
 		holidaysCommand(),
+		activitiesCommand(),
 		{name: "version", usage: "version", help: "Print the version.", run: func(_ context.Context, e *env, _ []string) error {
 			fmt.Fprintln(e.stdout, "unionbot", version)
 			return nil

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/unionbot/unionbot/handlers/signup"
+	"github.com/unionbot/unionbot/store"
+)
+
+// activitiesCommand is `unionbot activities create -f FILE [-publish]` and `activities list`.
+func activitiesCommand() *command {
+	var file string
+	var publish bool
+	return &command{
+		name:  "activities",
+		usage: "activities create -f FILE [-publish] | activities list [-config PATH]",
+		help: "Create sign-up activities from a YAML file (see examples/activity-badminton.yaml; times in the\n" +
+			"configured time zone): all of the file or, on any problem, none, with the line named. They are drafts\n" +
+			"an officer publishes in chat (活动管理), unless -publish opens them and sends their cards at once.\n" +
+			"list shows every activity with its status and seats.",
+		flags: func(fs *flag.FlagSet, e *env) {
+			fs.StringVar(&file, "f", "", "the YAML file of activities")
+			fs.BoolVar(&publish, "publish", false, "publish the activities at once (open sign-up, send the cards)")
+		},
+		run: func(ctx context.Context, e *env, args []string) error {
+			if len(args) != 1 || (args[0] != "create" && args[0] != "list") {
+				return usageError{"want: activities create -f FILE, or activities list"}
+			}
+			if args[0] == "create" && file == "" {
+				return usageError{"activities create needs -f FILE"}
+			}
+			c, err := validConfig(e)
+			if err != nil {
+				return err
+			}
+			db, err := openDB(ctx, c, NewLogger(c, e.stderr))
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if args[0] == "list" {
+				return listActivities(ctx, e, db, c.Location())
+			}
+			f, err := os.Open(file)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			acts, err := signup.CreateFromYAML(ctx, db, f, signup.CreateOptions{Publish: publish,
+				DefaultChats: c.Signup.DefaultChats, Actor: cliActor(), Loc: c.Location()})
+			if err != nil {
+				return fmt.Errorf("%s: %w (nothing was created)", file, err)
+			}
+			for _, a := range acts {
+				fmt.Fprintf(e.stdout, "created activity %d %s (%s)\n", a.ID, a.Title, a.Status)
+			}
+			return nil
+		},
+	}
+}
+
+func listActivities(ctx context.Context, e *env, db *store.DB, loc *time.Location) error {
+	acts, err := db.Activities(ctx)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tSTATUS\tTITLE\tSTARTS\tSIGNUP_CLOSES\tCONFIRMED\tCAPACITY")
+	for _, a := range acts {
+		capacity := "unlimited"
+		if a.Capacity > 0 {
+			capacity = fmt.Sprint(a.Capacity)
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", a.ID, a.Status, a.Title, a.StartsAt.In(loc).Format("2006-01-02 15:04"),
+			a.SignupClosesAt.In(loc).Format("2006-01-02 15:04"), a.Confirmed, capacity)
+	}
+	return w.Flush()
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestActivitiesCLI(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"UNIONBOT_DATABASE_DSN=" + filepath.Join(dir, "a.db"), "UNIONBOT_SIGNUP_DEFAULT_CHATS=oc_union"}
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	example, err := os.ReadFile("examples/activity-badminton.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A malformed second activity: the line is named and nothing is created, not even the first.
+	bad := write("bad.yaml", string(example)+"---\ntitle: 第二个\nkind: sport\nsignup_opens: 2024-04-01 09:00\nsignup_closes: 2024-04-10 09:00\nstart: 2024-05-01 14:00\nend: 2024-05-01 13:00\n")
+	code, _, errOut := cli(t, env, "activities", "create", "-f", bad, "-publish", "-config", "")
+	endLine := strings.Count(string(example), "\n") + 7
+	if code != 1 || !strings.Contains(errOut, fmt.Sprintf("bad.yaml: 第 %d 行：结束时间必须晚于开始时间", endLine)) || !strings.Contains(errOut, "nothing was created") {
+		t.Errorf("bad file: code %d\n%s", code, errOut)
+	}
+	unknownBranch := write("branch.yaml", strings.Replace(string(example), "branches: []", "branches: [没有这个分工会]", 1))
+	if code, _, errOut := cli(t, env, "activities", "create", "-f", unknownBranch, "-config", ""); code != 1 || !strings.Contains(errOut, "没有名为「没有这个分工会」的分工会") {
+		t.Errorf("unknown branch: code %d\n%s", code, errOut)
+	}
+	if code, out, _ := cli(t, env, "activities", "list", "-config", ""); code != 0 || strings.Count(out, "\n") != 1 {
+		t.Errorf("after refused files the list should be empty: %d\n%s", code, out)
+	}
+
+	// The committed example as a draft, then with -publish.
+	code, out, errOut := cli(t, env, "activities", "create", "-f", "examples/activity-badminton.yaml", "-config", "")
+	if code != 0 || out != "created activity 1 2024年教职工羽毛球比赛 (draft)\n" {
+		t.Errorf("create: code %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = cli(t, env, "activities", "create", "-publish", "-f", "examples/activity-badminton.yaml", "-config", "")
+	if code != 0 || !strings.Contains(out, "created activity 2 2024年教职工羽毛球比赛 (open)") {
+		t.Errorf("create -publish: code %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = cli(t, env, "activities", "list", "-config", "")
+	if code != 0 || !strings.Contains(out, "2024-04-20 14:00") || !strings.Contains(out, "draft") || !strings.Contains(out, "open") {
+		t.Errorf("list: %d\n%s", code, out)
+	}
+	if code, _, errOut := cli(t, env, "activities", "create", "-config", ""); code != 2 || !strings.Contains(errOut, "needs -f FILE") {
+		t.Errorf("no file: %d %s", code, errOut)
+	}
+}

@@ -66,6 +66,9 @@ func cmdCheckConfig(ctx context.Context, e *env, args []string) error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
+	for _, w := range c.Security.Warnings() {
+		fmt.Fprintf(e.stdout, "\n# warning: %s\n", w)
+	}
 	if err := c.ValidateServe(); err != nil {
 		fmt.Fprintf(e.stdout, "\n# valid, but not ready to serve:\n# %s\n", strings.ReplaceAll(err.Error(), "\n", "\n# "))
 		return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/unionbot/unionbot/bot"
+	"github.com/unionbot/unionbot/config"
 	"github.com/unionbot/unionbot/store"
 )
 
@@ -18,6 +19,9 @@ type Deps struct {
 	Admins []string // open_ids holding the admin role by configuration
 	Log    *slog.Logger
 	Loc    *time.Location // the union's time zone, for showing times
+	// Config is the whole configuration, for flows with their own section (security.data_key,
+	// signup.*). Nil in tests that need none: flows then use their defaults.
+	Config *config.Config
 }
 
 // Register adds every command and card action to the router, and the menu as the fallback

@@ -1,0 +1,55 @@
+// Package signup is the union's activity sign-ups in chat: activities with items, seats,
+// waitlists, the allocation lottery, teams and unit rosters, check-in, and the officer side
+// (forms, publishing, export, reminders).
+//
+// The member-facing hot path (signup_*.go, team*.go, checkin*.go, card*.go, lists*.go) answers
+// a click on 报名 in one short transaction: the store takes a seat with a conditional UPDATE of
+// the activity's counter row (or the next waitlist position from its counter), and the answer
+// goes back in the callback (a toast and the refreshed card) without any outbound message.
+// The officer side is in activity_*.go, publish*.go, export*.go and remind*.go.
+package signup
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/unionbot/unionbot/bot"
+	"github.com/unionbot/unionbot/handlers"
+	"github.com/unionbot/unionbot/store"
+	"github.com/unionbot/unionbot/store/secret"
+)
+
+// Register adds the sign-up commands and card actions to the router.
+func Register(r *bot.Router, d handlers.Deps) {
+	h := newHandler(d)
+	registerMember(r, h)
+	registerAdmin(r, h)
+}
+
+// handler holds what the sign-up flows share.
+type handler struct {
+	deps handlers.Deps
+	db   *store.DB
+	loc  *time.Location
+	log  *slog.Logger
+	box  *secret.Box // seals ID numbers; nil when security.data_key is not set
+}
+
+func newHandler(d handlers.Deps) *handler {
+	h := &handler{deps: d, db: d.DB, loc: d.Loc, log: d.Log}
+	if h.loc == nil {
+		h.loc = time.UTC
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if d.Config != nil {
+		box, err := secret.FromBase64(d.Config.Security.DataKey)
+		if err != nil {
+			// Config validation refuses a bad key before this; stay safe anyway.
+			h.log.Error("security.data_key unusable; ID numbers cannot be collected", "err", err)
+		}
+		h.box = box
+	}
+	return h
+}

@@ -337,8 +337,12 @@ func (e *Engine) run(ctx context.Context, en *entry, at time.Time, manual bool) 
 	}
 	start := time.Now()
 	err = call(runCtx, en.job.Run, r)
-	if err == nil && context.Cause(runCtx) == ErrLeaseLost {
-		err = ErrLeaseLost
+	if errors.Is(context.Cause(runCtx), ErrLeaseLost) {
+		if err == nil || errors.Is(err, context.Canceled) {
+			err = ErrLeaseLost
+		} else {
+			err = fmt.Errorf("%w: %w", ErrLeaseLost, err)
+		}
 	}
 	rec.Outcome, rec.Error = store.RunOK, ""
 	if err != nil {

@@ -156,3 +156,110 @@ func TestBusyWhileRunning(t *testing.T) {
 		}
 	})
 }
+
+// TestStartCatchesUp: at start-up every job runs once for now, with Since the At of its last
+// completed run, so a job selects what came due while the bot was down.
+func TestStartCatchesUp(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		before := local(2024, 3, 22, 9, 0)
+		now := local(2024, 3, 25, 8, 30)
+		type window struct{ since, at time.Time }
+		got := make(chan window, 4)
+		job := jobs.Job{Name: "digest", Spec: "0 9 * * MON", Run: func(_ context.Context, r *jobs.Run) error {
+			got <- window{r.Since, r.At}
+			return nil
+		}}
+		e := newEngine(t, db, nil)
+		e.Add(job)
+		if err := e.RunJob(ctx, "digest", before); err != nil {
+			t.Fatal(err)
+		}
+		if w := <-got; !w.since.IsZero() || !w.at.Equal(before) {
+			t.Errorf("first run window = %v", w)
+		}
+		// "Restart" at now.
+		db.Now = func() time.Time { return now }
+		e2 := newEngine(t, db, nil)
+		e2.Add(job)
+		e2.Start()
+		select {
+		case w := <-got:
+			if !w.since.Equal(before) || !w.at.Equal(now) {
+				t.Errorf("catch-up window = (%s, %s], want (%s, %s]", w.since, w.at, before, now)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no catch-up run at start")
+		}
+	})
+}
+
+func TestOccurrences(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	e := newEngine(t, db, nil)
+	var got []time.Time
+	e.Add(jobs.Job{Name: "weekly", Spec: "@hourly", Run: func(_ context.Context, r *jobs.Run) error {
+		var err error
+		got, err = r.Occurrences("0 9 * * MON")
+		return err
+	}})
+	e.RunJob(ctx, "weekly", local(2024, 3, 4, 8, 0))
+	// Down from Monday 4 March 08:00 to Monday 11 March 10:00: the window is clipped to the
+	// last 72h (drop_after), which holds one Monday 09:00.
+	if err := e.RunJob(ctx, "weekly", local(2024, 3, 11, 10, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !got[0].Equal(local(2024, 3, 11, 9, 0)) {
+		t.Errorf("occurrences = %v", got)
+	}
+	// A first run looks back no further than drop_after (72h).
+	e.Add(jobs.Job{Name: "fresh", Spec: "@hourly", Run: func(_ context.Context, r *jobs.Run) error {
+		var err error
+		got, err = r.Occurrences("0 9 * * *")
+		return err
+	}})
+	e.RunJob(ctx, "fresh", local(2024, 3, 12, 10, 0))
+	if len(got) != 3 || !got[0].Equal(local(2024, 3, 10, 9, 0)) {
+		t.Errorf("first-run occurrences = %v", got)
+	}
+}
+
+// TestLeaseLostStopsTheRun: when a run's lease is taken from it (it could not renew in time),
+// its context is cancelled with ErrLeaseLost and the run is recorded as an error.
+func TestLeaseLostStopsTheRun(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEngine(t, db, func(c *jobs.Config) { c.Lease = 300 * time.Millisecond })
+		started := make(chan struct{})
+		e.Add(jobs.Job{Name: "long", Spec: "@hourly", Run: func(ctx context.Context, r *jobs.Run) error {
+			close(started)
+			<-ctx.Done()
+			return ctx.Err()
+		}})
+		done := make(chan error)
+		go func() { done <- e.RunJob(ctx, "long", time.Now()) }()
+		<-started
+		// Another replica steals the lease (as if this one had stalled past its expiry).
+		if _, err := db.SQL().ExecContext(ctx, `UPDATE job_leases SET holder = 'thief', token = token + 1 WHERE name = 'long'`); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			if !errors.Is(err, jobs.ErrLeaseLost) {
+				t.Errorf("err = %v, want ErrLeaseLost", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the run went on without its lease")
+		}
+		last, _ := db.LastJobRun(ctx, "long")
+		if last.Outcome != store.RunError {
+			t.Errorf("run = %+v", last)
+		}
+		// The thief's lease is left alone.
+		l, _ := db.LeaseOf(ctx, "long")
+		if l.Holder != "thief" {
+			t.Errorf("lease holder = %q", l.Holder)
+		}
+	})
+}

@@ -134,8 +134,9 @@ func eligibleMembers(ctx context.Context, tx *store.Tx, a *store.Activity, loc *
 
 // RefreshPublished queues an update of every group-chat card of the activity (coalesced per
 // message: at most one waiting patch each), so the cards show the current seats and state.
-// The sign-up paths call it after a change of seats; it costs one indexed query when the
-// activity was not posted to any chat.
+// The sign-up paths call it after a change of seats, with a holding the store's counters after
+// the change; it costs one indexed query when the activity was not posted to any chat, and
+// builds the card from the counters otherwise.
 func RefreshPublished(ctx context.Context, tx *store.Tx, a *store.Activity, loc *time.Location) error {
 	pubs, err := tx.Publications(ctx, a.ID)
 	if err != nil || len(pubs) == 0 {
@@ -147,11 +148,7 @@ func RefreshPublished(ctx context.Context, tx *store.Tx, a *store.Activity, loc 
 			continue // not delivered yet: it will go out with the newest state anyway, or be patched next time
 		}
 		if content == nil {
-			stats, err := tx.ActivityStats(ctx, a)
-			if err != nil {
-				return err
-			}
-			if content, err = groupCard(a, stats, loc).JSON(); err != nil {
+			if content, err = groupCard(a, counterStats(a), loc).JSON(); err != nil {
 				return err
 			}
 		}
@@ -160,6 +157,17 @@ func RefreshPublished(ctx context.Context, tx *store.Tx, a *store.Activity, loc 
 		}
 	}
 	return nil
+}
+
+// counterStats are the seats of an activity from its counters (as the store left them in a),
+// without a query: what a group card shows.
+func counterStats(a *store.Activity) *store.ActivityStats {
+	st := &store.ActivityStats{ItemStats: store.ItemStats{Capacity: a.Capacity, Confirmed: a.Confirmed, SeatsLeft: a.SeatsLeft(0)}}
+	for _, it := range a.Items {
+		st.Items = append(st.Items, store.ItemStats{ItemID: it.ID, Name: it.Name, Capacity: it.Capacity, Confirmed: it.Confirmed,
+			SeatsLeft: a.SeatsLeft(it.ID)})
+	}
+	return st
 }
 
 // groupCard is the sign-up card as posted to a group chat or sent to everyone: the activity,

@@ -37,6 +37,12 @@ func TestJobsListAndRunAt(t *testing.T) {
 				!strings.Contains(out, "0 10 * 12 *") || !strings.Contains(out, "never") {
 				t.Fatalf("jobs list: %d\n%s\n%s", code, out, errOut)
 			}
+			// Not December, or next year has statutory data: nothing to say.
+			for _, at := range []string{"2026-11-30T10:00", "2025-12-01T10:00"} {
+				if code, out, errOut := cli(t, env, "jobs", "run", "calendar.check", "-at", at); code != 0 || !strings.Contains(out, "0 reminders enqueued") {
+					t.Fatalf("run at %s: %d\n%s\n%s", at, code, out, errOut)
+				}
+			}
 			// 2026-12-01 10:00: 2027 has no holiday data, so both admins are warned, once.
 			code, out, errOut = cli(t, env, "jobs", "run", "calendar.check", "-at", "2026-12-01T10:00")
 			if code != 0 || !strings.Contains(out, "2 reminders enqueued") {

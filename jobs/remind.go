@@ -69,15 +69,22 @@ func (r *Run) Occurrences(spec string) ([]time.Time, error) {
 
 // Reminder is one message a job owes someone.
 type Reminder struct {
-	Key    string    // unique: what:entity:recipient:due-date, e.g. "task.deadline-7:12:ou_x:2024-06-30"
-	Due    time.Time // the moment it was meant to go out
-	OpenID string    // 1:1 to this user, or
-	ChatID string    // to this group chat
-	Text   string    // a text message, or
-	Card   *card.Card
+	Key    string     // unique: what:entity:recipient:due-date, e.g. "task.deadline-7:12:ou_x:2024-06-30"
+	Due    time.Time  // the moment it was meant to go out
+	OpenID string     // 1:1 to this user, or
+	ChatID string     // to this group chat
+	Text   string     // a text message, or
+	Card   *card.Card // a card, or
+	File   *File      // a file (e.g. an .xlsx report), uploaded and then sent
 	// Office marks an officer reminder: delivered on a workday at jobs.office_time plus a
 	// jitter (never on the exact minute), never at night.
 	Office bool
+}
+
+// File is a file a reminder sends.
+type File struct {
+	Name string // e.g. "2024年第1季度十件实事进展.xlsx"
+	Data []byte
 }
 
 // MaxKeyLen is the longest key stored as it is; longer keys are stored as a readable prefix
@@ -134,12 +141,22 @@ func (r *Run) Remind(ctx context.Context, tx *store.Tx, m Reminder) (bool, error
 	if err != nil || !ok {
 		return false, err
 	}
-	msg := &store.OutboxMessage{ID: id, Kind: store.OutboxSend, MsgType: msgType, Content: content,
-		NextAttemptAt: r.e.deliverAt(key, m.Due, tx.Now(), m.Office)}
-	if m.OpenID != "" {
-		msg.ReceiveIDType, msg.ReceiveID = "open_id", m.OpenID
-	} else {
-		msg.ReceiveIDType, msg.ReceiveID = "chat_id", m.ChatID
+	next := r.e.deliverAt(key, m.Due, tx.Now(), m.Office)
+	idType, to := "open_id", m.OpenID
+	if m.ChatID != "" {
+		idType, to = "chat_id", m.ChatID
+	}
+	msg := &store.OutboxMessage{ID: id, Kind: store.OutboxSend, ReceiveIDType: idType, ReceiveID: to,
+		MsgType: msgType, Content: content, NextAttemptAt: next}
+	if m.File != nil {
+		if row.Status == store.ReminderLate { // a file cannot carry the note: a text goes first
+			b, _ := json.Marshal(map[string]string{"text": r.LateNote(m.Due)})
+			if _, err := tx.Enqueue(ctx, &store.OutboxMessage{Kind: store.OutboxSend, ReceiveIDType: idType, ReceiveID: to,
+				MsgType: "text", Content: string(b), NextAttemptAt: next}); err != nil {
+				return false, err
+			}
+		}
+		msg.Kind, msg.MsgType, msg.Content, msg.FileName, msg.FileData = store.OutboxFile, "file", "", m.File.Name, m.File.Data
 	}
 	if _, err := tx.Enqueue(ctx, msg); err != nil {
 		return false, err
@@ -165,8 +182,22 @@ func (m *Reminder) check() error {
 		return fmt.Errorf("jobs: reminder %s without a due time", m.Key)
 	case (m.OpenID == "") == (m.ChatID == ""):
 		return fmt.Errorf("jobs: reminder %s needs exactly one of OpenID and ChatID", m.Key)
-	case (m.Text == "") == (m.Card == nil):
-		return fmt.Errorf("jobs: reminder %s needs exactly one of Text and Card", m.Key)
+	}
+	n := 0
+	if m.Text != "" {
+		n++
+	}
+	if m.Card != nil {
+		n++
+	}
+	if m.File != nil {
+		n++
+		if m.File.Name == "" || len(m.File.Data) == 0 {
+			return fmt.Errorf("jobs: reminder %s: a file needs a name and data", m.Key)
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("jobs: reminder %s needs exactly one of Text, Card and File", m.Key)
 	}
 	return nil
 }
@@ -178,6 +209,9 @@ func (r *Run) LateNote(due time.Time) string {
 }
 
 func (r *Run) content(m Reminder, late bool) (msgType, content string, err error) {
+	if m.File != nil {
+		return "file", "", nil
+	}
 	if m.Card != nil {
 		c := m.Card
 		if late {

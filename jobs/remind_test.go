@@ -204,3 +204,44 @@ func TestRemindBadReminder(t *testing.T) {
 		}
 	})
 }
+
+func TestRemindFile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEngine(t, db, nil)
+		due := local(2024, 4, 1, 9, 0)
+		file := &jobs.File{Name: "2024年第1季度十件实事进展.xlsx", Data: []byte("PK\x03\x04 xlsx")}
+		e.Add(remindJob("report", func(r *jobs.Run) []jobs.Reminder {
+			return []jobs.Reminder{
+				{Key: "report:q1:ou_chair", Due: due, OpenID: "ou_chair", File: file, Office: true},
+				{Key: "report:q1:ou_late", Due: due.Add(-2 * time.Hour), OpenID: "ou_late", File: file, Office: true},
+			}
+		}))
+		for i := 0; i < 2; i++ {
+			if err := e.RunJob(ctx, "report", due); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var rows []struct {
+			Kind      string `db:"kind"`
+			ReceiveID string `db:"receive_id"`
+			FileName  string `db:"file_name"`
+			Content   string `db:"content"`
+		}
+		if err := db.Select(ctx, &rows, `SELECT kind, receive_id, file_name, content FROM outbox ORDER BY created_at`); err != nil {
+			t.Fatal(err)
+		}
+		// The chair's file; for the late one, the note first, then the file.
+		if len(rows) != 3 || rows[0].Kind != store.OutboxFile || rows[0].FileName != file.Name ||
+			rows[1].Kind != store.OutboxSend || !strings.Contains(rows[1].Content, "迟发提醒") || rows[1].ReceiveID != "ou_late" ||
+			rows[2].Kind != store.OutboxFile || rows[2].ReceiveID != "ou_late" {
+			t.Errorf("outbox = %+v", rows)
+		}
+		e.Add(remindJob("nofile", func(r *jobs.Run) []jobs.Reminder {
+			return []jobs.Reminder{{Key: "x", Due: due, OpenID: "ou_a", File: &jobs.File{Name: "a.xlsx"}}}
+		}))
+		if err := e.RunJob(ctx, "nofile", due); err == nil {
+			t.Error("an empty file was accepted")
+		}
+	})
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/handlers/calendar"
 	"github.com/unionbot/unionbot/handlers/signup"
+	"github.com/unionbot/unionbot/handlers/tasks"
 	"github.com/unionbot/unionbot/jobs"
 	"github.com/unionbot/unionbot/schema"
 	"github.com/unionbot/unionbot/store"
@@ -97,6 +98,7 @@ func (m *Main) Open(ctx context.Context) error {
 	})
 	handlers.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location()})
 	calendar.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location()})
+	tasks.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location()}, c.Tasks)
 	signup.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location(), Config: c})
 	if m.Jobs, err = newJobs(ctx, m); err != nil {
 		db.Close()

@@ -5,7 +5,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/handlers/signup"
+	"github.com/unionbot/unionbot/handlers/tasks"
 	"github.com/unionbot/unionbot/jobs"
 	"github.com/unionbot/unionbot/jobs/workday"
 	"github.com/unionbot/unionbot/store"
@@ -66,6 +68,9 @@ func registerJobs(e *jobs.Engine, m *Main) error {
 		return err
 	}
 	//	if err := tasks.RegisterJobs(e, ...); err != nil { return err }
+	if err := tasks.RegisterJobs(e, handlers.Deps{DB: m.DB, Admins: c.Admins, Log: m.Log, Loc: c.Location()}, c.Tasks); err != nil {
+		return err
+	}
 	return nil
 }
 

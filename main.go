@@ -73,6 +73,7 @@ func commands() []*command {
 			run:  cmdRoles},
 		jobsCommand(),
 		holidaysCommand(),
+		tasksCommand(),
 		activitiesCommand(),
 		{name: "version", usage: "version", help: "Print the version.", run: func(_ context.Context, e *env, _ []string) error {
 			fmt.Fprintln(e.stdout, "unionbot", version)

@@ -107,11 +107,17 @@ func (im *Importer) Seed(ctx context.Context, year int) (*ImportReport, error) {
 // 工号, a deadline before today, a number used twice) is reported with its line and nothing is
 // imported. Tasks whose number exists already in the year are left unchanged and reported.
 func (im *Importer) Import(ctx context.Context, name string, r io.Reader) (*ImportReport, error) {
+	return im.ImportOpts(ctx, name, r, false)
+}
+
+// ImportOpts is Import; allowPast accepts deadlines before today (to record a past year's
+// plan, like the seed).
+func (im *Importer) ImportOpts(ctx context.Context, name string, r io.Reader, allowPast bool) (*ImportReport, error) {
 	data, err := io.ReadAll(io.LimitReader(r, 4<<20))
 	if err != nil {
 		return nil, err
 	}
-	return im.load(ctx, name, data, false)
+	return im.load(ctx, name, data, allowPast)
 }
 
 func (im *Importer) load(ctx context.Context, name string, data []byte, allowPast bool) (*ImportReport, error) {

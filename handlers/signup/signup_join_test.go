@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -55,7 +56,11 @@ func newMH(t testing.TB, db *store.DB, dataKey string) *mh {
 		h.t = tt
 	}
 	db.Now = h.clock
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logw io.Writer = io.Discard
+	if os.Getenv("UNIONBOT_TEST_LOG") != "" {
+		logw = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg := &config.Config{}
 	cfg.Security.DataKey = dataKey
 	r := bot.NewRouter(bot.Options{DB: db, Log: log, Metrics: bot.NewMetrics(prometheus.NewRegistry()), Deadline: 2 * time.Second,
@@ -301,9 +306,16 @@ func TestSignupBadInput(t *testing.T) {
 		h.member("ou_b2", "李二", "体育学院分工会", "F", "")
 		open := h.activity(nil)
 		later := h.activity(func(a *store.Activity) { a.Title = "健康跑"; a.SignupOpensAt = t0.Add(24 * time.Hour) })
-		closed := h.activity(func(a *store.Activity) { a.Title = "读书会"; a.SignupOpensAt = t0.Add(-48 * time.Hour); a.SignupClosesAt = t0.Add(-time.Hour) })
+		closed := h.activity(func(a *store.Activity) {
+			a.Title = "读书会"
+			a.SignupOpensAt = t0.Add(-48 * time.Hour)
+			a.SignupClosesAt = t0.Add(-time.Hour)
+		})
 		women := h.activity(func(a *store.Activity) { a.Title = "三八趣味运动会"; a.WomenOnly = true })
-		branch := h.activity(func(a *store.Activity) { a.Title = "体育学院活动"; a.Branches = []string{"体育学院分工会"} })
+		branch := h.activity(func(a *store.Activity) {
+			a.Title = "体育学院活动"
+			a.Branches = []string{"体育学院分工会"}
+		})
 		aged := h.activity(func(a *store.Activity) { a.Title = "健步走"; a.AgeMin = 45; a.AgeRefDate = "2024-04-01" })
 		oneItem := h.activity(func(a *store.Activity) {
 			a.Title, a.OneItemPerPerson = "乒乓球比赛", true
@@ -454,7 +466,12 @@ func TestPrivacyAndLists(t *testing.T) {
 	h.member("ou_v2", "孙八", "机关分工会", "M", "")
 	h.member(mhOfficer, "干事", "机关分工会", "F", "")
 	h.grant(mhOfficer, store.RoleOfficer)
-	a := h.activity(func(a *store.Activity) { a.Title = "单身教职工联谊"; a.Kind = store.KindCare; a.Sensitive = true; a.Capacity = 30 })
+	a := h.activity(func(a *store.Activity) {
+		a.Title = "单身教职工联谊"
+		a.Kind = store.KindCare
+		a.Sensitive = true
+		a.Capacity = 30
+	})
 	got := h.click("ou_v1", join(a, 0), nil)
 	if strings.Contains(string(got.Card), "钱七") {
 		t.Error("the group card names who signed up")

@@ -105,7 +105,10 @@ CREATE TABLE signup_entries (
     KEY signup_entries_member (member_id, activity_id),
     KEY signup_entries_status (activity_id, status, position),
     KEY signup_entries_team (team_id),
-    CONSTRAINT signup_entries_activity_fk FOREIGN KEY (activity_id) REFERENCES activities(id),
+    -- No foreign key to activities: InnoDB would take a shared lock on the activity row for
+    -- every inserted entry, and a sign-up inserts its entry before it updates that row's
+    -- counters (to keep the exclusive lock short): the shared-then-exclusive pattern deadlocks
+    -- under concurrency. The store writes entries only for activities it has just read.
     CONSTRAINT signup_entries_member_fk FOREIGN KEY (member_id) REFERENCES members(id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 

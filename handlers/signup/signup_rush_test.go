@@ -1,0 +1,208 @@
+package signup_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/unionbot/unionbot/bot/feishutest"
+	"github.com/unionbot/unionbot/store"
+	"github.com/unionbot/unionbot/store/storetest"
+)
+
+// The rush: 2,000 members click 报名 on a 64-seat activity at once, through the real webhook
+// path, from many concurrent senders.
+const (
+	rushMembers = 2000
+	rushSeats   = 64
+	rushSenders = 64
+)
+
+func rushOpenID(i int) string { return fmt.Sprintf("ou_rush_%04d", i) }
+
+// prepareRush registers the members (in one transaction) and creates the activity.
+func prepareRush(tb testing.TB, h *mh) *store.Activity {
+	tb.Helper()
+	err := h.db.InTx(h.ctx, func(tx *store.Tx) error {
+		bid, err := tx.EnsureBranch(h.ctx, "机关分工会")
+		if err != nil {
+			return err
+		}
+		for i := 0; i < rushMembers; i++ {
+			m := &store.Member{OpenID: rushOpenID(i), Name: "成员" + strconv.Itoa(i), EmployeeNo: fmt.Sprintf("R%05d", i),
+				BranchID: bid, Gender: "F", Active: true}
+			if err := tx.CreateMember(h.ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h.activity(func(a *store.Activity) { a.Title = "健康跑"; a.Capacity = rushSeats })
+}
+
+// rushResult is what the senders saw.
+type rushResult struct {
+	latencies []time.Duration
+	errors    []string // answers that were not a success or waitlist toast
+	elapsed   time.Duration
+}
+
+// runRush has rushSenders goroutines send every member's click once (pre-encrypted and
+// pre-signed payloads built beforehand would hide nothing: Send encrypts and signs like Feishu).
+func runRush(h *mh, a *store.Activity) rushResult {
+	payloads := make([][]byte, rushMembers)
+	for i := range payloads {
+		payloads[i] = feishutest.CardActionEvent(feishutest.CardOpts{OperatorOpenID: rushOpenID(i), Token: mhToken,
+			Value: map[string]any{"action": "signup.join", "a": a.ID, "v": a.Version, "i": 0}})
+	}
+	res := rushResult{latencies: make([]time.Duration, rushMembers)}
+	var (
+		next atomic.Int64
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+	)
+	start := time.Now()
+	for w := 0; w < rushSenders; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= rushMembers {
+					return
+				}
+				t := time.Now()
+				status, body, err := h.wh.Send(context.Background(), payloads[i])
+				res.latencies[i] = time.Since(t)
+				ok := err == nil && status == 200 && (strings.Contains(string(body), "报名成功") || strings.Contains(string(body), "进入候补"))
+				if !ok {
+					mu.Lock()
+					res.errors = append(res.errors, fmt.Sprintf("%d: %d %v %.200s", i, status, err, body))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	return res
+}
+
+// checkRush proves the outcome: exactly the seats confirmed, everyone else waitlisted with
+// distinct consecutive positions 1..N, one entry per member, counters in step.
+func checkRush(tb testing.TB, db *store.DB, a *store.Activity, res rushResult) {
+	tb.Helper()
+	ctx := context.Background()
+	if len(res.errors) > 0 {
+		tb.Fatalf("%d error answers, first: %s", len(res.errors), res.errors[0])
+	}
+	var rows []struct {
+		Status   string `db:"status"`
+		Position int    `db:"position"`
+		Member   int64  `db:"member_id"`
+	}
+	if err := db.Select(ctx, &rows, `SELECT status, position, member_id FROM signup_entries WHERE activity_id = ?`, a.ID); err != nil {
+		tb.Fatal(err)
+	}
+	confirmed := 0
+	var positions []int
+	members := map[int64]bool{}
+	for _, r := range rows {
+		members[r.Member] = true
+		switch r.Status {
+		case store.EntryConfirmed:
+			confirmed++
+		case store.EntryWaitlisted:
+			positions = append(positions, r.Position)
+		default:
+			tb.Errorf("unexpected status %s", r.Status)
+		}
+	}
+	slices.Sort(positions)
+	if confirmed != rushSeats || len(positions) != rushMembers-rushSeats || len(members) != rushMembers || len(rows) != rushMembers {
+		tb.Fatalf("confirmed %d, waitlisted %d, members %d, rows %d", confirmed, len(positions), len(members), len(rows))
+	}
+	for i, p := range positions {
+		if p != i+1 {
+			tb.Fatalf("waitlist positions are not 1..%d: position %d at index %d", len(positions), p, i)
+		}
+	}
+	got, err := db.Activity(ctx, a.ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if got.Confirmed != rushSeats || got.WaitlistSeq != rushMembers-rushSeats {
+		tb.Errorf("counters: confirmed %d, waitlist %d", got.Confirmed, got.WaitlistSeq)
+	}
+}
+
+// TestRush is the required rush, every run, on SQLite and MariaDB.
+func TestRush(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newMH(t, db, testDataKey)
+		h.t = t
+		a := prepareRush(t, h)
+		res := runRush(h, a)
+		checkRush(t, db, a, res)
+		slices.Sort(res.latencies)
+		t.Logf("%d clicks in %s (%.0f/s), p50 %s, p99 %s", rushMembers, res.elapsed.Round(time.Millisecond),
+			float64(rushMembers)/res.elapsed.Seconds(), res.latencies[rushMembers/2], res.latencies[rushMembers*99/100])
+	})
+}
+
+// BenchmarkSignupRush measures the rush (2,000 clicks on 64 seats, 64 senders) per database:
+// callbacks/s, p50/p99 answer time and the process's peak RSS. Each iteration is a fresh
+// activity and fresh members on a fresh database. The spine's bare-dispatcher ceiling runs
+// beside it in the same `go test` invocation: see BENCHMARKS.md for the command
+// (bot.BenchmarkWebhook/sdk-bare).
+func BenchmarkSignupRush(b *testing.B) {
+	for _, dialect := range storetest.Dialects() {
+		b.Run(dialect, func(b *testing.B) {
+			var lat []time.Duration
+			var elapsed time.Duration
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				db := storetest.Open(b, dialect)
+				h := newMH(b, db, testDataKey)
+				a := prepareRush(b, h)
+				b.StartTimer()
+				res := runRush(h, a)
+				b.StopTimer()
+				checkRush(b, db, a, res)
+				lat = append(lat, res.latencies...)
+				elapsed += res.elapsed
+				db.Close()
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "callbacks/s")
+			b.ReportMetric(float64(lat[len(lat)/2])/1e6, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100])/1e6, "p99-ms")
+			b.ReportMetric(peakRSSMB(), "peak-rss-MB")
+		})
+	}
+}
+
+// peakRSSMB is the process's peak resident set (VmHWM) in MB, from /proc (Linux).
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}

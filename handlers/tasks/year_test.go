@@ -386,3 +386,65 @@ func TestSimulatedYear(t *testing.T) {
 		}
 	})
 }
+
+// TestCatchUpAfterDowntime: the bot is down from 09-26 to 09-30 10:00: the reminders due on
+// 09-27 and 09-29 (a 调休 Sunday) are sent once, late, and say so; after a longer outage
+// (National Day) those older than jobs.drop_after are dropped, not flooded.
+func TestCatchUpAfterDowntime(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newSim(t, db)
+		s.runDay(day("2024-09-26"))
+		wake := at("2024-09-30", 10, 0)
+		s.clk.Set(wake)
+		for _, name := range jobNames {
+			if err := s.e.RunJob(context.Background(), name, wake); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rs := s.reminders()
+		status := map[string]string{}
+		for _, r := range rs {
+			if r.recipient == "ou_o6" {
+				status[r.what+" "+r.day[5:]] = r.status
+			}
+		}
+		for _, k := range []string{"task.overdue 09-29", "task.chase 09-29"} {
+			if status[k] != store.ReminderLate {
+				t.Errorf("%s: %q, want late (%v)", k, status[k], status)
+			}
+		}
+		var content string
+		db.Get(context.Background(), &content, `SELECT o.content FROM reminders r JOIN outbox o ON o.id = r.outbox_id
+			WHERE r.reminder_key LIKE 'task.overdue:%:ou_o6:2024-09-29'`)
+		if !strings.Contains(content, "迟发提醒") {
+			t.Errorf("late overdue reminder does not say so: %.300s", content)
+		}
+		// Down again until 10-08 10:00 (National Day): what was due more than jobs.drop_after (72h)
+		// ago, like the quarterly report of 10-01, is not sent at all; the digest of Monday 10-07
+		// goes out once, late.
+		wake = at("2024-10-08", 10, 0)
+		s.clk.Set(wake)
+		for _, name := range jobNames {
+			if err := s.e.RunJob(context.Background(), name, wake); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rs = s.reminders()
+		got := map[string]string{}
+		for _, r := range rs {
+			got[r.what+" "+r.recipient+" "+r.day[5:]] = r.status
+		}
+		if _, ok := got["task.report ou_chair 10-01"]; ok {
+			t.Errorf("the report of 10-01 was sent after 7 days down")
+		}
+		if got["task.digest ou_chair 10-07"] != store.ReminderLate {
+			t.Errorf("digest of 10-07: %q", got["task.digest ou_chair 10-07"])
+		}
+		if _, ok := got["task.overdue ou_o6 10-08"]; ok { // the third overdue workday: not a reminder day
+			t.Errorf("overdue reminder on 10-08")
+		}
+		if got["task.yellow ou_o3 10-08"] != store.ReminderLate {
+			t.Errorf("yellow of 10-08: %q", got["task.yellow ou_o3 10-08"])
+		}
+	})
+}

@@ -85,21 +85,32 @@ func p2pChatID(receiveID string) string {
 
 // throttleLocked applies WithLimits to one send or reply. s.mu must be held.
 func (s *Server) throttleLocked(receiverKey string) (reply, bool) {
-	if s.appLimit <= 0 && s.receiverLimit <= 0 {
+	if s.appLimit <= 0 && s.receiverLimit <= 0 && s.minuteLimit <= 0 {
 		return reply{}, true
 	}
 	now := s.now()
-	cut := now.Add(-time.Second)
-	prune := func(ts []time.Time) []time.Time {
+	prune := func(ts []time.Time, span time.Duration) []time.Time {
+		cut := now.Add(-span)
 		i := 0
 		for i < len(ts) && !ts[i].After(cut) {
 			i++
 		}
 		return ts[i:]
 	}
-	s.appWindow = prune(s.appWindow)
-	rw := prune(s.receiverWindow[receiverKey])
+	s.appWindow = prune(s.appWindow, time.Second)
+	s.minuteWindow = prune(s.minuteWindow, time.Minute)
+	rw := prune(s.receiverWindow[receiverKey], time.Second)
 	s.receiverWindow[receiverKey] = rw
+	if s.minuteLimit > 0 && len(s.minuteWindow) >= s.minuteLimit {
+		s.throttled++
+		wait := s.minuteWindow[0].Add(time.Minute).Sub(now)
+		rep := errReply(http.StatusTooManyRequests, CodeRateLimited, "request trigger frequency limit")
+		rep.header = map[string]string{
+			"x-ogw-ratelimit-limit": strconv.Itoa(s.minuteLimit),
+			"x-ogw-ratelimit-reset": strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))),
+		}
+		return rep, false
+	}
 	if s.appLimit > 0 && len(s.appWindow) >= s.appLimit {
 		s.throttled++
 		wait := s.appWindow[0].Add(time.Second).Sub(now)
@@ -119,6 +130,9 @@ func (s *Server) throttleLocked(receiverKey string) (reply, bool) {
 		return errReply(http.StatusBadRequest, CodeChatRateLimited, "The message sending frequency of this chat or user exceeds the limit"), false
 	}
 	s.appWindow = append(s.appWindow, now)
+	if s.minuteLimit > 0 {
+		s.minuteWindow = append(s.minuteWindow, now)
+	}
 	s.receiverWindow[receiverKey] = append(rw, now)
 	return reply{}, true
 }

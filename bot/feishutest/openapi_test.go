@@ -318,6 +318,26 @@ func TestLimits(t *testing.T) {
 	}
 }
 
+func TestMinuteLimit(t *testing.T) {
+	s := feishutest.NewT(t, feishutest.WithMinuteLimit(5))
+	c := newClient(s)
+	ctx := ctxT(t)
+	var codes []int
+	for i := range 7 {
+		resp, err := send(ctx, c, "open_id", fmt.Sprint("ou_", i), "x", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes = append(codes, resp.Code)
+	}
+	if fmt.Sprint(codes) != "[0 0 0 0 0 99991400 99991400]" {
+		t.Fatalf("minute limit: %v", codes)
+	}
+	if s.Throttled() != 2 || len(s.Messages()) != 5 {
+		t.Fatalf("throttled=%d delivered=%d", s.Throttled(), len(s.Messages()))
+	}
+}
+
 func TestReplyPatchBatchAndCardUpdate(t *testing.T) {
 	s := feishutest.NewT(t)
 	c := newClient(s)

@@ -170,6 +170,7 @@ type config struct {
 	appID, appSecret string
 	appLimit         int
 	receiverLimit    int
+	minuteLimit      int
 	ws               larkws.ClientConfig
 	maxWSConns       int
 }
@@ -188,6 +189,13 @@ func WithApp(appID, appSecret string) Option {
 // real limits are 50 and 5. Throttled requests are counted by Throttled.
 func WithLimits(appPerSecond, perReceiverPerSecond int) Option {
 	return func(c *config) { c.appLimit, c.receiverLimit = appPerSecond, perReceiverPerSecond }
+}
+
+// WithMinuteLimit adds Feishu's per-app minute limit for send and reply
+// (1000 in any sliding minute on the real platform): beyond perMinute the
+// app gets HTTP 429 with code 99991400, counted by Throttled.
+func WithMinuteLimit(perMinute int) Option {
+	return func(c *config) { c.minuteLimit = perMinute }
 }
 
 // WithWSConfig sets the ClientConfig handed to long-connection clients by the
@@ -238,7 +246,9 @@ type Server struct {
 	cardUses map[string]int
 
 	appLimit, receiverLimit int
+	minuteLimit             int
 	appWindow               []time.Time
+	minuteWindow            []time.Time
 	receiverWindow          map[string][]time.Time
 	throttled               int
 	now                     func() time.Time
@@ -279,6 +289,7 @@ func New(opts ...Option) *Server {
 		cardUses:       map[string]int{},
 		appLimit:       cfg.appLimit,
 		receiverLimit:  cfg.receiverLimit,
+		minuteLimit:    cfg.minuteLimit,
 		receiverWindow: map[string][]time.Time{},
 		now:            time.Now,
 	}
@@ -490,6 +501,7 @@ func (s *Server) Reset() {
 	s.faults = nil
 	s.cardUses = map[string]int{}
 	s.appWindow = nil
+	s.minuteWindow = nil
 	s.receiverWindow = map[string][]time.Time{}
 	s.throttled = 0
 	s.notifyLocked()

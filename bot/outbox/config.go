@@ -52,7 +52,7 @@ const (
 )
 
 const (
-	rateHeadroom   = 0.8  // fraction of Rate and PerReceiver the worker paces at
+	rateHeadroom   = 0.9  // fraction of Rate and PerReceiver the worker paces at
 	minuteHeadroom = 0.95 // fraction of PerMinute kept in any sliding minute
 	maxWorkerID    = 48   // claimed_by is VARCHAR(64); the store adds ":" and 12 hex digits
 )

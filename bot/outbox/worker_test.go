@@ -398,8 +398,15 @@ func TestTwoReplicasDeliverEachMessageOnce(t *testing.T) {
 					t.Errorf("message %s delivered %d times", m.ID, seen[m.ID])
 				}
 			}
-			sa := metric(t, a.reg, "unionbot_outbox_sent_total")
-			sb := metric(t, b.reg, "unionbot_outbox_sent_total")
+			// The counter is bumped just after the row is marked sent: give the last one a moment.
+			var sa, sb float64
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				sa = metric(t, a.reg, "unionbot_outbox_sent_total")
+				sb = metric(t, b.reg, "unionbot_outbox_sent_total")
+				if sa+sb >= 200 || time.Now().After(deadline) {
+					break
+				}
+			}
 			t.Logf("replica-1 sent %v, replica-2 sent %v", sa, sb)
 			if sa+sb != 200 {
 				t.Errorf("the replicas counted %v + %v sends, want 200", sa, sb)

@@ -51,15 +51,3 @@ func taskEvents(ctx context.Context, q taskQuerier, taskID int64, limit int) ([]
 	}
 	return out, nil
 }
-
-// ReminderDeliverAt returns when the outbox message of a reminder (by its stored key) is due:
-// a file sent with a reminder (the quarterly task report) is queued for the same moment.
-func (tx *Tx) ReminderDeliverAt(ctx context.Context, storedKey string) (time.Time, error) {
-	var t time.Time
-	err := tx.GetContext(ctx, &t, `SELECT o.next_attempt_at FROM reminders r JOIN outbox o ON o.id = r.outbox_id
-		WHERE r.reminder_key = ?`, storedKey)
-	if err != nil {
-		return time.Time{}, notFound("store.ReminderDeliverAt", err, "找不到该提醒。")
-	}
-	return t, nil
-}

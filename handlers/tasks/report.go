@@ -13,10 +13,9 @@ import (
 )
 
 // report sends the quarterly Excel report of a year's tasks to the chair and the officers,
-// 1:1, as a file. It runs at the start of a quarter and reports the quarter just ended (the
-// report of 1 January covers the year before). The file follows a short text reminder sent
-// under the unique key, at the same office-hours moment, so a late or dropped report behaves
-// like any reminder and the file is queued once.
+// 1:1, as a file reminder. It runs at the start of a quarter and reports the quarter just
+// ended (the report of 1 January covers the year before). The file is a reminder like any
+// other: queued once under its unique key, at office hours, preceded by a note when late.
 func (c *Cadence) report(ctx context.Context, r *jobs.Run) error {
 	moments, err := r.Occurrences(c.Cfg.ReportSchedule)
 	if err != nil || len(moments) == 0 {
@@ -41,22 +40,11 @@ func (c *Cadence) report(ctx context.Context, r *jobs.Run) error {
 			return err
 		}
 		name := fmt.Sprintf("%d年十件实事第%d季度督办报告_%s.xlsx", year, q, end.Format("20060102"))
-		text := fmt.Sprintf("%d 年十件实事第 %d 季度督办报告（截至 %s）见下一条文件消息：全部 %d 项任务的状态、进度、逾期天数和延期次数。",
-			year, q, ymd(end), len(ts))
 		for _, o := range to {
 			key := fmt.Sprintf("task.report:%dQ%d:%s:%s", year, q, o, ymd(r.Cal.Date(at)))
 			err := r.DB.InTx(ctx, func(tx *store.Tx) error {
-				ok, err := r.Remind(ctx, tx, jobs.Reminder{Key: key, Due: at, OpenID: o, Text: text, Office: true})
-				if err != nil || !ok {
-					return err
-				}
-				when, err := tx.ReminderDeliverAt(ctx, jobs.StoreKey(key))
-				if err != nil {
-					return err
-				}
-				fk := jobs.StoreKey(key + ":file")
-				_, err = tx.Enqueue(ctx, &store.OutboxMessage{Kind: store.OutboxFile, ReceiveIDType: "open_id", ReceiveID: o,
-					MsgType: "file", FileName: name, FileData: data, DedupKey: &fk, NextAttemptAt: when})
+				_, err := r.Remind(ctx, tx, jobs.Reminder{Key: key, Due: at, OpenID: o,
+					File: &jobs.File{Name: name, Data: data}, Office: true})
 				return err
 			})
 			if err != nil {

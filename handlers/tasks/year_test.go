@@ -353,7 +353,7 @@ func TestSimulatedYear(t *testing.T) {
 				t.Errorf("unexpected reminders %s: %d", k, counts[k])
 			}
 		}
-		// Each report is a text and then the .xlsx file, 1:1, at the same office-hours moment: the
+		// Each report is an .xlsx file reminder, 1:1, at office hours: the
 		// report of 1 October (National Day) is delivered on 8 October after 09:00.
 		var files []struct {
 			ReceiveID string    `db:"receive_id"`

@@ -244,6 +244,16 @@ func TestMessages(t *testing.T) {
 				t.Errorf("replies = %q", got)
 			}
 		})
+		t.Run("line breaks survive, blank lines and extra spaces do not", func(t *testing.T) {
+			h.send(h.message("om_lines", "ou_a", "记录  2027-01-01 休\u3000元旦\n\n  2027-02-07 班 春节调休 "))
+			trail, err := h.db.AuditTrail(context.Background(), "note", "1")
+			if err != nil || len(trail) == 0 {
+				t.Fatal(err)
+			}
+			if got, want := trail[len(trail)-1].Detail, "2027-01-01 休 元旦\n2027-02-07 班 春节调休"; got != want {
+				t.Errorf("ArgText = %q, want %q", got, want)
+			}
+		})
 		t.Run("missing arguments", func(t *testing.T) {
 			before := h.count("audit_log")
 			h.send(h.message("om_3", "ou_a", "记录"))

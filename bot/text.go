@@ -74,15 +74,22 @@ func postText(content string) (string, bool) {
 				b.WriteString(e.Text)
 			}
 		}
-		b.WriteByte(' ')
+		b.WriteByte('\n')
 	}
 	return b.String(), true
 }
 
-// normalizeSpace trims and collapses whitespace, including the full-width space (U+3000) that
-// Chinese input methods type.
+// normalizeSpace trims and collapses whitespace within each line, including the full-width
+// space (U+3000) that Chinese input methods type, and drops empty lines; line breaks are kept,
+// so a pasted list (holiday arrangements, names) arrives one entry per line.
 func normalizeSpace(s string) string {
-	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+	var lines []string
+	for _, line := range strings.Split(s, "\n") {
+		if line = strings.Join(strings.FieldsFunc(line, unicode.IsSpace), " "); line != "" {
+			lines = append(lines, line)
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // splitCommand splits text into its command word (lower-cased, a leading "/" dropped), the

@@ -235,6 +235,9 @@ func (im *importer) apply(ctx context.Context, row Row, ids map[string]string) e
 		} else if err != nil {
 			return err
 		}
+		if err := tx.SetBirthDate(ctx, m.ID, row.BirthDate); err != nil {
+			return err
+		}
 		im.rep.Created++
 		if linked {
 			im.rep.Resolved++
@@ -272,6 +275,18 @@ func (im *importer) apply(ctx context.Context, row Row, ids map[string]string) e
 	}
 	if row.Email != "" {
 		set("email", &m.Email, row.Email)
+	}
+	if row.BirthDate != "" {
+		cur, err := tx.MemberFacts(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		if cur.BirthDate() != row.BirthDate {
+			if err := tx.SetBirthDate(ctx, m.ID, row.BirthDate); err != nil {
+				return err
+			}
+			changed = append(changed, "birth_date")
+		}
 	}
 	if link != "" {
 		set("open_id", &m.OpenID, link)

@@ -30,6 +30,7 @@ type Row struct {
 	Gender     string
 	Mobile     string
 	Email      string
+	BirthDate  string // "2006-01-02" or "" (the optional 出生日期 column)
 }
 
 // Problem is a roster line that was not used, with the reason in Chinese for the officer,
@@ -72,11 +73,12 @@ const (
 	colGender = "gender"
 	colMobile = "mobile"
 	colEmail  = "email"
+	colBirth  = "birth_date"
 )
 
 // columnLabels are the Chinese names of the columns, for messages.
 var columnLabels = map[string]string{
-	colName: "姓名", colNo: "工号", colBranch: "分工会", colGender: "性别", colMobile: "手机", colEmail: "邮箱",
+	colName: "姓名", colNo: "工号", colBranch: "分工会", colGender: "性别", colMobile: "手机", colEmail: "邮箱", colBirth: "出生日期",
 }
 
 // headerAliases maps a normalised header cell (see headerKey) to a column key.
@@ -104,6 +106,11 @@ var headerAliases = map[string]string{
 	"邮件":         colEmail,
 	"电子邮件":       colEmail,
 	"email":      colEmail,
+	"出生日期":       colBirth,
+	"出生年月日":      colBirth,
+	"生日":         colBirth,
+	"birthdate":  colBirth,
+	"birthday":   colBirth,
 }
 
 // requiredMarks are suffixes and markers around a header name that carry no meaning here.
@@ -349,7 +356,7 @@ func parseTable(recs []record) (*Parsed, error) {
 			return ""
 		}
 		row, reasons := normalize(Row{Line: rec.line, Name: get(colName), EmployeeNo: get(colNo), Branch: get(colBranch),
-			Gender: get(colGender), Mobile: get(colMobile), Email: get(colEmail)})
+			Gender: get(colGender), Mobile: get(colMobile), Email: get(colEmail), BirthDate: get(colBirth)})
 		reasons = append(reasons, checkDuplicate(first, row)...)
 		if len(reasons) > 0 {
 			p.Problems = append(p.Problems, problem(rec.line, reasons))
@@ -466,6 +473,11 @@ func normalize(r Row) (Row, []string) {
 	r.Email = clean(r.Email)
 	if r.Email != "" && !validEmail(r.Email) {
 		reasons = append(reasons, "邮箱格式不正确（应形如 name@example.edu.cn）")
+	}
+	if b, ok := parseBirthDate(r.BirthDate); ok {
+		r.BirthDate = b
+	} else {
+		reasons = append(reasons, "出生日期无法识别（应形如 1980-05-01，或留空）")
 	}
 	return r, reasons
 }

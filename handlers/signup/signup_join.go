@@ -90,12 +90,18 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The group cards to keep current are read before the seat is taken (the part of the
+	// transaction that holds the activity's counter lock).
+	pubs, err := c.Tx.Publications(c.Ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
 	res, err := c.Tx.SignUp(c.Ctx, store.SignupRequest{Activity: a, ItemID: itemID, Member: m, IDCipher: cipher,
 		IDMasked: masked, Actor: c.Sender.OpenID, Loc: h.loc})
 	if err != nil {
 		return nil, err
 	}
-	if err := RefreshPublished(c.Ctx, c.Tx, a, h.loc); err != nil {
+	if err := h.patchGroupCards(c, a, pubs); err != nil {
 		return nil, err
 	}
 	e := res.Entry
@@ -125,6 +131,28 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 		toast.Card = h.sharedCard(a)
 	}
 	return toast, nil
+}
+
+// patchGroupCards queues a coalesced update of the activity's group-chat cards, rendered from
+// the counters the sign-up just changed (no count query under the lock). It is the hot path's
+// version of RefreshPublished.
+func (h *handler) patchGroupCards(c *bot.Context, a *store.Activity, pubs []store.Publication) error {
+	var content []byte
+	for _, p := range pubs {
+		if p.MessageID == "" {
+			continue
+		}
+		if content == nil {
+			var err error
+			if content, err = h.sharedCard(a).JSON(); err != nil {
+				return err
+			}
+		}
+		if _, err := c.Tx.EnqueuePatch(c.Ctx, p.MessageID, string(content)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stale answers a click on an outdated card: a warning and the current card.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unionbot/unionbot/bot"
@@ -68,12 +69,27 @@ func newMH(t testing.TB, db *store.DB, dataKey string) *mh {
 	deps := handlers.Deps{DB: db, Admins: []string{mhAdmin}, Log: log, Loc: shanghai(), Config: cfg}
 	handlers.Register(r, deps)
 	signup.Register(r, deps)
-	srv := httptest.NewServer(bot.Webhook(bot.NewDispatcher(r, mhToken, mhKey, log), bot.WebhookOptions{VerificationToken: mhToken, EncryptKey: mhKey, Log: log}))
+	d := quietly(func() *dispatcher.EventDispatcher { return bot.NewDispatcher(r, mhToken, mhKey, log) })
+	srv := httptest.NewServer(bot.Webhook(d, bot.WebhookOptions{VerificationToken: mhToken, EncryptKey: mhKey, Log: log}))
 	t.Cleanup(srv.Close)
 	tr := &http.Transport{MaxIdleConns: 128, MaxIdleConnsPerHost: 128}
 	t.Cleanup(tr.CloseIdleConnections)
 	h.wh = &feishutest.Webhook{URL: srv.URL, EncryptKey: mhKey, VerificationToken: mhToken, Client: &http.Client{Transport: tr, Timeout: time.Minute}}
 	return h
+}
+
+// quietly runs f with os.Stdout pointed at /dev/null: the SDK's dispatcher prints "event-dispatch
+// is ready" to stdout, in the middle of benchmark result lines.
+func quietly[T any](f func() T) T {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return f()
+	}
+	defer null.Close()
+	saved := os.Stdout
+	os.Stdout = null
+	defer func() { os.Stdout = saved }()
+	return f()
 }
 
 func shanghai() *time.Location {

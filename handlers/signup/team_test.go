@@ -1,0 +1,440 @@
+package signup_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unionbot/unionbot/config"
+	"github.com/unionbot/unionbot/handlers/signup"
+	"github.com/unionbot/unionbot/jobs"
+	"github.com/unionbot/unionbot/store"
+	"github.com/unionbot/unionbot/store/storetest"
+)
+
+// Helpers shared by the flow tests of teams, unit rosters, check-in and the lottery commands
+// (team_test.go, unit_test.go, checkin_test.go, lottery_test.go).
+
+// rowsState is every sign-up row that a refusal must leave alone, to compare before and after.
+func (h *mh) rowsState() string {
+	h.t.Helper()
+	var parts []string
+	for _, q := range []string{
+		`SELECT COALESCE(SUM(id * 7 + member_id * 3 + position), 0) FROM signup_entries`,
+		`SELECT COUNT(*) FROM signup_entries WHERE live_member IS NOT NULL`,
+		`SELECT COUNT(*) FROM signup_entries WHERE status = 'confirmed'`,
+		`SELECT COUNT(*) FROM signup_entries WHERE status = 'waitlisted'`,
+		`SELECT COUNT(*) FROM signup_entries WHERE status = 'pending_unit_approval'`,
+		`SELECT COUNT(*) FROM signup_entries WHERE checked_in_at IS NOT NULL`,
+		`SELECT COALESCE(SUM(lottery_rank), 0) FROM signup_entries`,
+		`SELECT COALESCE(SUM(confirmed_count), 0) + COALESCE(SUM(waitlist_seq), 0) * 1000 + COALESCE(SUM(version), 0) * 1000000 FROM activities`,
+		`SELECT COUNT(*) FROM activities WHERE lottery_drawn_at IS NOT NULL OR checkin_opened_at IS NOT NULL`,
+		`SELECT COALESCE(SUM(confirmed_count), 0) + COALESCE(SUM(waitlist_seq), 0) * 1000 FROM activity_items`,
+		`SELECT COUNT(*) FROM signup_teams`,
+		`SELECT COUNT(*) FROM signup_teams WHERE live_name IS NOT NULL`,
+		`SELECT COUNT(*) FROM signup_invites`,
+		`SELECT COUNT(*) FROM signup_invites WHERE status = 'invited'`,
+		`SELECT COUNT(*) FROM signup_invites WHERE status = 'accepted'`,
+		`SELECT COALESCE(SUM(live_count), 0) FROM signup_branch_counts`,
+		`SELECT COUNT(*) FROM outbox WHERE kind <> 'reply'`,
+		`SELECT COUNT(*) FROM audit_log`,
+	} {
+		var n int64
+		h.must(h.db.Get(h.ctx, &n, q))
+		parts = append(parts, fmt.Sprint(n))
+	}
+	return strings.Join(parts, "/")
+}
+
+// sentTo lists the receivers of 1:1 messages (not replies) whose content contains s, sorted.
+func (h *mh) sentTo(s string) []string {
+	h.t.Helper()
+	var out []string
+	h.must(h.db.Select(h.ctx, &out, `SELECT receive_id FROM outbox WHERE kind = 'send' AND receive_id_type = 'open_id'
+		AND content LIKE ? ORDER BY receive_id, created_at`, "%"+s+"%"))
+	return out
+}
+
+// outboxCount counts the 1:1 sends (not replies) to openID.
+func (h *mh) outboxCount(openID string) int {
+	h.t.Helper()
+	var n int
+	h.must(h.db.Get(h.ctx, &n, `SELECT COUNT(*) FROM outbox WHERE kind = 'send' AND receive_id = ?`, openID))
+	return n
+}
+
+func (h *mh) branchID(name string) int64 {
+	h.t.Helper()
+	var id int64
+	h.must(h.db.Get(h.ctx, &id, `SELECT id FROM branches WHERE name = ?`, name))
+	return id
+}
+
+// entryOf is a member's standing entry in an activity (status "" when none).
+func (h *mh) entryOf(a *store.Activity, openID string) (id int64, status string, position int) {
+	h.t.Helper()
+	var rows []struct {
+		ID       int64  `db:"id"`
+		Status   string `db:"status"`
+		Position int    `db:"position"`
+	}
+	h.must(h.db.Select(h.ctx, &rows, `SELECT e.id, e.status, e.position FROM signup_entries e JOIN members m ON m.id = e.member_id
+		WHERE e.activity_id = ? AND m.open_id = ? AND e.live_member IS NOT NULL`, a.ID, openID))
+	if len(rows) == 0 {
+		return 0, "", 0
+	}
+	return rows[0].ID, rows[0].Status, rows[0].Position
+}
+
+// refused clicks and checks the answer is a refusal naming want, with every row unchanged.
+func (h *mh) refused(t *testing.T, who string, value, form map[string]any, want string) {
+	t.Helper()
+	before := h.rowsState()
+	got := h.click(who, value, form)
+	if got.Toast.Type == "success" || !strings.Contains(got.Toast.Content, want) {
+		t.Errorf("toast %+v, want %q", got.Toast, want)
+	}
+	if after := h.rowsState(); after != before {
+		t.Errorf("database changed: %s → %s", before, after)
+	}
+}
+
+// refusedSay sends a command and checks the reply names want, with every row unchanged.
+func (h *mh) refusedSay(t *testing.T, who, text, want string) {
+	t.Helper()
+	before := h.rowsState()
+	if got := h.say(who, text); !strings.Contains(got, want) {
+		t.Errorf("%s: %.300q, want %q", text, got, want)
+	}
+	if after := h.rowsState(); after != before {
+		t.Errorf("%s: database changed: %s → %s", text, before, after)
+	}
+}
+
+// runReminders runs the sign-up job at an instant, as a fresh engine would.
+func (h *mh) runReminders(at time.Time) {
+	h.t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e, err := jobs.NewEngine(jobs.Options{DB: h.db, Loc: shanghai(), Log: log})
+	h.must(err)
+	h.must(signup.RegisterJobs(e, signup.JobDeps{DB: h.db, Loc: shanghai(), Log: log, Config: config.Default().Signup}))
+	h.setNow(at)
+	h.must(e.RunJob(h.ctx, signup.JobName, at))
+}
+
+// cardValue finds the value object of the first button (or form submit) whose action is name.
+func cardValue(t *testing.T, cardJSON, name string) map[string]any {
+	t.Helper()
+	var doc any
+	if err := json.Unmarshal([]byte(cardJSON), &doc); err != nil {
+		t.Fatalf("card JSON: %v: %.200s", err, cardJSON)
+	}
+	var found map[string]any
+	var walk func(v any)
+	walk = func(v any) {
+		if found != nil {
+			return
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			if x["action"] == name {
+				found = x
+				return
+			}
+			for _, y := range x {
+				walk(y)
+			}
+		case []any:
+			for _, y := range x {
+				walk(y)
+			}
+		case string:
+			// A message's card content is a JSON string inside the outbox row.
+			if strings.HasPrefix(x, "{") && strings.Contains(x, name) {
+				var inner any
+				if json.Unmarshal([]byte(x), &inner) == nil {
+					walk(inner)
+				}
+			}
+		}
+	}
+	walk(doc)
+	if found == nil {
+		t.Fatalf("no %s button in %.600s", name, cardJSON)
+	}
+	return found
+}
+
+// lastSend is the content of the latest 1:1 send to openID whose content contains s.
+func (h *mh) lastSend(openID, s string) string {
+	h.t.Helper()
+	var c []string
+	h.must(h.db.Select(h.ctx, &c, `SELECT content FROM outbox WHERE kind = 'send' AND receive_id = ? AND content LIKE ?
+		ORDER BY created_at DESC`, openID, "%"+s+"%"))
+	if len(c) == 0 {
+		h.t.Fatalf("nothing sent to %s containing %q", openID, s)
+	}
+	return c[0]
+}
+
+func list(ss ...string) string { return "[" + strings.Join(ss, " ") + "]" }
+
+func (h *mh) teamID(a *store.Activity, name string) int64 {
+	h.t.Helper()
+	var id int64
+	h.must(h.db.Get(h.ctx, &id, `SELECT id FROM signup_teams WHERE activity_id = ? AND name = ?`, a.ID, name))
+	return id
+}
+
+func TestTeamFlow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newMH(t, db, testDataKey)
+		h.t = t
+		h.member(mhOfficer, "组织者", "工会办公室", "F", "") // member 1: the activity's organiser
+		h.member("ou_cap1", "张队长", "机关分工会", "M", "")
+		h.member("ou_w1", "李芳", "机关分工会", "F", "")
+		h.member("ou_m2", "王强", "机关分工会", "M", "")
+		h.member("ou_m3", "赵刚", "机关分工会", "M", "")
+		h.member("ou_m4", "钱军", "机关分工会", "M", "")
+		h.member("ou_cap2", "孙队长", "体育学院分工会", "M", "")
+		h.member("ou_cap3", "周队长", "机关分工会", "F", "")
+		jg, ty := h.branchID("机关分工会"), h.branchID("体育学院分工会")
+		a := h.activity(func(a *store.Activity) {
+			a.Title, a.EntryMode, a.BranchQuota = "气排球比赛", store.ModeTeam, 1
+			a.Items = []*store.ActivityItem{{Name: "混合组", TeamMin: 2, TeamMax: 4, MinWomen: 1}}
+		})
+		item := a.Items[0].ID
+
+		// 组队 gives the captain the team form.
+		form := h.say("ou_cap1", "组队 气排球比赛")
+		if !strings.Contains(form, "team_name") || !strings.Contains(form, "signup.team.create") {
+			t.Fatalf("team form: %.500s", form)
+		}
+		create := cardValue(t, form, "signup.team.create")
+		teamForm := func(name string, branch int64) map[string]any {
+			return map[string]any{"team_name": name, "item": fmt.Sprint(item), "branch": fmt.Sprint(branch)}
+		}
+
+		// The captain creates the team: one seat, and the card names what is still missing
+		// (too few people, no woman yet).
+		got := h.click("ou_cap1", create, teamForm("机关一队", jg))
+		if got.Toast.Type != "success" || !strings.Contains(got.Toast.Content, "队伍“机关一队”已创建，占用 1 个名额") {
+			t.Fatalf("create: %+v", got.Toast)
+		}
+		if c := string(got.Card); !strings.Contains(c, "尚未满足：人数不足：至少 2 人，现有 1 人；女队员不足：至少 1 名，现有 0 名") ||
+			!strings.Contains(c, "signup.team.invite") {
+			t.Errorf("team card after create: %.800s", c)
+		}
+		team1 := h.teamID(a, "机关一队")
+		if _, st, _ := h.entryOf(a, "ou_cap1"); st != store.EntryConfirmed {
+			t.Errorf("captain entry %q", st)
+		}
+		var teamStatus string
+		h.must(db.Get(h.ctx, &teamStatus, `SELECT status FROM signup_teams WHERE id = ?`, team1))
+		if teamStatus != store.EntryConfirmed {
+			t.Errorf("team status %q", teamStatus)
+		}
+
+		// The captain invites two people with the person picker; each gets a 1:1 card.
+		invite := cardValue(t, string(got.Card), "signup.team.invite")
+		got = h.click("ou_cap1", invite, map[string]any{"people": []any{"ou_w1", "ou_m2"}})
+		if got.Toast.Type != "success" || !strings.Contains(got.Toast.Content, "已向 2 人发出邀请") {
+			t.Fatalf("invite: %+v", got.Toast)
+		}
+		if c := string(got.Card); !strings.Contains(c, "李芳（已邀请，待回复）") || !strings.Contains(c, "王强（已邀请，待回复）") {
+			t.Errorf("team card after invite: %.800s", c)
+		}
+		if s := h.sentTo("组队邀请"); fmt.Sprint(s) != "[ou_m2 ou_w1]" {
+			t.Errorf("invitation cards went to %v", s)
+		}
+		cardW1 := h.lastSend("ou_w1", "组队邀请")
+		if !strings.Contains(cardW1, "张队长 邀请你加入队伍") {
+			t.Errorf("invitation card: %.400s", cardW1)
+		}
+		acceptW1 := cardValue(t, cardW1, "signup.invite")
+		acceptW1["ok"] = 1.0
+		declineM2 := cardValue(t, h.lastSend("ou_m2", "组队邀请"), "signup.invite")
+		declineM2["ok"] = 0.0
+
+		// Someone else clicking the invitee's button is refused.
+		t.Run("someone else's invitation", func(t *testing.T) {
+			h.refused(t, "ou_m3", acceptW1, nil, "这份邀请不是发给你的")
+		})
+
+		// The invitee accepts by her own click; the captain is told.
+		got = h.click("ou_w1", acceptW1, nil)
+		if got.Toast.Type != "success" || !strings.Contains(string(got.Card), "你已加入队伍“机关一队”（已确认）") {
+			t.Errorf("accept: %+v %.300s", got.Toast, got.Card)
+		}
+		if _, st, _ := h.entryOf(a, "ou_w1"); st != store.EntryConfirmed {
+			t.Errorf("invitee entry %q", st)
+		}
+		if s := h.sentTo("李芳接受了你的邀请"); fmt.Sprint(s) != "[ou_cap1]" {
+			t.Errorf("acceptance told %v", s)
+		}
+		// The other declines; the captain is told, no entry.
+		got = h.click("ou_m2", declineM2, nil)
+		if got.Toast.Type != "info" || !strings.Contains(got.Toast.Content, "已谢绝") {
+			t.Errorf("decline: %+v", got.Toast)
+		}
+		if _, st, _ := h.entryOf(a, "ou_m2"); st != "" {
+			t.Errorf("declined invitee has an entry: %q", st)
+		}
+		if s := h.sentTo("王强谢绝了加入队伍“机关一队”的邀请"); fmt.Sprint(s) != "[ou_cap1]" {
+			t.Errorf("decline told %v", s)
+		}
+		var invites string
+		h.must(db.Get(h.ctx, &invites, `SELECT `+concat(db, "status")+` FROM signup_invites WHERE team_id = ?`, team1))
+		if invites != "accepted,declined" {
+			t.Errorf("invitations: %s", invites)
+		}
+		// The team now complies: the captain's card has no missing rule.
+		got = h.click("ou_cap1", map[string]any{"action": "signup.team.show", "t": team1, "p": 1}, nil)
+		if c := string(got.Card); strings.Contains(c, "尚未满足") || !strings.Contains(c, "李芳 女 队员") {
+			t.Errorf("team card after acceptance: %.800s", c)
+		}
+
+		// A second team in another 分工会, with an invitation to 赵刚 that he accepts.
+		got = h.click("ou_cap2", create, teamForm("体育一队", ty))
+		if got.Toast.Type != "success" {
+			t.Fatalf("second team: %+v", got.Toast)
+		}
+		team2 := h.teamID(a, "体育一队")
+		invite2 := map[string]any{"action": "signup.team.invite", "t": team2, "p": 1}
+		if got := h.click("ou_cap2", invite2, map[string]any{"people": []any{"ou_m3"}}); got.Toast.Type != "success" {
+			t.Fatalf("invite to the second team: %+v", got.Toast)
+		}
+		// 机关一队 invites 钱军, and so does 体育一队: both invitations are open.
+		if got := h.click("ou_cap1", invite, map[string]any{"people": []any{"ou_m4"}}); got.Toast.Type != "success" {
+			t.Fatalf("invite 钱军: %+v", got.Toast)
+		}
+		if got := h.click("ou_cap2", invite2, map[string]any{"people": []any{"ou_m4"}}); got.Toast.Type != "success" {
+			t.Fatalf("invite 钱军 to the second team: %+v", got.Toast)
+		}
+		acceptM3 := cardValue(t, h.lastSend("ou_m3", "组队邀请"), "signup.invite")
+		acceptM3["ok"] = 1.0
+		if got := h.click("ou_m3", acceptM3, nil); got.Toast.Type != "success" {
+			t.Fatalf("赵刚 accepts: %+v", got.Toast)
+		}
+		acceptM4First := cardValue(t, h.lastSend("ou_m4", "加入队伍“**机关一队**”"), "signup.invite")
+		acceptM4First["ok"] = 1.0
+		acceptM4Second := cardValue(t, h.lastSend("ou_m4", "加入队伍“**体育一队**”"), "signup.invite")
+		acceptM4Second["ok"] = 1.0
+		if got := h.click("ou_m4", acceptM4Second, nil); got.Toast.Type != "success" {
+			t.Fatalf("钱军 accepts 体育一队: %+v", got.Toast)
+		}
+
+		tests := []struct {
+			name  string
+			who   string
+			value map[string]any
+			form  map[string]any
+			want  string
+		}{
+			{"team too big", "ou_cap1", invite, map[string]any{"people": []any{"ou_m2", "ou_cap3"}},
+				"队伍最多 4 人（含队长）：现有 2 人、待回复邀请 1 人，不能再邀请 2 人"},
+			{"invitee already in another team", "ou_cap1", invite, map[string]any{"people": []any{"ou_m3"}},
+				"「赵刚」已在另一支队伍（体育一队）中，每人只能参加一支队伍"},
+			{"invitee is another team's captain", "ou_cap1", invite, map[string]any{"people": []any{"ou_cap2"}},
+				"「孙队长」已在另一支队伍（体育一队）中"},
+			{"accepting a second team", "ou_m4", acceptM4First, nil, "你已在另一支队伍（体育一队）中，每人只能参加一支队伍"},
+			{"one team per person: a member creates a team", "ou_w1", create, teamForm("李芳队", jg), "已经报名了（已确认），无需重复报名"},
+			{"one team per person: a captain creates another", "ou_cap1", create, teamForm("机关二队", ty), "已经报名了"},
+			{"per-分工会 quota", "ou_cap3", create, teamForm("机关二队", jg), "每个分工会在项目“混合组”限报 1 队，你所在的分工会已报满"},
+			{"unknown person picked", "ou_cap1", invite, map[string]any{"people": []any{"ou_nobody"}},
+				"选中的人里有 1 位还没有使用过工会机器人"},
+			{"nobody picked", "ou_cap1", invite, map[string]any{"people": []any{}}, "请选择要邀请的队员"},
+			{"not the captain", "ou_w1", invite, map[string]any{"people": []any{"ou_m2"}}, "只有队长可以邀请队员"},
+			{"already invited", "ou_cap1", invite, map[string]any{"people": []any{"ou_w1"}}, "「李芳」已在本队或已被邀请"},
+			{"answered twice", "ou_w1", acceptW1, nil, "这份邀请已经处理过了（已接受）"},
+			{"team name taken", "ou_cap3", create, teamForm("体育一队", h.branchID("工会办公室")), "队名“体育一队”在该项目中已被使用"},
+			{"no team name", "ou_cap3", create, teamForm("  ", ty), "请填写队名"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) { h.refused(t, tc.who, tc.value, tc.form, tc.want) })
+		}
+		// A member who is not the captain cannot open the team's management card.
+		t.Run("team card of another", func(t *testing.T) {
+			h.refused(t, "ou_m3", map[string]any{"action": "signup.team.show", "t": team1, "p": 1}, nil, "只有队长可以管理队伍")
+		})
+
+		// At close the reminders job checks the rules: 体育一队 (three men) breaks the minimum
+		// of women; its captain alone is told, and the organiser's summary names the team.
+		h.runReminders(a.SignupClosesAt.Add(time.Minute))
+		if s := h.sentTo("你带领的队伍「体育一队」在「气排球比赛」报名截止时不符合规则：女队员不足：至少 1 名，现有 0 名"); fmt.Sprint(s) != "[ou_cap2]" {
+			t.Errorf("team rule notice went to %v", s)
+		}
+		if s := h.sentTo("不符合规则"); fmt.Sprint(s) != "[ou_cap2]" {
+			t.Errorf("rule notices went to %v", s)
+		}
+		if s := h.sentTo("队伍「体育一队」（混合组，体育学院分工会）：女队员不足"); fmt.Sprint(s) != "["+mhOfficer+"]" {
+			t.Errorf("summary naming the team went to %v", s)
+		}
+		// A second run tells nobody again.
+		h.runReminders(a.SignupClosesAt.Add(2 * time.Minute))
+		if s := h.sentTo("不符合规则"); len(s) != 1 {
+			t.Errorf("the rule notice went out %d times", len(s))
+		}
+		// After the close, invitations are refused with the reason.
+		t.Run("invite after close", func(t *testing.T) {
+			h.refused(t, "ou_cap1", invite, map[string]any{"people": []any{"ou_m2"}}, "报名已截止")
+		})
+	})
+}
+
+// TestTeamRulesAtClose checks CheckTeamsAtClose directly: size, women, and a quota broken by
+// teams that stood before the quota was lowered.
+func TestTeamRulesAtClose(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newMH(t, db, testDataKey)
+		h.t = t
+		h.member("ou_r1", "甲", "机关分工会", "M", "")
+		h.member("ou_r2", "乙", "机关分工会", "M", "")
+		h.member("ou_r3", "丙", "机关分工会", "F", "")
+		jg := h.branchID("机关分工会")
+		a := h.activity(func(a *store.Activity) {
+			a.Title, a.EntryMode = "趣味运动会", store.ModeTeam
+			a.Items = []*store.ActivityItem{{Name: "接力", TeamMin: 2, TeamMax: 4, MinWomen: 1}}
+		})
+		create := map[string]any{"action": "signup.team.create", "a": a.ID, "v": a.Version, "p": 1}
+		for i, who := range []string{"ou_r1", "ou_r2", "ou_r3"} {
+			got := h.click(who, create, map[string]any{"team_name": fmt.Sprintf("队%d", i+1), "item": fmt.Sprint(a.Items[0].ID), "branch": fmt.Sprint(jg)})
+			if got.Toast.Type != "success" {
+				t.Fatalf("create: %+v", got.Toast)
+			}
+		}
+		h.must(db.InTx(h.ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(h.ctx, `UPDATE activities SET branch_quota = 2 WHERE id = ?`, a.ID)
+			return err
+		}))
+		var probs []store.TeamProblem
+		h.must(db.InTx(h.ctx, func(tx *store.Tx) (err error) {
+			probs, err = tx.CheckTeamsAtClose(h.ctx, a.ID)
+			return err
+		}))
+		var got []string
+		for _, p := range probs {
+			got = append(got, p.Name+"("+p.Captain.Name+"):"+strings.Join(p.Problems, ";"))
+		}
+		want := []string{
+			"队1(甲):人数不足：至少 2 人，现有 1 人;女队员不足：至少 1 名，现有 0 名",
+			"队2(乙):人数不足：至少 2 人，现有 1 人;女队员不足：至少 1 名，现有 0 名",
+			"队3(丙):人数不足：至少 2 人，现有 1 人;超出分工会限额：每个分工会限报 2 队",
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+}
+
+// concat is GROUP_CONCAT of a column in id order, on both dialects.
+func concat(db *store.DB, col string) string {
+	if db.Dialect == store.MySQL {
+		return "GROUP_CONCAT(" + col + " ORDER BY id SEPARATOR ',')"
+	}
+	return "GROUP_CONCAT(" + col + ", ',')"
+}

@@ -548,3 +548,28 @@ func (tx *Tx) ConfirmUnit(ctx context.Context, activityID, branchID int64, actor
 	}
 	return out, nil
 }
+
+// UnitEntry is one standing entry of a 分工会 in an activity, for the chair's unit card.
+type UnitEntry struct {
+	EntryID  int64  `db:"entry_id"`
+	ItemID   int64  `db:"item_id"`
+	ItemName string `db:"item_name"`
+	Name     string `db:"name"`
+	Status   string `db:"status"`
+	Position int    `db:"position"`
+}
+
+// UnitEntries lists the standing entries of one 分工会 in an activity, by item and in the order
+// entered. It reads in the transaction, so a card built right after AddUnitEntries or
+// ConfirmUnit shows what they just wrote.
+func (tx *Tx) UnitEntries(ctx context.Context, activityID, branchID int64) ([]UnitEntry, error) {
+	var out []UnitEntry
+	if err := tx.SelectContext(ctx, &out, `SELECT e.id AS entry_id, e.item_id, COALESCE(i.name, '') AS item_name, m.name,
+		e.status, e.position FROM signup_entries e JOIN members m ON m.id = e.member_id
+		LEFT JOIN activity_items i ON i.id = e.item_id
+		WHERE e.activity_id = ? AND e.branch_id = ? AND e.live_member IS NOT NULL
+		ORDER BY COALESCE(i.position, 0), e.item_id, e.created_at, e.id`, activityID, branchID); err != nil {
+		return nil, &Error{Code: EINTERNAL, Op: "store.UnitEntries", Err: err}
+	}
+	return out, nil
+}

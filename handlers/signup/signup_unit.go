@@ -41,7 +41,8 @@ func (h *handler) unitCard(c *bot.Context, a *store.Activity, note string) (*car
 	if err != nil {
 		return nil, err
 	}
-	rows, err := h.db.Roster(c.Ctx, a.ID)
+	// Read in the transaction: the card answers the click that just added or confirmed people.
+	rows, err := c.Tx.UnitEntries(c.Ctx, a.ID, chair.BranchID)
 	if err != nil {
 		return nil, err
 	}
@@ -52,9 +53,6 @@ func (h *handler) unitCard(c *bot.Context, a *store.Activity, note string) (*car
 	var lines []string
 	pending := 0
 	for _, r := range rows {
-		if r.BranchID != chair.BranchID || r.Status == store.EntryCancelled || r.Status == store.EntryRejected {
-			continue
-		}
 		item := ""
 		if r.ItemName != "" {
 			item = r.ItemName + " "

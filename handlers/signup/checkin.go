@@ -6,6 +6,7 @@ import (
 
 	"github.com/unionbot/unionbot/bot"
 	"github.com/unionbot/unionbot/bot/card"
+	"github.com/unionbot/unionbot/store"
 )
 
 // checkInOpen answers an officer's 签到 <活动>: check-in opens and the check-in card is posted
@@ -44,7 +45,7 @@ func (h *handler) checkIn(c *bot.Context) (*bot.Response, error) {
 // checkInStatus answers 签到情况 <活动> (officers): who has not checked in yet, and the count
 // of those who have. After the event the first group are the no-shows.
 func (h *handler) checkInStatus(c *bot.Context) (*bot.Response, error) {
-	a, err := h.findActivity(c, c.ArgText)
+	a, err := h.findPastActivity(c, c.ArgText)
 	if err != nil {
 		return nil, err
 	}
@@ -72,4 +73,39 @@ func (h *handler) checkInStatus(c *bot.Context) (*bot.Response, error) {
 		text += "\n" + label + "：" + strings.Join(missing, "、")
 	}
 	return bot.Info(text), nil
+}
+
+// findPastActivity is findActivity for the commands officers use after the event (签到情况,
+// 抽签核验): when no open or closed activity has the name, a finished one is looked up too (the
+// newest with exactly that title, or the only one whose title contains the name).
+func (h *handler) findPastActivity(c *bot.Context, arg string) (*store.Activity, error) {
+	a, err := h.findActivity(c, arg)
+	name := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(arg), "#"))
+	if err == nil || store.ErrorCode(err) != store.ENOTFOUND || name == "" {
+		return a, err
+	}
+	done, e := h.db.Activities(c.Ctx, store.ActivityFinished)
+	if e != nil {
+		return nil, e
+	}
+	var hits []*store.Activity
+	for _, x := range done { // newest first
+		if x.Title == name {
+			return c.Tx.Activity(c.Ctx, x.ID)
+		}
+		if strings.Contains(x.Title, name) {
+			hits = append(hits, x)
+		}
+	}
+	switch len(hits) {
+	case 0:
+		return nil, err
+	case 1:
+		return c.Tx.Activity(c.Ctx, hits[0].ID)
+	}
+	var names []string
+	for _, x := range hits {
+		names = append(names, fmt.Sprintf("#%d %s", x.ID, x.Title))
+	}
+	return nil, store.Errorf(store.EINVALID, "有多个已结束的活动符合，请写明编号：%s", strings.Join(names, "；"))
 }

@@ -143,7 +143,12 @@ func (rm *reminders) atClose(ctx context.Context, r *jobs.Run, tx *store.Tx, a *
 	}
 	a.Status = store.ActivityClosed
 	var notes []string
-	if a.Allocation == store.AllocLottery {
+	switch {
+	case a.Allocation == store.AllocLottery && a.LotterySeed != 0:
+		// An officer drew already (抽签 after the closing time, before this run): drawing
+		// again would fail and keep the activity from ever closing.
+		notes = append(notes, fmt.Sprintf("抽签已由工会干事完成（种子 %d）。", a.LotterySeed))
+	case a.Allocation == store.AllocLottery:
 		res, err := tx.DrawLottery(ctx, a.ID, 0)
 		if err != nil {
 			return err

@@ -82,7 +82,7 @@ func (h *handler) draw(c *bot.Context) (*bot.Response, error) {
 
 // verifyDraw answers 抽签核验 <活动>: the draw recomputed from its stored seed.
 func (h *handler) verifyDraw(c *bot.Context) (*bot.Response, error) {
-	a, err := h.findActivity(c, c.ArgText)
+	a, err := h.findPastActivity(c, c.ArgText)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,9 @@ type Sender struct {
 	Name     string
 	Roles    []string // granted roles; every sender is also a member
 	New      bool     // registered by this very event
+	// Member is the member row the Resolver read (nil when it did not supply one): handlers
+	// may use it instead of reading the member again in their transaction.
+	Member *store.Member
 }
 
 // Has reports whether the sender holds role. Everyone holds store.RoleMember, and an admin

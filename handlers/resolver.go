@@ -39,7 +39,7 @@ func (r *Resolver) Resolve(ctx context.Context, id bot.Identity) (*bot.Sender, e
 	if slices.Contains(r.Admins, id.OpenID) && !slices.Contains(roles, store.RoleAdmin) {
 		roles = append(roles, store.RoleAdmin)
 	}
-	return &bot.Sender{OpenID: id.OpenID, MemberID: m.ID, Name: m.Name, Roles: roles, New: isNew}, nil
+	return &bot.Sender{OpenID: id.OpenID, MemberID: m.ID, Name: m.Name, Roles: roles, New: isNew, Member: m}, nil
 }
 
 func (r *Resolver) register(ctx context.Context, id bot.Identity) (*store.Member, bool, error) {

@@ -12,21 +12,22 @@ import (
 // a roster whose Feishu account is not resolved yet; EmployeeNo (工号) is a string and keeps its
 // leading zeros. Names are not unique: show Name with BranchName.
 type Member struct {
-	ID          int64     `db:"id"`
-	OpenID      string    `db:"open_id"`
-	UserID      string    `db:"user_id"`
-	UnionID     string    `db:"union_id"`
-	Name        string    `db:"name"`
-	EmployeeNo  string    `db:"employee_no"`
-	BranchID    int64     `db:"branch_id"`
-	BranchName  string    `db:"branch_name"`
-	Gender      string    `db:"gender"` // "M", "F" or ""
-	Mobile      string    `db:"mobile"`
-	Email       string    `db:"email"`
-	Active      bool      `db:"active"`
-	Placeholder bool      `db:"placeholder"` // the name is a stand-in the member should complete
-	CreatedAt   time.Time `db:"created_at"`
-	UpdatedAt   time.Time `db:"updated_at"`
+	ID          int64        `db:"id"`
+	OpenID      string       `db:"open_id"`
+	UserID      string       `db:"user_id"`
+	UnionID     string       `db:"union_id"`
+	Name        string       `db:"name"`
+	EmployeeNo  string       `db:"employee_no"`
+	BranchID    int64        `db:"branch_id"`
+	BranchName  string       `db:"branch_name"`
+	Gender      string       `db:"gender"` // "M", "F" or ""
+	Mobile      string       `db:"mobile"`
+	Email       string       `db:"email"`
+	Active      bool         `db:"active"`
+	Placeholder bool         `db:"placeholder"` // the name is a stand-in the member should complete
+	Birth       sql.NullTime `db:"birth_date"`  // for age rules; not written by SaveMember (SetBirthDate)
+	CreatedAt   time.Time    `db:"created_at"`
+	UpdatedAt   time.Time    `db:"updated_at"`
 }
 
 // Display is the member as shown to officers: 姓名（分工会）.
@@ -51,7 +52,14 @@ func MaskedMobile(mobile string) string {
 const memberColumns = `m.id, COALESCE(m.open_id, '') AS open_id, COALESCE(m.user_id, '') AS user_id,
 	COALESCE(m.union_id, '') AS union_id, m.name, COALESCE(m.employee_no, '') AS employee_no,
 	COALESCE(m.branch_id, 0) AS branch_id, COALESCE(b.name, '') AS branch_name, m.gender, m.mobile, m.email,
-	m.active, m.placeholder, m.created_at, m.updated_at`
+	m.active, m.placeholder, m.birth_date, m.created_at, m.updated_at`
+
+// Facts are the member's facts that sign-up rules look at (the member as read, e.g. the
+// sender as the router resolved them, without another query).
+func (m *Member) Facts() *MemberFacts {
+	return &MemberFacts{ID: m.ID, OpenID: m.OpenID, Name: m.Name, Gender: m.Gender, BranchID: m.BranchID,
+		BranchName: m.BranchName, EmployeeNo: m.EmployeeNo, Active: m.Active, Placeholder: m.Placeholder, Birth: m.Birth}
+}
 
 const memberFrom = ` FROM members m LEFT JOIN branches b ON b.id = m.branch_id `
 

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -58,6 +60,78 @@ func (e *Entry) Standing() bool {
 
 const entryColumns = `id, activity_id, item_id, member_id, branch_id, team_id, role, status, position, lottery_rank,
 	id_masked, created_at, updated_at, checked_in_at`
+
+// activityColumnsA is activityColumns qualified with the table alias a.
+var activityColumnsA = func() string {
+	var cols []string
+	for _, c := range strings.Split(activityColumns, ",") {
+		cols = append(cols, "a."+strings.TrimSpace(c))
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// signupRow is one row of SignupActivity's query: the activity, one of its items (NULLs when it
+// has none) and what is known of its publications.
+type signupRow struct {
+	activityRow
+	ItID          sql.NullInt64  `db:"it_id"`
+	ItName        sql.NullString `db:"it_name"`
+	ItCapacity    sql.NullInt64  `db:"it_capacity"`
+	ItGender      sql.NullString `db:"it_gender"`
+	ItTeamMin     sql.NullInt64  `db:"it_team_min"`
+	ItTeamMax     sql.NullInt64  `db:"it_team_max"`
+	ItMinWomen    sql.NullInt64  `db:"it_min_women"`
+	ItPosition    sql.NullInt64  `db:"it_position"`
+	ItConfirmed   sql.NullInt64  `db:"it_confirmed"`
+	ItWaitlistSeq sql.NullInt64  `db:"it_waitlist_seq"`
+	PubMessages   string         `db:"pub_messages"` // message ids of delivered publications, comma-separated
+	PubsPending   int            `db:"pubs_pending"` // publications whose message id is not recorded yet
+}
+
+// SignupActivity is Activity plus Publications for the sign-up hot path, in one query instead
+// of three (when every publication's message id is already recorded, as it is once the
+// outbox has delivered the cards; otherwise Publications is asked as well). The publications
+// returned carry ActivityID and MessageID only.
+func (tx *Tx) SignupActivity(ctx context.Context, id int64) (*Activity, []Publication, error) {
+	const op = "store.SignupActivity"
+	var rows []signupRow
+	err := tx.SelectContext(ctx, &rows, `SELECT `+activityColumnsA+`, i.id AS it_id, i.name AS it_name,
+		i.capacity AS it_capacity, i.gender AS it_gender, i.team_min AS it_team_min, i.team_max AS it_team_max,
+		i.min_women AS it_min_women, i.position AS it_position, i.confirmed_count AS it_confirmed,
+		i.waitlist_seq AS it_waitlist_seq,
+		COALESCE((SELECT GROUP_CONCAT(p.message_id) FROM activity_publications p
+			WHERE p.activity_id = a.id AND p.message_id <> ''), '') AS pub_messages,
+		(SELECT COUNT(*) FROM activity_publications p WHERE p.activity_id = a.id AND p.message_id = '') AS pubs_pending
+		FROM activities a LEFT JOIN activity_items i ON i.activity_id = a.id
+		WHERE a.id = ? ORDER BY i.position, i.id`, id)
+	if err != nil {
+		return nil, nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	if len(rows) == 0 {
+		return nil, nil, &Error{Code: ENOTFOUND, Op: op, Message: "找不到该活动，可能已被删除。"}
+	}
+	a := rows[0].activity()
+	for _, r := range rows {
+		if !r.ItID.Valid {
+			continue
+		}
+		a.Items = append(a.Items, &ActivityItem{ID: r.ItID.Int64, ActivityID: a.ID, Name: r.ItName.String,
+			Capacity: int(r.ItCapacity.Int64), Gender: r.ItGender.String, TeamMin: int(r.ItTeamMin.Int64),
+			TeamMax: int(r.ItTeamMax.Int64), MinWomen: int(r.ItMinWomen.Int64), Position: int(r.ItPosition.Int64),
+			Confirmed: int(r.ItConfirmed.Int64), WaitlistSeq: int(r.ItWaitlistSeq.Int64)})
+	}
+	if rows[0].PubsPending > 0 {
+		pubs, err := tx.Publications(ctx, id)
+		return a, pubs, err
+	}
+	var pubs []Publication
+	for _, m := range strings.Split(rows[0].PubMessages, ",") {
+		if m != "" {
+			pubs = append(pubs, Publication{ActivityID: a.ID, MessageID: m})
+		}
+	}
+	return a, pubs, nil
+}
 
 // SignupRequest is one person signing up for one item.
 type SignupRequest struct {
@@ -120,8 +194,13 @@ func (tx *Tx) SignUp(ctx context.Context, req SignupRequest) (*SignupResult, err
 	if a.NeedsInsurance && req.IDCipher == "" {
 		return nil, &Error{Code: EINVALID, Op: op, Message: "本活动需要购买保险，报名时须填写身份证号。"}
 	}
-	if err := tx.checkOwnEntries(ctx, a, req.ItemID, m); err != nil {
-		return nil, err
+	// A second entry in the same item is refused by the unique key on (activity, item,
+	// live_member) when the entry is inserted (insertOwnEntry names what the member already
+	// has); only 不得兼项 needs the member's other entries read first.
+	if a.OneItemPerPerson {
+		if err := tx.checkOwnEntries(ctx, a, req.ItemID, m); err != nil {
+			return nil, err
+		}
 	}
 	if req.TeamID == 0 {
 		if err := tx.takeQuota(ctx, a, req.ItemID, m.BranchID, false); err != nil {
@@ -141,40 +220,41 @@ func (tx *Tx) SignUp(ctx context.Context, req SignupRequest) (*SignupResult, err
 	case req.Pending || a.BranchConfirm:
 		e.Status = EntryPendingUnit
 	default:
-		// First come: the entry and its audit line are written before the seat is taken, so
-		// that the contended part (the counter row's lock, held until commit on MySQL) is as
-		// short as possible: one conditional UPDATE, and one more only when the guess made from
-		// the counters read earlier was wrong or a waitlist position must be recorded.
-		e.Status = EntryConfirmed
-		if a.SeatsLeft(req.ItemID) == 0 {
-			e.Status = EntryWaitlisted
-		}
-		if err := tx.insertEntry(ctx, e, req.IDCipher, req.ByID); err != nil {
-			return nil, err
-		}
-		if err := tx.Audit(ctx, req.Actor, "signup", fmt.Sprint(e.ID), "signup", fmt.Sprintf("activity %d item %d", a.ID, req.ItemID)); err != nil {
-			return nil, err
-		}
-		guess := e.Status
-		status, pos, err := tx.takeSeatGuess(ctx, a, req.ItemID, guess == EntryWaitlisted)
+		// First come: the seat (or the next waitlist position) is taken first, so that the
+		// entry is written once, with its final status and position. From the counter
+		// UPDATE on, the activity's row is locked until commit (MySQL): what follows is the
+		// entry INSERT and the audit line, then the commit. The counters read earlier say
+		// which counter to try first; takeSeatGuess corrects a wrong guess.
+		status, pos, err := tx.takeSeatGuess(ctx, a, req.ItemID, a.SeatsLeft(req.ItemID) == 0)
 		if err != nil {
 			return nil, err
 		}
-		if status != guess || pos != 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE signup_entries SET status = ?, position = ? WHERE id = ?`, status, pos, e.ID); err != nil {
-				return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
-			}
-		}
 		e.Status, e.Position = status, pos
-		return &SignupResult{Entry: e, SeatsLeft: a.SeatsLeft(req.ItemID)}, nil
 	}
-	if err := tx.insertEntry(ctx, e, req.IDCipher, req.ByID); err != nil {
+	detail := fmt.Sprintf("activity %d item %d: %s", a.ID, req.ItemID, e.Status)
+	if e.Status == EntryWaitlisted {
+		detail += fmt.Sprintf(" %d", e.Position)
+	}
+	if err := tx.insertOwnEntry(ctx, e, req, m); err != nil {
 		return nil, err
 	}
-	if err := tx.Audit(ctx, req.Actor, "signup", fmt.Sprint(e.ID), "signup", fmt.Sprintf("activity %d item %d: %s", a.ID, req.ItemID, e.Status)); err != nil {
+	if err := tx.Audit(ctx, req.Actor, "signup", fmt.Sprint(e.ID), "signup", detail); err != nil {
 		return nil, err
 	}
 	return &SignupResult{Entry: e, SeatsLeft: a.SeatsLeft(req.ItemID)}, nil
+}
+
+// insertOwnEntry inserts a sign-up's entry. When the unique key refuses it (the member
+// already stands in the item), the standing entry is read to say which state it is in.
+func (tx *Tx) insertOwnEntry(ctx context.Context, e *Entry, req SignupRequest, m *MemberFacts) error {
+	err := tx.insertEntry(ctx, e, req.IDCipher, req.ByID)
+	if ErrorCode(err) != ECONFLICT {
+		return err
+	}
+	if cerr := tx.checkOwnEntries(ctx, req.Activity, req.ItemID, m); cerr != nil {
+		return cerr
+	}
+	return err
 }
 
 // checkOwnEntries refuses a second entry in the same item and, for 不得兼项 activities, an

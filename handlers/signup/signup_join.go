@@ -45,7 +45,8 @@ func personal(c *bot.Context) bool { return intValue(c, "p") == 1 }
 // to their own forms; insured activities ask for the ID number first (1:1 only); everything
 // else signs the member up at once.
 func (h *handler) join(c *bot.Context) (*bot.Response, error) {
-	a, err := c.Tx.Activity(c.Ctx, intValue(c, "a"))
+	// The activity, its items and its group cards in one query (the hot path of a rush).
+	a, pubs, err := c.Tx.SignupActivity(c.Ctx, intValue(c, "a"))
 	if err != nil {
 		if store.ErrorCode(err) == store.ENOTFOUND {
 			return bot.Warn(msgStale), nil
@@ -86,13 +87,7 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 		}
 		masked = store.MaskIDNumber(id)
 	}
-	m, err := c.Tx.MemberFacts(c.Ctx, c.Sender.MemberID)
-	if err != nil {
-		return nil, err
-	}
-	// The group cards to keep current are read before the seat is taken (the part of the
-	// transaction that holds the activity's counter lock).
-	pubs, err := c.Tx.Publications(c.Ctx, a.ID)
+	m, err := senderFacts(c)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +126,15 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 		toast.Card = h.sharedCard(a)
 	}
 	return toast, nil
+}
+
+// senderFacts are the facts eligibility needs about the sender: those of the member row the
+// router resolved, or (when it supplied none) read in the transaction.
+func senderFacts(c *bot.Context) (*store.MemberFacts, error) {
+	if m := c.Sender.Member; m != nil && m.ID == c.Sender.MemberID {
+		return m.Facts(), nil
+	}
+	return c.Tx.MemberFacts(c.Ctx, c.Sender.MemberID)
 }
 
 // patchGroupCards queues a coalesced update of the activity's group-chat cards, rendered from

@@ -215,10 +215,11 @@ func (tx *Tx) SignUp(ctx context.Context, req SignupRequest) (*SignupResult, err
 	switch {
 	case req.TeamID != 0:
 		e.Status = req.TeamStatus
+	case req.Pending || a.BranchConfirm:
+		// Before the lottery too: the chair's approval makes the entry an applicant.
+		e.Status = EntryPendingUnit
 	case a.Allocation == AllocLottery:
 		e.Status = EntryApplied
-	case req.Pending || a.BranchConfirm:
-		e.Status = EntryPendingUnit
 	default:
 		// First come: the seat (or the next waitlist position) is taken first, so that the
 		// entry is written once, with its final status and position. From the counter
@@ -714,8 +715,9 @@ func (tx *Tx) notify(ctx context.Context, openID, text, key string) error {
 }
 
 // DecideEntry is a 分工会主席's (or an officer's) decision on an entry waiting for
-// confirmation: approved, it takes a seat or a waitlist position (an applied entry in a lottery
-// activity instead); rejected, it ends. The member is told. It returns the entry as it is now.
+// confirmation: approved, it takes a seat or a waitlist position (in a lottery activity not yet
+// drawn, it becomes an applicant instead); rejected, it ends. The member is told. It returns
+// the entry as it is now.
 func (tx *Tx) DecideEntry(ctx context.Context, entryID int64, approve bool, actor string, loc *time.Location) (*Entry, error) {
 	const op = "store.DecideEntry"
 	e, err := tx.Entry(ctx, entryID)
@@ -747,8 +749,10 @@ func (tx *Tx) DecideEntry(ctx context.Context, entryID int64, approve bool, acto
 		e.Status = EntryRejected
 		text = fmt.Sprintf("你报名的「%s」未获分工会确认。如有疑问，请联系所在分工会。", what)
 	} else {
+		// Approved before the draw, it applies; after the draw (or first come) it takes a seat,
+		// else the next waitlist position.
 		status, pos := EntryApplied, 0
-		if a.Allocation != AllocLottery {
+		if a.Allocation != AllocLottery || a.LotterySeed != 0 {
 			if status, pos, err = tx.takeSeat(ctx, a, e.ItemID); err != nil {
 				return nil, err
 			}

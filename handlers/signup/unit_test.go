@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/unionbot/unionbot/store"
 	"github.com/unionbot/unionbot/store/storetest"
@@ -224,6 +225,67 @@ func TestBranchConfirmation(t *testing.T) {
 		h.refused(t, "ou_chair", approve1, nil, "这条报名已处理（已确认）")
 		if txt := h.say("ou_chair", "待确认"); !strings.Contains(txt, "没有待确认的报名") {
 			t.Errorf("pending after deciding: %s", txt)
+		}
+	})
+}
+
+// TestBranchConfirmationLottery: in a lottery activity that needs a 分工会主席's confirmation,
+// an entry waits for the chair before it takes part in the draw.
+func TestBranchConfirmationLottery(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newMH(t, db, testDataKey)
+		h.t = t
+		h.member(mhOfficer, "组织者", "工会办公室", "F", "")
+		h.grant(mhOfficer, store.RoleOfficer)
+		h.member("ou_chair", "机关主席", "机关分工会", "M", "")
+		h.grant("ou_chair", store.RoleBranchChair)
+		h.member("ou_p1", "机关甲", "机关分工会", "F", "")
+		h.member("ou_p2", "机关乙", "机关分工会", "M", "")
+		h.member("ou_p3", "机关丙", "机关分工会", "F", "")
+		a := h.activity(func(a *store.Activity) {
+			a.Title, a.BranchConfirm, a.Allocation, a.Capacity = "女教职工关爱活动", true, store.AllocLottery, 1
+		})
+		for _, who := range []string{"ou_p1", "ou_p2", "ou_p3"} {
+			got := h.click(who, join(a, 0), nil)
+			if !strings.Contains(got.Toast.Content, "待所在分工会确认") {
+				t.Errorf("%s joins: %+v", who, got.Toast)
+			}
+			if _, st, _ := h.entryOf(a, who); st != store.EntryPendingUnit {
+				t.Fatalf("%s: %s, want pending_unit_approval", who, st)
+			}
+		}
+		e1, _, _ := h.entryOf(a, "ou_p1")
+		e2, _, _ := h.entryOf(a, "ou_p2")
+		// Approved: the entry enters the draw; rejected: it does not.
+		if got := h.click("ou_chair", map[string]any{"action": "signup.decide", "e": e1, "ok": 1}, nil); !strings.Contains(got.Toast.Content, "已处理：待抽签") {
+			t.Errorf("approve: %+v", got.Toast)
+		}
+		if got := h.click("ou_chair", map[string]any{"action": "signup.decide", "e": e2, "ok": 0}, nil); !strings.Contains(got.Toast.Content, "已处理：未通过") {
+			t.Errorf("reject: %+v", got.Toast)
+		}
+		if s := h.sentTo("你报名的「女教职工关爱活动」已经分工会确认，将在报名截止后抽签"); fmt.Sprint(s) != "[ou_p1]" {
+			t.Errorf("approval told %v", s)
+		}
+		h.setNow(a.SignupClosesAt.Add(time.Minute))
+		if txt := h.say(mhOfficer, "抽签 女教职工关爱活动"); !strings.Contains(txt, "1 人报名，1 人中签，0 人候补") {
+			t.Errorf("draw: %q", txt)
+		}
+		if _, st, _ := h.entryOf(a, "ou_p1"); st != store.EntryConfirmed {
+			t.Errorf("approved entry after the draw: %s", st)
+		}
+		// An entry the chair approves only after the draw takes the next place: here the waitlist.
+		e3, st, _ := h.entryOf(a, "ou_p3")
+		if st != store.EntryPendingUnit {
+			t.Fatalf("entry left pending at the draw: %s", st)
+		}
+		if got := h.click("ou_chair", map[string]any{"action": "signup.decide", "e": e3, "ok": 1}, nil); !strings.Contains(got.Toast.Content, "已处理：候补") {
+			t.Errorf("approve after the draw: %+v", got.Toast)
+		}
+		if _, st, pos := h.entryOf(a, "ou_p3"); st != store.EntryWaitlisted || pos != 1 {
+			t.Errorf("approved after the draw: %s %d", st, pos)
+		}
+		if s := h.sentTo("你报名的「女教职工关爱活动」已经分工会确认，名额已满，你在候补第 1 位"); fmt.Sprint(s) != "[ou_p3]" {
+			t.Errorf("late approval told %v", s)
 		}
 	})
 }

@@ -438,3 +438,103 @@ func concat(db *store.DB, col string) string {
 	}
 	return "GROUP_CONCAT(" + col + ", ',')"
 }
+
+// TestTeamWaitlistAndWithdraw: a team created when the seats are gone waits with its members;
+// when a captain withdraws a team, its members are told and the waiting team gets the seat,
+// everyone in it told once.
+func TestTeamWaitlistAndWithdraw(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newMH(t, db, testDataKey)
+		h.t = t
+		h.member(mhOfficer, "组织者", "工会办公室", "F", "")
+		h.member("ou_a1", "甲队长", "机关分工会", "M", "")
+		h.member("ou_a2", "甲队员", "机关分工会", "F", "")
+		h.member("ou_b1", "乙队长", "体育学院分工会", "F", "")
+		h.member("ou_b2", "乙队员", "体育学院分工会", "M", "")
+		h.member("ou_x", "受邀未答", "机关分工会", "M", "")
+		a := h.activity(func(a *store.Activity) {
+			a.Title, a.EntryMode, a.Capacity = "羽毛球团体赛", store.ModeTeam, 1
+			a.Items = []*store.ActivityItem{{Name: "团体", TeamMin: 2, TeamMax: 3}}
+		})
+		item := a.Items[0].ID
+		create := map[string]any{"action": "signup.team.create", "a": a.ID, "v": a.Version, "p": 1}
+		newTeam := func(captain, name, branch string) int64 {
+			got := h.click(captain, create, map[string]any{"team_name": name, "item": fmt.Sprint(item), "branch": fmt.Sprint(h.branchID(branch))})
+			if got.Toast.Type != "success" {
+				t.Fatalf("create %s: %+v", name, got.Toast)
+			}
+			return h.teamID(a, name)
+		}
+		accept := func(who string) {
+			v := cardValue(t, h.lastSend(who, "组队邀请"), "signup.invite")
+			v["ok"] = 1.0
+			if got := h.click(who, v, nil); got.Toast.Type != "success" {
+				t.Fatalf("%s accepts: %+v", who, got.Toast)
+			}
+		}
+		ta := newTeam("ou_a1", "甲队", "机关分工会")
+		h.click("ou_a1", map[string]any{"action": "signup.team.invite", "t": ta, "p": 1}, map[string]any{"people": []any{"ou_a2", "ou_x"}})
+		accept("ou_a2")
+		got := h.click("ou_b1", create, map[string]any{"team_name": "乙队", "item": fmt.Sprint(item), "branch": fmt.Sprint(h.branchID("体育学院分工会"))})
+		if !strings.Contains(got.Toast.Content, "队伍“乙队”已创建，名额已满，候补第 1 位") || !strings.Contains(string(got.Card), "候补第 1 号") {
+			t.Fatalf("waitlisted team: %+v %.300s", got.Toast, got.Card)
+		}
+		tb := h.teamID(a, "乙队")
+		h.click("ou_b1", map[string]any{"action": "signup.team.invite", "t": tb, "p": 1}, map[string]any{"people": []any{"ou_b2"}})
+		accept("ou_b2")
+		if _, st, pos := h.entryOf(a, "ou_b2"); st != store.EntryWaitlisted || pos != 1 {
+			t.Errorf("member of the waiting team: %s %d", st, pos)
+		}
+		if mine := h.say("ou_b2", "我的报名"); !strings.Contains(mine, "队伍“乙队”，队员") {
+			t.Errorf("我的报名 of a team member: %.600s", mine)
+		}
+
+		// The captain withdraws 甲队 from 我的报名.
+		capEntry, _, _ := h.entryOf(a, "ou_a1")
+		got = h.click("ou_a1", map[string]any{"action": "signup.cancel", "e": capEntry, "from": "mine", "p": 1}, nil)
+		if got.Toast.Type != "success" || !strings.Contains(got.Toast.Content, "已撤销队伍，2 人的报名随之取消，队员已收到通知。名额已递补给候补的人") {
+			t.Fatalf("withdraw: %+v", got.Toast)
+		}
+		if s := h.sentTo("队长已撤销队伍“甲队”（羽毛球团体赛），你的报名随之取消"); fmt.Sprint(s) != "[ou_a2]" {
+			t.Errorf("withdrawal told %v", s)
+		}
+		var st string
+		h.must(db.Get(h.ctx, &st, `SELECT status FROM signup_invites WHERE team_id = ? AND member_id = (SELECT id FROM members WHERE open_id = 'ou_x')`, ta))
+		if st != store.InviteWithdrawn {
+			t.Errorf("open invitation after the withdrawal: %s", st)
+		}
+		// The waiting team has the seat; its captain and member are told, once each.
+		h.must(db.Get(h.ctx, &st, `SELECT status FROM signup_teams WHERE id = ?`, tb))
+		if st != store.EntryConfirmed {
+			t.Errorf("waiting team: %s", st)
+		}
+		for _, who := range []string{"ou_b1", "ou_b2"} {
+			if _, st, pos := h.entryOf(a, who); st != store.EntryConfirmed || pos != 0 {
+				t.Errorf("%s: %s %d", who, st, pos)
+			}
+		}
+		if s := h.sentTo("【候补转正】你报名的「羽毛球团体赛·团体」已由候补转为正式名额"); fmt.Sprint(s) != "[ou_b1 ou_b2]" {
+			t.Errorf("promotion told %v", s)
+		}
+		// The withdrawn team's open invitation can no longer be accepted.
+		v := cardValue(t, h.lastSend("ou_x", "组队邀请"), "signup.invite")
+		v["ok"] = 1.0
+		h.refused(t, "ou_x", v, nil, "这份邀请已经处理过了（已撤回）")
+
+		// A member who leaves ends only their own entry: the team keeps its seat, and the
+		// captain's card names the rule it now breaks.
+		e, _, _ := h.entryOf(a, "ou_b2")
+		if got := h.click("ou_b2", map[string]any{"action": "signup.cancel", "e": e, "p": 1, "a": a.ID}, nil); got.Toast.Content != "已取消报名。" {
+			t.Errorf("member leaves: %+v", got.Toast)
+		}
+		var counters string
+		h.must(db.Get(h.ctx, &counters, `SELECT `+catInts(db, "confirmed_count", "waitlist_seq")+` FROM activities WHERE id = ?`, a.ID))
+		if counters != "1/0" { // one seat, held by 乙队 (the waitlist counts per item)
+			t.Errorf("seat counters after a member left: %s", counters)
+		}
+		got = h.click("ou_b1", map[string]any{"action": "signup.team.show", "t": tb, "p": 1}, nil)
+		if !strings.Contains(string(got.Card), "尚未满足：人数不足：至少 2 人，现有 1 人") {
+			t.Errorf("team card after a member left: %.800s", got.Card)
+		}
+	})
+}

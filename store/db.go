@@ -181,7 +181,11 @@ func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	tx, err := db.w.BeginTxx(ctx, nil)
+	txctx := ctx
+	if db.wlock != nil {
+		txctx = context.WithoutCancel(ctx) // see txctx.go
+	}
+	tx, err := db.w.BeginTxx(txctx, nil)
 	if err != nil {
 		release()
 		return nil, fmt.Errorf("store: begin: %w", err)
@@ -210,6 +214,9 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 		return nil, err
 	}
 	defer release()
+	if db.wlock != nil {
+		ctx = context.WithoutCancel(ctx) // see txctx.go
+	}
 	return db.w.ExecContext(ctx, query, args...)
 }
 

@@ -538,3 +538,66 @@ func TestTeamWaitlistAndWithdraw(t *testing.T) {
 		}
 	})
 }
+
+// TestInsuredTeam: in an insured team event the captain and each invitee give their ID number
+// on their own form; it is stored sealed and masked, and never appears in a message or the
+// audit trail.
+func TestInsuredTeam(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newMH(t, db, testDataKey)
+		h.t = t
+		h.member(mhOfficer, "组织者", "工会办公室", "F", "")
+		h.member("ou_ic", "保险队长", "机关分工会", "M", "")
+		h.member("ou_im", "保险队员", "机关分工会", "F", "")
+		a := h.activity(func(a *store.Activity) {
+			a.Title, a.Kind, a.EntryMode, a.NeedsInsurance = "环湖骑行", store.KindTrip, store.ModeTeam, true
+			a.Items = []*store.ActivityItem{{Name: "骑行队", TeamMin: 2, TeamMax: 2}}
+		})
+		form := h.say("ou_ic", "组队 环湖骑行")
+		if !strings.Contains(form, "id_number") {
+			t.Fatalf("the team form asks no ID number: %.400s", form)
+		}
+		create := cardValue(t, form, "signup.team.create")
+		teamForm := map[string]any{"team_name": "骑行一队", "item": fmt.Sprint(a.Items[0].ID), "branch": fmt.Sprint(h.branchID("机关分工会"))}
+		t.Run("captain without a valid ID number", func(t *testing.T) {
+			h.refused(t, "ou_ic", create, teamForm, "身份证号")
+			bad := map[string]any{"id_number": "110105194912310021"}
+			for k, v := range teamForm {
+				bad[k] = v
+			}
+			h.refused(t, "ou_ic", create, bad, "身份证号不正确")
+		})
+		teamForm["id_number"] = "11010519491231002x"
+		if got := h.click("ou_ic", create, teamForm); got.Toast.Type != "success" {
+			t.Fatalf("create: %+v", got.Toast)
+		}
+		team := h.teamID(a, "骑行一队")
+		h.click("ou_ic", map[string]any{"action": "signup.team.invite", "t": team, "p": 1}, map[string]any{"people": []any{"ou_im"}})
+		invite := h.lastSend("ou_im", "组队邀请")
+		if !strings.Contains(invite, "id_number") {
+			t.Fatalf("the invitation asks no ID number: %.400s", invite)
+		}
+		accept := cardValue(t, invite, "signup.invite")
+		t.Run("invitee without an ID number", func(t *testing.T) {
+			h.refused(t, "ou_im", accept, nil, "身份证号")
+		})
+		if got := h.click("ou_im", accept, map[string]any{"id_number": "440304198501011235"}); got.Toast.Type != "success" {
+			t.Fatalf("accept: %+v", got.Toast)
+		}
+		var rows []struct {
+			Masked string `db:"id_masked"`
+			Cipher string `db:"id_cipher"`
+		}
+		h.must(db.Select(h.ctx, &rows, `SELECT id_masked, id_cipher FROM signup_entries WHERE activity_id = ? ORDER BY id`, a.ID))
+		if len(rows) != 2 || rows[0].Masked != "110***********002X" || rows[1].Masked != "440***********1235" ||
+			!strings.HasPrefix(rows[1].Cipher, "v1:") || strings.Contains(rows[1].Cipher, "19850101") {
+			t.Errorf("stored: %+v", rows)
+		}
+		var leaks int
+		h.must(db.Get(h.ctx, &leaks, `SELECT (SELECT COUNT(*) FROM outbox WHERE content LIKE '%19850101%' OR content LIKE '%19491231%')
+			+ (SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%19850101%' OR detail LIKE '%19491231%')`))
+		if leaks != 0 {
+			t.Error("an ID number leaked into a message or the audit trail")
+		}
+	})
+}

@@ -569,6 +569,8 @@ func (tx *Tx) CancelEntry(ctx context.Context, entryID, memberID int64, officer 
 			if err := tx.releaseQuota(ctx, a, e.ItemID, e.BranchID); err != nil {
 				return nil, err
 			}
+		} else if err := tx.tellCaptainLeft(ctx, a, e); err != nil {
+			return nil, err
 		}
 		res.Entries = []*Entry{e}
 	}

@@ -573,3 +573,29 @@ func (tx *Tx) UnitEntries(ctx context.Context, activityID, branchID int64) ([]Un
 	}
 	return out, nil
 }
+
+// tellCaptainLeft tells a team's captain that a member's entry ended (the member left, or an
+// officer cancelled it), with the rules the team now breaks, so the captain can invite someone
+// before the close.
+func (tx *Tx) tellCaptainLeft(ctx context.Context, a *Activity, e *Entry) error {
+	d, err := tx.TeamDetail(ctx, e.TeamID)
+	if err != nil {
+		return err
+	}
+	var who string
+	if err := tx.GetContext(ctx, &who, `SELECT name FROM members WHERE id = ?`, e.MemberID); err != nil {
+		return &Error{Code: EINTERNAL, Op: "store.tellCaptainLeft", Err: err}
+	}
+	text := fmt.Sprintf("%s退出了队伍“%s”（%s）", who, d.Name, a.Title)
+	if probs := TeamRuleProblems(a.Item(d.ItemID), d.Members); len(probs) > 0 {
+		text += "，队伍尚未满足：" + strings.Join(probs, "；") + "。请在报名截止前邀请队员。"
+	} else {
+		text += "。"
+	}
+	for _, m := range d.Members {
+		if m.Role == RoleCaptain {
+			return tx.notify(ctx, m.OpenID, text, fmt.Sprintf("signup.team-left:%d:%d", d.ID, e.ID))
+		}
+	}
+	return nil
+}

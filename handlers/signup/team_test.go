@@ -536,6 +536,10 @@ func TestTeamWaitlistAndWithdraw(t *testing.T) {
 		if !strings.Contains(string(got.Card), "尚未满足：人数不足：至少 2 人，现有 1 人") {
 			t.Errorf("team card after a member left: %.800s", got.Card)
 		}
+		// The captain is told at once, with the rule the team now breaks.
+		if s := h.sentTo("乙队员退出了队伍“乙队”（羽毛球团体赛），队伍尚未满足：人数不足：至少 2 人，现有 1 人"); fmt.Sprint(s) != "[ou_b1]" {
+			t.Errorf("the captain was not told: %v", s)
+		}
 	})
 }
 

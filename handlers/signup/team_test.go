@@ -181,8 +181,6 @@ func (h *mh) lastSend(openID, s string) string {
 	return c[0]
 }
 
-func list(ss ...string) string { return "[" + strings.Join(ss, " ") + "]" }
-
 func (h *mh) teamID(a *store.Activity, name string) int64 {
 	h.t.Helper()
 	var id int64

@@ -33,8 +33,11 @@ func (h *handler) teamForm(c *bot.Context, a *store.Activity) (*bot.Response, er
 	for _, it := range a.Items {
 		items = append(items, card.Option{Text: card.T(fmt.Sprintf("%s（每队 %d–%d 人）", it.Name, it.TeamMin, it.TeamMax)), Value: strconv.FormatInt(it.ID, 10)})
 	}
+	anyBranch := c.Sender.HasAny([]string{store.RoleOfficer, store.RoleChair, store.RoleAdmin})
 	for _, b := range branches {
-		bopts = append(bopts, card.Option{Text: card.T(b.Name), Value: strconv.FormatInt(b.ID, 10)})
+		if anyBranch || b.ID == m.BranchID {
+			bopts = append(bopts, card.Option{Text: card.T(b.Name), Value: strconv.FormatInt(b.ID, 10)})
+		}
 	}
 	els := []card.Element{
 		card.Input{Name: "team_name", Label: card.T("队名"), Placeholder: card.T("例如：机关一队"), Required: true, MaxLength: store.MaxTeamNameLen},
@@ -78,6 +81,17 @@ func (h *handler) teamCreate(c *bot.Context) (*bot.Response, error) {
 	}
 	itemID, _ := strconv.ParseInt(c.FormString("item"), 10, 64)
 	branchID, _ := strconv.ParseInt(c.FormString("branch"), 10, 64)
+	// A team enters for its captain's own 分工会 (the quota, 限报一队, is per 分工会); only an
+	// officer may enter one for another unit (merged small units, a team set up by the office).
+	if !c.Sender.HasAny([]string{store.RoleOfficer, store.RoleChair, store.RoleAdmin}) {
+		switch {
+		case m.BranchID == 0:
+			return bot.Warn("请先发送「我的信息」选择你所在的分工会，再创建队伍。"), nil
+		case branchID != 0 && branchID != m.BranchID:
+			return bot.Warn("队伍只能代表队长所在的分工会报名；如需代表其他分工会，请联系工会干事。"), nil
+		}
+		branchID = m.BranchID
+	}
 	var cipher, masked string
 	if a.NeedsInsurance {
 		if cipher, masked, err = h.sealID(c.FormString("id_number")); err != nil {

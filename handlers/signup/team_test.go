@@ -341,7 +341,8 @@ func TestTeamFlow(t *testing.T) {
 				"「孙队长」已在另一支队伍（体育一队）中"},
 			{"accepting a second team", "ou_m4", acceptM4First, nil, "你已在另一支队伍（体育一队）中，每人只能参加一支队伍"},
 			{"one team per person: a member creates a team", "ou_w1", create, teamForm("李芳队", jg), "已经报名了（已确认），无需重复报名"},
-			{"one team per person: a captain creates another", "ou_cap1", create, teamForm("机关二队", ty), "已经报名了"},
+			{"one team per person: a captain creates another", "ou_cap1", create, teamForm("机关二队", jg), "已经报名了"},
+			{"a member's team enters for another 分工会", "ou_cap3", create, teamForm("体育二队", ty), "队伍只能代表队长所在的分工会报名"},
 			{"per-分工会 quota", "ou_cap3", create, teamForm("机关二队", jg), "每个分工会在项目“混合组”限报 1 队，你所在的分工会已报满"},
 			{"unknown person picked", "ou_cap1", invite, map[string]any{"people": []any{"ou_nobody"}},
 				"选中的人里有 1 位还没有使用过工会机器人"},
@@ -349,8 +350,8 @@ func TestTeamFlow(t *testing.T) {
 			{"not the captain", "ou_w1", invite, map[string]any{"people": []any{"ou_m2"}}, "只有队长可以邀请队员"},
 			{"already invited", "ou_cap1", invite, map[string]any{"people": []any{"ou_w1"}}, "「李芳」已在本队或已被邀请"},
 			{"answered twice", "ou_w1", acceptW1, nil, "这份邀请已经处理过了（已接受）"},
-			{"team name taken", "ou_cap3", create, teamForm("体育一队", h.branchID("工会办公室")), "队名“体育一队”在该项目中已被使用"},
-			{"no team name", "ou_cap3", create, teamForm("  ", ty), "请填写队名"},
+			{"team name taken", mhOfficer, create, teamForm("体育一队", h.branchID("工会办公室")), "队名“体育一队”在该项目中已被使用"},
+			{"no team name", "ou_cap3", create, teamForm("  ", jg), "请填写队名"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) { h.refused(t, tc.who, tc.value, tc.form, tc.want) })

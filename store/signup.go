@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -84,8 +86,7 @@ type signupRow struct {
 	ItPosition    sql.NullInt64  `db:"it_position"`
 	ItConfirmed   sql.NullInt64  `db:"it_confirmed"`
 	ItWaitlistSeq sql.NullInt64  `db:"it_waitlist_seq"`
-	PubMessages   string         `db:"pub_messages"` // message ids of delivered publications, comma-separated
-	PubsPending   int            `db:"pubs_pending"` // publications whose message id is not recorded yet
+	Pubs          string         `db:"pubs"` // the publications' message ids, comma-separated; "-" for one not recorded yet
 }
 
 // SignupActivity is Activity plus Publications for the sign-up hot path, in one query instead
@@ -99,11 +100,9 @@ func (tx *Tx) SignupActivity(ctx context.Context, id int64) (*Activity, []Public
 		i.capacity AS it_capacity, i.gender AS it_gender, i.team_min AS it_team_min, i.team_max AS it_team_max,
 		i.min_women AS it_min_women, i.position AS it_position, i.confirmed_count AS it_confirmed,
 		i.waitlist_seq AS it_waitlist_seq,
-		COALESCE((SELECT GROUP_CONCAT(p.message_id) FROM activity_publications p
-			WHERE p.activity_id = a.id AND p.message_id <> ''), '') AS pub_messages,
-		(SELECT COUNT(*) FROM activity_publications p WHERE p.activity_id = a.id AND p.message_id = '') AS pubs_pending
-		FROM activities a LEFT JOIN activity_items i ON i.activity_id = a.id
-		WHERE a.id = ? ORDER BY i.position, i.id`, id)
+		COALESCE((SELECT GROUP_CONCAT(CASE WHEN p.message_id = '' THEN '-' ELSE p.message_id END)
+			FROM activity_publications p WHERE p.activity_id = a.id), '') AS pubs
+		FROM activities a LEFT JOIN activity_items i ON i.activity_id = a.id WHERE a.id = ?`, id)
 	if err != nil {
 		return nil, nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
@@ -120,13 +119,19 @@ func (tx *Tx) SignupActivity(ctx context.Context, id int64) (*Activity, []Public
 			TeamMax: int(r.ItTeamMax.Int64), MinWomen: int(r.ItMinWomen.Int64), Position: int(r.ItPosition.Int64),
 			Confirmed: int(r.ItConfirmed.Int64), WaitlistSeq: int(r.ItWaitlistSeq.Int64)})
 	}
-	if rows[0].PubsPending > 0 {
-		pubs, err := tx.Publications(ctx, id)
-		return a, pubs, err
-	}
+	// Sorted here rather than by the query: an ORDER BY over the join costs MariaDB a
+	// temporary table and a filesort on every click.
+	slices.SortFunc(a.Items, func(x, y *ActivityItem) int {
+		return cmp.Or(cmp.Compare(x.Position, y.Position), cmp.Compare(x.ID, y.ID))
+	})
 	var pubs []Publication
-	for _, m := range strings.Split(rows[0].PubMessages, ",") {
-		if m != "" {
+	for _, m := range strings.Split(rows[0].Pubs, ",") {
+		switch m {
+		case "":
+		case "-": // a card whose message id is not recorded yet: Publications learns it from the outbox
+			pubs, err := tx.Publications(ctx, a.ID)
+			return a, pubs, err
+		default:
 			pubs = append(pubs, Publication{ActivityID: a.ID, MessageID: m})
 		}
 	}

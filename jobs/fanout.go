@@ -117,15 +117,6 @@ func (r *Run) Notice(ctx context.Context, tx *store.Tx, b Batch, due time.Time) 
 	if _, err := enqueueBatch(ctx, tx, b, r.e.outOfQuiet(row.Key, next)); err != nil {
 		return false, err
 	}
-	late := row.Status == store.ReminderLate
-	tx.AfterCommit(func() {
-		r.sent.Add(1)
-		if late {
-			r.late.Add(1)
-		}
-		if r.e.notify != nil {
-			r.e.notify()
-		}
-	})
+	r.counted(tx, row.Status == store.ReminderLate)
 	return true, nil
 }

@@ -161,7 +161,13 @@ func (r *Run) Remind(ctx context.Context, tx *store.Tx, m Reminder) (bool, error
 	if _, err := tx.Enqueue(ctx, msg); err != nil {
 		return false, err
 	}
-	late := row.Status == store.ReminderLate
+	r.counted(tx, row.Status == store.ReminderLate)
+	return true, nil
+}
+
+// counted counts an enqueued reminder (and whether it was late) and wakes the outbox, once
+// tx has committed.
+func (r *Run) counted(tx *store.Tx, late bool) {
 	tx.AfterCommit(func() {
 		r.sent.Add(1)
 		if late {
@@ -171,7 +177,6 @@ func (r *Run) Remind(ctx context.Context, tx *store.Tx, m Reminder) (bool, error
 			r.e.notify()
 		}
 	})
-	return true, nil
 }
 
 func (m *Reminder) check() error {

@@ -34,11 +34,7 @@ func activitiesCommand() *command {
 			if args[0] == "create" && file == "" {
 				return usageError{"activities create needs -f FILE"}
 			}
-			c, err := validConfig(e)
-			if err != nil {
-				return err
-			}
-			db, err := openDB(ctx, c, NewLogger(c, e.stderr))
+			c, db, err := cliDB(ctx, e)
 			if err != nil {
 				return err
 			}

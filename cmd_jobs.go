@@ -179,17 +179,14 @@ func cmdHolidays(ctx context.Context, e *env, args []string, file string) error 
 	default:
 		return usageError{"unknown holidays subcommand " + args[0]}
 	}
-	c, err := validConfig(e)
-	if err != nil {
-		return err
-	}
 	var text []byte
 	if args[0] == "import" {
+		var err error
 		if text, err = os.ReadFile(file); err != nil {
 			return err
 		}
 	}
-	db, err := openDB(ctx, c, NewLogger(c, e.stderr))
+	c, db, err := cliDB(ctx, e)
 	if err != nil {
 		return err
 	}

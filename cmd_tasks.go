@@ -49,11 +49,7 @@ func cmdTasks(ctx context.Context, e *env, args []string, file string, allowPast
 	default:
 		return usageError{"unknown tasks subcommand " + args[0]}
 	}
-	c, err := validConfig(e)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(ctx, c, NewLogger(c, e.stderr))
+	c, db, err := cliDB(ctx, e)
 	if err != nil {
 		return err
 	}

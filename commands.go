@@ -88,6 +88,20 @@ func validConfig(e *env) (*config.Config, error) {
 	return c, nil
 }
 
+// cliDB loads and validates the configuration and opens the database, for the subcommands
+// that work on the data. Close the database when done.
+func cliDB(ctx context.Context, e *env) (*config.Config, *store.DB, error) {
+	c, err := validConfig(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := openDB(ctx, c, NewLogger(c, e.stderr))
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, db, nil
+}
+
 func cmdMembers(ctx context.Context, e *env, args []string) error {
 	if len(args) != 2 || args[0] != "import" {
 		return usageError{"want: members import FILE"}
@@ -126,11 +140,7 @@ func cmdRoles(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		return usageError{"want: roles grant|revoke WHO ROLE, or roles list"}
 	}
-	c, err := validConfig(e)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(ctx, c, NewLogger(c, e.stderr))
+	c, db, err := cliDB(ctx, e)
 	if err != nil {
 		return err
 	}

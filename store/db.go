@@ -46,6 +46,7 @@ type DB struct {
 	r       *sqlx.DB
 	wlock   chan struct{} // SQLite: the write connection's queue (first come, first served)
 	Dialect string
+	batch   batchState // group commit (batch.go)
 	// Now is the clock. Tests replace it; it must return increasing times.
 	Now func() time.Time
 }

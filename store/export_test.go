@@ -1,0 +1,14 @@
+package store
+
+// BatchQueueLen is how many calls wait in the queue of a batch key (for tests).
+func (db *DB) BatchQueueLen(key string) int {
+	db.batch.mu.Lock()
+	defer db.batch.mu.Unlock()
+	bt := db.batch.batchers[key]
+	if bt == nil {
+		return 0
+	}
+	bt.mu.Lock()
+	defer bt.mu.Unlock()
+	return len(bt.queue)
+}

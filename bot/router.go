@@ -28,6 +28,10 @@ type Command struct {
 	MinArgs int
 	Help    string // one line for the menu
 	Handler HandlerFunc
+	// Solo gives the handler a transaction of its own. Handlers are otherwise grouped with
+	// other events' handlers into shared transactions (store.DB.InTxBatch); a long handler
+	// (an export, a send to every member) would hold its batch-mates up.
+	Solo bool
 }
 
 // Action is a card action, routed by the "action" key of a button's callback value.
@@ -35,6 +39,11 @@ type Action struct {
 	Name    string
 	Roles   []string
 	Handler HandlerFunc
+	Solo    bool // as for Command
+	// Serial, when set, names the row the action contends for (e.g. an activity's seat
+	// counter; "" for none): actions with the same name run one transaction at a time, in
+	// batches, instead of queueing on the database's row lock one commit at a time.
+	Serial func(c *Context) string
 }
 
 // Options configure a Router.
@@ -52,6 +61,9 @@ type Options struct {
 	BotOpenID string
 	// Notify is called after a transaction that queued outbound messages commits.
 	Notify func()
+	// BatchLanes is how many shared transactions of ordinary handlers may run at once
+	// (default: 1 on SQLite, which has one writer; 4 on MySQL).
+	BatchLanes int
 }
 
 // Router routes events to handlers through the middleware chain: panic recovery, logging,
@@ -80,6 +92,12 @@ func NewRouter(o Options) *Router {
 	}
 	if o.Deadline <= 0 {
 		o.Deadline = 2 * time.Second
+	}
+	if o.BatchLanes <= 0 {
+		o.BatchLanes = 1
+		if o.DB != nil && o.DB.Dialect == store.MySQL {
+			o.BatchLanes = 4
+		}
 	}
 	return &Router{o: o, byName: map[string]*Command{}, actions: map[string]*Action{}}
 }
@@ -123,6 +141,8 @@ type route struct {
 	name    string
 	roles   []string
 	handler HandlerFunc
+	solo    bool
+	serial  func(*Context) string
 }
 
 // OnMessage handles im.message.receive_v1. It returns an error only when the event could not
@@ -215,7 +235,8 @@ func (r *Router) OnCardAction(ctx context.Context, ev *callback.CardActionTrigge
 	}
 	op := ev.Event.Operator
 	id := Identity{OpenID: op.OpenID, UserID: deref(op.UserID)}
-	resp, outcome := r.run(ctx, typ, key, id, c, route{name: act.Name, roles: act.Roles, handler: act.Handler})
+	resp, outcome := r.run(ctx, typ, key, id, c, route{name: act.Name, roles: act.Roles, handler: act.Handler,
+		solo: act.Solo, serial: act.Serial})
 	defer r.observe(typ, act.Name, outcome, start, c)
 	out := &callback.CardActionTriggerResponse{}
 	if resp == nil {
@@ -243,7 +264,11 @@ func (r *Router) run(parent context.Context, typ, key string, id Identity, c *Co
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
-			r.o.Log.Error("handler panic", "type", typ, "route", rt.name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			stack := debug.Stack()
+			if bp, ok := p.(*store.BatchPanic); ok { // raised in a shared transaction
+				p, stack = bp.Value, bp.Stack
+			}
+			r.o.Log.Error("handler panic", "type", typ, "route", rt.name, "panic", fmt.Sprint(p), "stack", string(stack))
 			resp, outcome = Fail(msgInternal), "panic"
 		}
 	}()
@@ -266,7 +291,8 @@ func (r *Router) run(parent context.Context, typ, key string, id Identity, c *Co
 		return Fail(deniedMessage(rt.roles)), "denied"
 	}
 	dup := false
-	err := r.o.DB.InTx(ctx, func(tx *store.Tx) error {
+	err := r.inTx(ctx, c, rt, func(tx *store.Tx) error {
+		dup, resp = false, nil // the function runs again when its shared transaction fails
 		ok, e := tx.MarkProcessed(ctx, key, typ)
 		if e != nil {
 			return e
@@ -313,6 +339,21 @@ func (r *Router) run(parent context.Context, typ, key string, id Identity, c *Co
 	}
 }
 
+// inTx runs the route's transaction: alone, or shared with other events' (see Command.Solo
+// and Action.Serial).
+func (r *Router) inTx(ctx context.Context, c *Context, rt route, fn func(*store.Tx) error) error {
+	if rt.solo {
+		return r.o.DB.InTx(ctx, fn)
+	}
+	b := store.Batch{Key: "router", Lanes: r.o.BatchLanes}
+	if rt.serial != nil {
+		if k := rt.serial(c); k != "" {
+			b = store.Batch{Key: "serial:" + k, Lanes: 1}
+		}
+	}
+	return r.o.DB.InTxBatch(ctx, b, fn)
+}
+
 // matchCommand finds the command for a first word. missing is the usage message when the
 // command needs more arguments than it got.
 func (r *Router) matchCommand(cmd string, args []string) (route, string) {
@@ -320,7 +361,7 @@ func (r *Router) matchCommand(cmd string, args []string) (route, string) {
 	if c == nil {
 		return route{}, ""
 	}
-	rt := route{name: c.Names[0], roles: c.Roles, handler: c.Handler}
+	rt := route{name: c.Names[0], roles: c.Roles, handler: c.Handler, solo: c.Solo}
 	if len(args) < c.MinArgs {
 		return rt, "用法：" + c.Usage
 	}

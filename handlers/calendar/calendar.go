@@ -29,7 +29,7 @@ func Register(r *bot.Router, d handlers.Deps) {
 	r.Command(bot.Command{Names: []string{"节假日", "holidays"}, Roles: adminOnly, Usage: "节假日 [年份]",
 		Help: "查看某年的节假日与调休安排", Handler: h.show})
 	r.Command(bot.Command{Names: []string{"节假日导入", "holidays-import"}, Roles: adminOnly, MinArgs: 1,
-		Usage: "节假日导入 <安排，每行一条，如 2027-01-01 休 元旦>", Help: "录入下一年的节假日安排", Handler: h.importText})
+		Usage: "节假日导入 <安排，每行一条，如 2027-01-01 休 元旦>", Help: "录入下一年的节假日安排", Handler: h.importText, Solo: true})
 }
 
 type calendarHandlers struct {

@@ -12,7 +12,7 @@ func (h *admin) routes(r *bot.Router) {
 	r.Command(bot.Command{Names: []string{"活动管理", "manage-activities"}, Roles: officerRoles,
 		Help: "查看、编辑、发布、取消活动", Handler: h.manageCmd})
 	r.Command(bot.Command{Names: []string{"导出", "export"}, Roles: officerRoles, Usage: "导出 [活动名称或编号]",
-		Help: "导出活动报名名单（Excel，私信发送）", Handler: h.exportCmd})
+		Help: "导出活动报名名单（Excel，私信发送）", Handler: h.exportCmd, Solo: true})
 	r.Command(bot.Command{Names: []string{"退订活动提醒", "mute-reminders"}, Help: "不再接收活动报名截止提醒", Handler: optOut})
 	r.Command(bot.Command{Names: []string{"恢复活动提醒", "unmute-reminders"}, Help: "重新接收活动报名截止提醒", Handler: optIn})
 
@@ -26,9 +26,9 @@ func (h *admin) routes(r *bot.Router) {
 	r.Action(bot.Action{Name: actCreate, Roles: officerRoles, Handler: h.createActivity})
 	r.Action(bot.Action{Name: actEdit, Roles: officerRoles, Handler: h.editActivity})
 	r.Action(bot.Action{Name: actUpdate, Roles: officerRoles, Handler: h.updateActivity})
-	r.Action(bot.Action{Name: actPublish, Roles: officerRoles, Handler: h.publishActivity})
-	r.Action(bot.Action{Name: actCancel, Roles: officerRoles, Handler: h.cancelActivity})
+	r.Action(bot.Action{Name: actPublish, Roles: officerRoles, Handler: h.publishActivity, Solo: true})
+	r.Action(bot.Action{Name: actCancel, Roles: officerRoles, Handler: h.cancelActivity, Solo: true})
 	r.Action(bot.Action{Name: actPreview, Roles: officerRoles, Handler: h.previewActivity})
-	r.Action(bot.Action{Name: actExport, Roles: officerRoles, Handler: h.exportAction})
+	r.Action(bot.Action{Name: actExport, Roles: officerRoles, Handler: h.exportAction, Solo: true})
 	r.Action(bot.Action{Name: actOptOut, Handler: optOut})
 }

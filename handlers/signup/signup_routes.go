@@ -26,11 +26,17 @@ func registerMember(r *bot.Router, h *handler) {
 	r.Command(bot.Command{Names: []string{"签到情况", "checkin-status"}, Roles: officerRoles, Usage: "签到情况 <活动名称或编号>",
 		Help: "查看签到和缺席名单", Handler: h.checkInStatus})
 	r.Command(bot.Command{Names: []string{"抽签", "draw"}, Roles: officerRoles, Usage: "抽签 <活动名称或编号>", MinArgs: 1,
-		Help: "为报名已截止的抽签活动抽签", Handler: h.draw})
+		Help: "为报名已截止的抽签活动抽签", Handler: h.draw, Solo: true})
 	r.Command(bot.Command{Names: []string{"抽签核验", "verify-draw"}, Roles: officerRoles, Usage: "抽签核验 <活动名称或编号>", MinArgs: 1,
 		Help: "按保存的种子重算抽签结果并核对", Handler: h.verifyDraw})
 
-	r.Action(bot.Action{Name: actJoin, Handler: h.join})
+	// 报名 clicks on one activity contend for its seat counter: they take it in batches.
+	r.Action(bot.Action{Name: actJoin, Handler: h.join, Serial: func(c *bot.Context) string {
+		if a := intValue(c, "a"); a != 0 {
+			return fmt.Sprint("activity:", a)
+		}
+		return ""
+	}})
 	r.Action(bot.Action{Name: actCancelEntry, Handler: h.cancel})
 	r.Action(bot.Action{Name: actShow, Handler: h.show})
 	r.Action(bot.Action{Name: actMine, Handler: func(c *bot.Context) (*bot.Response, error) {

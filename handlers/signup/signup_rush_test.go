@@ -181,6 +181,7 @@ func BenchmarkSignupRush(b *testing.B) {
 		b.Run(dialect, func(b *testing.B) {
 			var lat []time.Duration
 			var elapsed time.Duration
+			var txs, calls int64
 			b.ReportAllocs()
 			b.ResetTimer()
 			for done := 0; done < b.N; done += rushMembers {
@@ -188,9 +189,12 @@ func BenchmarkSignupRush(b *testing.B) {
 				db := storetest.Open(b, dialect)
 				h := newMH(b, db, testDataKey)
 				a := prepareRush(b, h)
+				t0, c0 := db.BatchStats()
 				b.StartTimer()
 				res := runRush(h, a)
 				b.StopTimer()
+				t1, c1 := db.BatchStats()
+				txs, calls = txs+t1-t0, calls+c1-c0
 				checkRush(b, db, a, res)
 				lat = append(lat, res.latencies...)
 				elapsed += res.elapsed
@@ -201,6 +205,9 @@ func BenchmarkSignupRush(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)/2])/1e6, "p50-ms")
 			b.ReportMetric(float64(lat[len(lat)*99/100])/1e6, "p99-ms")
 			b.ReportMetric(peakRSSMB(), "peak-rss-MB")
+			if txs > 0 {
+				b.ReportMetric(float64(calls)/float64(txs), "clicks/commit")
+			}
 		})
 	}
 }

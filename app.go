@@ -108,8 +108,7 @@ func (m *Main) Open(ctx context.Context) error {
 	checks := map[string]bot.Checker{"database": db.Ping}
 	var webhook http.Handler
 	if c.Feishu.Mode == config.ModeWebhook {
-		d := bot.NewDispatcher(m.Router, c.Feishu.VerificationToken, c.Feishu.EncryptKey, m.Log)
-		webhook = bot.Webhook(d, bot.WebhookOptions{VerificationToken: c.Feishu.VerificationToken,
+		webhook = bot.Webhook(m.Router, bot.WebhookOptions{VerificationToken: c.Feishu.VerificationToken,
 			EncryptKey: c.Feishu.EncryptKey, Now: m.Now, Log: m.Log.With("component", "webhook")})
 	} else {
 		d := bot.NewDispatcher(m.Router, "", "", m.Log)

@@ -82,12 +82,17 @@ func BenchmarkWebhook(b *testing.B) {
 						}
 						return nil, c.Reply(bot.Text("已记录"))
 					}})
-				var d *dispatcher.EventDispatcher
-				quietly(func() { d = bot.NewDispatcher(r, benchToken, benchKey, log) })
-				h := bot.NewHTTPHandler(bot.HTTPOptions{
-					Webhook: bot.Webhook(d, bot.WebhookOptions{VerificationToken: benchToken, EncryptKey: benchKey, Log: log}),
+				var h http.Handler
+				quietly(func() {
+					h = bot.NewHTTPHandler(bot.HTTPOptions{
+						Webhook: bot.Webhook(r, bot.WebhookOptions{VerificationToken: benchToken, EncryptKey: benchKey, Log: log}),
+					})
 				})
+				t0, c0 := db.BatchStats()
 				runWebhookBench(b, h)
+				if t1, c1 := db.BatchStats(); t1 > t0 {
+					b.ReportMetric(float64(c1-c0)/float64(t1-t0), "events/commit")
+				}
 				// Prove the work was done: one dedup key, one audit row and one reply per event.
 				for table, want := range map[string]int{
 					"processed_events":                 b.N,

@@ -89,9 +89,8 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 		return nil, c.Ctx.Err()
 	}})
 	r.Fallback(func(c *bot.Context) (*bot.Response, error) { return bot.Info("菜单：记录、boom"), nil })
-	d := bot.NewDispatcher(r, token, encryptKey, log)
 	srv := httptest.NewServer(bot.NewHTTPHandler(bot.HTTPOptions{
-		Webhook: bot.Webhook(d, bot.WebhookOptions{VerificationToken: token, EncryptKey: encryptKey, Log: log}),
+		Webhook: bot.Webhook(r, bot.WebhookOptions{VerificationToken: token, EncryptKey: encryptKey, Log: log}),
 	}))
 	t.Cleanup(srv.Close)
 	h.wh = &feishutest.Webhook{URL: srv.URL + "/webhook/event", EncryptKey: encryptKey, VerificationToken: token}

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/larksuite/oapi-sdk-go/v3/core/httpserverext"
-	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher"
 )
 
 // WebhookOptions configure the webhook endpoint.
@@ -35,7 +34,12 @@ type WebhookOptions struct {
 // and valid signature, a replay window on the request timestamp, the Verification Token on
 // every request (the SDK checks it only on url_verification), and a JSON content type on the
 // answer. A forged or stale request gets 401 and nothing else.
-func Webhook(d *dispatcher.EventDispatcher, o WebhookOptions) http.Handler {
+//
+// The guard decrypts each request once and hands the SDK's adapter the plaintext event: the
+// SDK dispatcher behind it is built without the Encrypt Key (so it neither decrypts nor checks
+// the signature a second time) and still checks the Verification Token. Requests reach it only
+// through the guard.
+func Webhook(r *Router, o WebhookOptions) http.Handler {
 	if o.MaxBody <= 0 {
 		o.MaxBody = 1 << 20
 	}
@@ -48,6 +52,7 @@ func Webhook(d *dispatcher.EventDispatcher, o WebhookOptions) http.Handler {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	d := NewDispatcher(r, o.VerificationToken, "", o.Log)
 	return &webhook{o: o, next: httpserverext.NewEventHandlerFunc(d)}
 }
 
@@ -152,7 +157,8 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.Body = io.NopCloser(bytes.NewReader(plain))
+	r.ContentLength = int64(len(plain))
 	h.next(&jsonWriter{ResponseWriter: w}, r)
 }
 

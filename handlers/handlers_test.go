@@ -37,7 +37,7 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 	r := bot.NewRouter(bot.Options{DB: db, Log: log, Metrics: bot.NewMetrics(prometheus.NewRegistry()), Deadline: 2 * time.Second,
 		Resolver: &handlers.Resolver{DB: db, Admins: []string{admin}, Log: log}})
 	handlers.Register(r, handlers.Deps{DB: db, Admins: []string{admin}, Log: log, Loc: time.UTC})
-	srv := httptest.NewServer(bot.Webhook(bot.NewDispatcher(r, token, key, log), bot.WebhookOptions{VerificationToken: token, EncryptKey: key, Log: log}))
+	srv := httptest.NewServer(bot.Webhook(r, bot.WebhookOptions{VerificationToken: token, EncryptKey: key, Log: log}))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, db: db, wh: &feishutest.Webhook{URL: srv.URL, EncryptKey: key, VerificationToken: token}}
 }

@@ -50,7 +50,7 @@ func newAdminHarness(t *testing.T, db *store.DB, now time.Time) *adminHarness {
 		Resolver: &handlers.Resolver{DB: db, Admins: []string{adminID}, Log: log}})
 	handlers.Register(r, handlers.Deps{DB: db, Admins: []string{adminID}, Log: log, Loc: h.loc})
 	(&admin{db: db, loc: h.loc, log: log, defaultChats: []string{"oc_default"}}).routes(r)
-	srv := httptest.NewServer(bot.Webhook(bot.NewDispatcher(r, whToken, whKey, log), bot.WebhookOptions{VerificationToken: whToken, EncryptKey: whKey, Log: log}))
+	srv := httptest.NewServer(bot.Webhook(r, bot.WebhookOptions{VerificationToken: whToken, EncryptKey: whKey, Log: log}))
 	t.Cleanup(srv.Close)
 	h.wh = &feishutest.Webhook{URL: srv.URL, EncryptKey: whKey, VerificationToken: whToken}
 	return h

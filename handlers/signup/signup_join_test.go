@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unionbot/unionbot/bot"
@@ -69,8 +68,10 @@ func newMH(t testing.TB, db *store.DB, dataKey string) *mh {
 	deps := handlers.Deps{DB: db, Admins: []string{mhAdmin}, Log: log, Loc: shanghai(), Config: cfg}
 	handlers.Register(r, deps)
 	signup.Register(r, deps)
-	d := quietly(func() *dispatcher.EventDispatcher { return bot.NewDispatcher(r, mhToken, mhKey, log) })
-	srv := httptest.NewServer(bot.Webhook(d, bot.WebhookOptions{VerificationToken: mhToken, EncryptKey: mhKey, Log: log}))
+	wh := quietly(func() http.Handler {
+		return bot.Webhook(r, bot.WebhookOptions{VerificationToken: mhToken, EncryptKey: mhKey, Log: log})
+	})
+	srv := httptest.NewServer(wh)
 	t.Cleanup(srv.Close)
 	tr := &http.Transport{MaxIdleConns: 128, MaxIdleConnsPerHost: 128}
 	t.Cleanup(tr.CloseIdleConnections)

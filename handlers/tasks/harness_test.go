@@ -82,7 +82,7 @@ func newHarness(t *testing.T, db *store.DB, start time.Time) *harness {
 	d := handlers.Deps{DB: db, Admins: []string{admin}, Log: log, Loc: shanghai}
 	handlers.Register(r, d)
 	tasks.Register(r, d, defaultCfg())
-	srv := httptest.NewServer(bot.Webhook(bot.NewDispatcher(r, token, key, log), bot.WebhookOptions{VerificationToken: token, EncryptKey: key, Log: log}))
+	srv := httptest.NewServer(bot.Webhook(r, bot.WebhookOptions{VerificationToken: token, EncryptKey: key, Log: log}))
 	t.Cleanup(srv.Close)
 	return &harness{t: t, db: db, wh: &feishutest.Webhook{URL: srv.URL, EncryptKey: key, VerificationToken: token}, clock: clk}
 }

@@ -209,7 +209,12 @@ func (db *DB) runBatch(calls []*batchCall) {
 		}
 		hooks := len(tx.afterCommit)
 		tx.now = db.now()
-		err := safeCall(func() error { return c.fn(tx) })
+		err := safeCall(func() error {
+			if err := c.fn(tx); err != nil {
+				return err
+			}
+			return tx.flushLast(bg)
+		})
 		if err == nil {
 			ok = append(ok, c)
 			continue
@@ -226,6 +231,7 @@ func (db *DB) runBatch(calls []*batchCall) {
 		}
 		c.err = err
 		tx.afterCommit = tx.afterCommit[:hooks]
+		tx.last, tx.lastArgs = nil, nil
 		if guarded {
 			if _, err := tx.Tx.ExecContext(bg, "ROLLBACK TO SAVEPOINT unionbot_call"); err != nil {
 				solo(i + 1)

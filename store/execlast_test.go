@@ -1,0 +1,87 @@
+package store_test
+
+import (
+	"testing"
+
+	"github.com/unionbot/unionbot/store"
+	"github.com/unionbot/unionbot/store/storetest"
+)
+
+// TestExecLast: statements held back for the commit are applied with it, and a failing one
+// fails the commit with nothing of the transaction left behind.
+func TestExecLast(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		branch := func(name string) int {
+			var n int
+			if err := db.Get(ctx, &n, `SELECT COUNT(*) FROM branches WHERE name = ?`, name); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			if err := audit(tx, "last-ok"); err != nil {
+				return err
+			}
+			if err := tx.ExecLast(ctx, `INSERT INTO branches (name, created_at) VALUES (?, ?)`, "最后一分会", tx.Now()); err != nil {
+				return err
+			}
+			return tx.ExecLast(ctx, `UPDATE branches SET name = ? WHERE name = ?`, "最后二分会", "最后一分会")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if branch("最后一分会") != 0 || branch("最后二分会") != 1 || rows(t, db, "last-ok") != 1 {
+			t.Errorf("after commit: %d, %d, %d; want 0, 1, 1 (both held-back statements, in order)",
+				branch("最后一分会"), branch("最后二分会"), rows(t, db, "last-ok"))
+		}
+
+		// A held-back statement that fails (a duplicate name): nothing of the transaction stays.
+		hooks := 0
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			tx.AfterCommit(func() { hooks++ })
+			if err := audit(tx, "last-fail"); err != nil {
+				return err
+			}
+			return tx.ExecLast(ctx, `INSERT INTO branches (name, created_at) VALUES (?, ?)`, "最后二分会", tx.Now())
+		})
+		if err == nil {
+			t.Fatal("a failing held-back statement committed")
+		}
+		if rows(t, db, "last-fail") != 0 || hooks != 0 || branch("最后二分会") != 1 {
+			t.Errorf("after the failed commit: audit %d, hooks %d, branches %d; want 0, 0, 1", rows(t, db, "last-fail"), hooks, branch("最后二分会"))
+		}
+	})
+}
+
+// TestExecLastInBatch: in a shared transaction a call's held-back statements are applied
+// before the next call runs (it reads them), and a failing call's are dropped.
+func TestExecLastInBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		r := newBatchRig(t, db, "last")
+		r.add("writer", func(tx *store.Tx) error {
+			return tx.ExecLast(ctx, `INSERT INTO branches (name, created_at) VALUES (?, ?)`, "批次分会", tx.Now())
+		})
+		var seen int
+		r.add("reader", func(tx *store.Tx) error {
+			return tx.GetContext(ctx, &seen, `SELECT COUNT(*) FROM branches WHERE name = '批次分会'`)
+		})
+		r.add("dropped", func(tx *store.Tx) error {
+			if err := tx.ExecLast(ctx, `INSERT INTO branches (name, created_at) VALUES (?, ?)`, "丢弃分会", tx.Now()); err != nil {
+				return err
+			}
+			return store.Errorf(store.EINVALID, "不行")
+		})
+		r.add("after", func(tx *store.Tx) error { return audit(tx, "after-dropped") })
+		r.run()
+		if seen != 1 {
+			t.Errorf("the next call saw %d rows of the held-back insert; want 1", seen)
+		}
+		var dropped int
+		if err := db.Get(ctx, &dropped, `SELECT COUNT(*) FROM branches WHERE name = '丢弃分会'`); err != nil || dropped != 0 {
+			t.Errorf("the failed call's held-back insert: %d rows (%v); want 0", dropped, err)
+		}
+		if r.errs["after"] != nil || rows(t, db, "after-dropped") != 1 {
+			t.Errorf("after: %v, %d rows", r.errs["after"], rows(t, db, "after-dropped"))
+		}
+	})
+}

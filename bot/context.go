@@ -201,6 +201,10 @@ func (c *Context) FormStrings(key string) []string {
 	return nil
 }
 
+// Notifier is the function that wakes the outbox worker (nil when there is none), for work
+// that queues messages outside the handler's transaction.
+func (c *Context) Notifier() func() { return c.notify }
+
 func (c *Context) enqueue(m *store.OutboxMessage) error {
 	if _, err := c.Tx.Enqueue(c.Ctx, m); err != nil {
 		return err

@@ -41,8 +41,10 @@ type Action struct {
 	Handler HandlerFunc
 	Solo    bool // as for Command
 	// Serial, when set, names the row the action contends for (e.g. an activity's seat
-	// counter; "" for none): actions with the same name run one transaction at a time, in
-	// batches, instead of queueing on the database's row lock one commit at a time.
+	// counter; "" for none). On SQLite, which has one writer anyway, actions on the same row
+	// share transactions one batch at a time. On MySQL such an action runs in a transaction of
+	// its own: a shared one would hold the row lock for the whole batch, while alone it holds
+	// it only from its update to its commit.
 	Serial func(c *Context) string
 }
 
@@ -348,6 +350,9 @@ func (r *Router) inTx(ctx context.Context, c *Context, rt route, fn func(*store.
 	b := store.Batch{Key: "router", Lanes: r.o.BatchLanes}
 	if rt.serial != nil {
 		if k := rt.serial(c); k != "" {
+			if r.o.DB.Dialect == store.MySQL {
+				return r.o.DB.InTx(ctx, fn)
+			}
 			b = store.Batch{Key: "serial:" + k, Lanes: 1}
 		}
 	}

@@ -37,6 +37,7 @@ type adminHarness struct {
 	wh  *feishutest.Webhook
 	loc *time.Location
 	n   int
+	sig *handler // the member routes' handler (报名 and the card refresher)
 
 	mu  sync.Mutex
 	now time.Time
@@ -48,7 +49,10 @@ func newAdminHarness(t *testing.T, db *store.DB, now time.Time) *adminHarness {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r := bot.NewRouter(bot.Options{DB: db, Log: log, Metrics: bot.NewMetrics(prometheus.NewRegistry()), Deadline: 2 * time.Second,
 		Resolver: &handlers.Resolver{DB: db, Admins: []string{adminID}, Log: log}})
-	handlers.Register(r, handlers.Deps{DB: db, Admins: []string{adminID}, Log: log, Loc: h.loc})
+	deps := handlers.Deps{DB: db, Admins: []string{adminID}, Log: log, Loc: h.loc}
+	handlers.Register(r, deps)
+	h.sig = newHandler(deps)
+	registerMember(r, h.sig)
 	(&admin{db: db, loc: h.loc, log: log, defaultChats: []string{"oc_default"}}).routes(r)
 	srv := httptest.NewServer(bot.Webhook(r, bot.WebhookOptions{VerificationToken: whToken, EncryptKey: whKey, Log: log}))
 	t.Cleanup(srv.Close)

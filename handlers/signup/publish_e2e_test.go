@@ -2,9 +2,12 @@ package signup
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,4 +107,114 @@ func publications(t *testing.T, db *store.DB, id int64) (out []store.Publication
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestSignupsRefreshGroupCards: 报名 clicks on a published activity, sequential and then in a
+// burst, keep its group cards current through the card refresher: after the burst each chat
+// card's last patch shows the final seats, and the burst cost far fewer refreshes than clicks.
+func TestSignupsRefreshGroupCards(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newAdminHarness(t, db, time.Date(2024, 3, 30, 2, 0, 0, 0, time.UTC))
+		ctx := context.Background()
+		fake := feishutest.NewT(t)
+		client := lark.NewClient(fake.AppID(), fake.AppSecret(), lark.WithOpenBaseUrl(fake.URL()), lark.WithLogLevel(larkcore.LogLevelError))
+		w := outbox.New(db, client, outbox.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+		drain := func() {
+			t.Helper()
+			h.setNow(time.Now())
+			dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			if err := w.Drain(dctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		off := h.member(officer, "赵干事", "9001", "机关分工会", "F", store.RoleOfficer)
+		const burst = 24
+		for i := range burst + 1 {
+			h.member(fmt.Sprintf("ou_rf_%02d", i), fmt.Sprint("成员", i), fmt.Sprint(500+i), "机关分工会", "F", "")
+		}
+		h.click(off.OpenID, map[string]any{"action": actCreate}, form(map[string]any{fOpens: "2020-01-01 09:00 +0800",
+			fCloses: "2030-01-01 18:00 +0800", fStart: "2030-02-01 14:00 +0800", fEnd: "2030-02-01 18:00 +0800",
+			fCapacity: "40", fQuota: nil, fItems: nil, fOneItem: false}))
+		acts, _ := db.Activities(ctx)
+		a, _ := db.Activity(ctx, acts[0].ID)
+		if toast, _ := h.click(off.OpenID, map[string]any{"action": actPublish, "a": a.ID, "v": a.Version}, nil); !strings.Contains(toast, "已发布") {
+			t.Fatalf("publish: %q", toast)
+		}
+		drain()
+		var chatCard string
+		for _, m := range fake.Messages() {
+			if m.Kind == feishutest.KindSend && m.ReceiveID == "oc_group1" {
+				chatCard = m.MessageID
+			}
+		}
+		if chatCard == "" {
+			t.Fatal("the activity card did not reach oc_group1")
+		}
+		lastPatch := func() (string, int) {
+			var last string
+			n := 0
+			for _, m := range fake.Messages() {
+				if m.Kind == feishutest.KindPatch && m.ReceiveID == chatCard {
+					last, n = m.Content, n+1
+				}
+			}
+			return last, n
+		}
+
+		// untilPatched drains the outbox until the chat card's last patch shows want (the
+		// refresh runs in the background after each click).
+		untilPatched := func(want string) int {
+			t.Helper()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				drain()
+				p, n := lastPatch()
+				if strings.Contains(p, want) {
+					return n
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d patches, last %.300q; want it to show %s", n, p, want)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+
+		join := map[string]any{"action": actJoin, "a": a.ID, "v": a.Version, "i": 0}
+		if toast, _ := h.click("ou_rf_00", join, nil); !strings.Contains(toast, "报名成功") {
+			t.Fatalf("join: %q", toast)
+		}
+		if n := untilPatched("剩余 39 / 40"); n != 1 {
+			t.Errorf("one click: %d patches, want 1", n)
+		}
+
+		// A burst: every click answered, and the card ends at the final seats.
+		renders := countRenders(h)
+		var wg sync.WaitGroup
+		for i := 1; i <= burst; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if toast, _ := h.click(fmt.Sprintf("ou_rf_%02d", i), join, nil); !strings.Contains(toast, "报名成功") {
+					t.Errorf("burst click %d: %q", i, toast)
+				}
+			}()
+		}
+		wg.Wait()
+		untilPatched(fmt.Sprintf("剩余 %d / 40", 40-1-burst))
+		if n := renders.Load(); n < 1 || n >= burst {
+			t.Errorf("%d refreshes for %d clicks; want at least one and fewer than the clicks", n, burst)
+		}
+	})
+}
+
+// countRenders counts the group-card renders of the harness's card refresher from now on.
+func countRenders(h *adminHarness) *atomic.Int64 {
+	var n atomic.Int64
+	render := h.sig.cards.render
+	h.sig.cards.render = func(a *store.Activity) ([]byte, error) {
+		n.Add(1)
+		return render(a)
+	}
+	return &n
 }

@@ -33,6 +33,8 @@ type handler struct {
 	loc  *time.Location
 	log  *slog.Logger
 	box  *secret.Box // seals ID numbers; nil when security.data_key is not set
+	// cards refreshes group-chat cards after 报名 clicks, outside their transactions.
+	cards *cardRefresher
 }
 
 func newHandler(d handlers.Deps) *handler {
@@ -43,6 +45,7 @@ func newHandler(d handlers.Deps) *handler {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
+	h.cards = newCardRefresher(h.db, h.log, func(a *store.Activity) ([]byte, error) { return h.sharedCard(a).JSON() })
 	if d.Config != nil {
 		box, err := secret.FromBase64(d.Config.Security.DataKey)
 		if err != nil {

@@ -96,8 +96,9 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := h.patchGroupCards(c, a, pubs); err != nil {
-		return nil, err
+	if hasGroupCards(pubs) {
+		notify := c.Notifier()
+		c.Tx.AfterCommit(func() { h.cards.touch(a.ID, notify) })
 	}
 	e := res.Entry
 	var toast *bot.Response
@@ -121,6 +122,11 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 		if err != nil {
 			return nil, err
 		}
+		for i := range mine { // its final state is written with the commit (store.Tx.ExecLast)
+			if mine[i].ID == e.ID {
+				mine[i].Status, mine[i].Position = e.Status, e.Position
+			}
+		}
 		toast.Card = h.personalCard(a, mine, "", c.Now)
 	} else {
 		toast.Card = h.sharedCard(a)
@@ -137,26 +143,15 @@ func senderFacts(c *bot.Context) (*store.MemberFacts, error) {
 	return c.Tx.MemberFacts(c.Ctx, c.Sender.MemberID)
 }
 
-// patchGroupCards queues a coalesced update of the activity's group-chat cards, rendered from
-// the counters the sign-up just changed (no count query under the lock). It is the hot path's
-// version of RefreshPublished.
-func (h *handler) patchGroupCards(c *bot.Context, a *store.Activity, pubs []store.Publication) error {
-	var content []byte
+// hasGroupCards reports whether any of the activity's group-chat cards has been delivered
+// (and so can be patched): after a sign-up, the card refresher updates them (refresh.go).
+func hasGroupCards(pubs []store.Publication) bool {
 	for _, p := range pubs {
-		if p.MessageID == "" {
-			continue
-		}
-		if content == nil {
-			var err error
-			if content, err = h.sharedCard(a).JSON(); err != nil {
-				return err
-			}
-		}
-		if _, err := c.Tx.EnqueuePatch(c.Ctx, p.MessageID, string(content)); err != nil {
-			return err
+		if p.MessageID != "" {
+			return true
 		}
 	}
-	return nil
+	return false
 }
 
 // stale answers a click on an outdated card: a warning and the current card.

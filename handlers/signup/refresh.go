@@ -1,0 +1,106 @@
+package signup
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/unionbot/unionbot/store"
+)
+
+// cardRefresher keeps the group-chat cards of activities current as 报名 clicks change the
+// seats, without making the refresh part of each click's transaction: there it would write
+// the activity's pending patch (one outbox row shared by every click) while holding the seat
+// counter's row lock. Instead each click, once committed, touches the activity: a refresh
+// starts (one short transaction that renders the cards from the counters and queues a
+// coalesced patch), and clicks that arrive meanwhile only mark the activity dirty, so that
+// one more refresh follows. A burst of clicks costs a few refreshes, not one each; the
+// outbox sends at most 5 patches a second per card anyway.
+//
+// The refresh is not atomic with the click: a process that dies between the two leaves a
+// group card showing the seats as they were, until the next change refreshes it. The click
+// itself, its answer and the member's own card are always exact.
+type cardRefresher struct {
+	db  *store.DB
+	log *slog.Logger
+	// render renders the group card of an activity from its counters.
+	render func(a *store.Activity) ([]byte, error)
+
+	mu    sync.Mutex
+	dirty map[int64]bool // activities being refreshed; true: changed again since it began
+}
+
+func newCardRefresher(db *store.DB, log *slog.Logger, render func(a *store.Activity) ([]byte, error)) *cardRefresher {
+	return &cardRefresher{db: db, log: log, render: render, dirty: map[int64]bool{}}
+}
+
+// touch records that the activity's seats changed (call it after the change committed): a
+// refresh starts in the background unless one is running, which then runs once more.
+func (r *cardRefresher) touch(activityID int64, notify func()) {
+	r.mu.Lock()
+	if _, busy := r.dirty[activityID]; busy {
+		r.dirty[activityID] = true
+		r.mu.Unlock()
+		return
+	}
+	r.dirty[activityID] = false
+	r.mu.Unlock()
+	go func() {
+		for {
+			r.refresh(activityID, notify)
+			if !r.again(activityID) {
+				return
+			}
+		}
+	}()
+}
+
+// again reports whether the activity changed during its refresh, and ends the refresh if not.
+func (r *cardRefresher) again(activityID int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.dirty[activityID] {
+		r.dirty[activityID] = false
+		return true
+	}
+	delete(r.dirty, activityID)
+	return false
+}
+
+// refresh queues a patch of every delivered group card of the activity with its current seats.
+func (r *cardRefresher) refresh(activityID int64, notify func()) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	queued := false
+	err := r.db.InTx(ctx, func(tx *store.Tx) error {
+		queued = false
+		a, pubs, err := tx.SignupActivity(ctx, activityID)
+		if err != nil {
+			return err
+		}
+		var content []byte
+		for _, p := range pubs {
+			if p.MessageID == "" {
+				continue // not delivered yet: it goes out with the newest state anyway
+			}
+			if content == nil {
+				if content, err = r.render(a); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.EnqueuePatch(ctx, p.MessageID, string(content)); err != nil {
+				return err
+			}
+			queued = true
+		}
+		return nil
+	})
+	if err != nil {
+		r.log.Error("refresh group cards", "activity", activityID, "err", err)
+		return
+	}
+	if queued && notify != nil {
+		notify()
+	}
+}

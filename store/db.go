@@ -47,6 +47,8 @@ type DB struct {
 	wlock   chan struct{} // SQLite: the write connection's queue (first come, first served)
 	Dialect string
 	batch   batchState // group commit (batch.go)
+	wstmts  stmtCache  // SQLite: the writer's prepared statements (stmtcache.go)
+	rstmts  stmtCache  // SQLite: the readers' prepared statements
 	// Now is the clock. Tests replace it; it must return increasing times.
 	Now func() time.Time
 }
@@ -135,6 +137,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.closeStmts()
 	err := db.w.Close()
 	if db.r != db.w {
 		if e := db.r.Close(); err == nil {
@@ -218,7 +221,7 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	if db.wlock != nil {
 		ctx = context.WithoutCancel(ctx) // see txctx.go
 	}
-	return db.w.ExecContext(ctx, query, args...)
+	return db.cachedExec(ctx, query, args...)
 }
 
 // Commit commits and then runs the after-commit hooks.
@@ -318,12 +321,12 @@ func (tx *Tx) insertIgnore() string {
 
 // Get runs a read query on the read pool and scans one row into dest.
 func (db *DB) Get(ctx context.Context, dest any, query string, args ...any) error {
-	return db.r.GetContext(ctx, dest, query, args...)
+	return db.cachedGet(ctx, dest, query, args...)
 }
 
 // Select runs a read query on the read pool and scans the rows into dest.
 func (db *DB) Select(ctx context.Context, dest any, query string, args ...any) error {
-	return db.r.SelectContext(ctx, dest, query, args...)
+	return db.cachedSelect(ctx, dest, query, args...)
 }
 
 // likeEscape escapes LIKE wildcards in s for `LIKE ? ESCAPE '!'` (a backslash would need

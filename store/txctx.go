@@ -22,29 +22,65 @@ func (tx *Tx) stmtCtx(ctx context.Context) context.Context {
 	return ctx
 }
 
-// ExecContext is sqlx.Tx's, with the context rule above.
+// stmt returns the transaction's copy of the writer's prepared statement for query, or nil
+// to run query uncached (see stmtcache.go).
+func (tx *Tx) stmt(ctx context.Context, query string) (*sqlx.Stmt, *cachedStmt) {
+	s, e := tx.db.writeStmt(query)
+	if s == nil {
+		return nil, nil
+	}
+	return tx.Tx.StmtxContext(ctx, s), e
+}
+
+// ExecContext is sqlx.Tx's, with the context rule above and a prepared statement.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.Tx.ExecContext(tx.stmtCtx(ctx), query, args...)
+	ctx = tx.stmtCtx(ctx)
+	if s, _ := tx.stmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return tx.Tx.ExecContext(ctx, query, args...)
 }
 
-// GetContext is sqlx.Tx's, with the context rule above.
+// GetContext is sqlx.Tx's, with the context rule above and a prepared statement.
 func (tx *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	return tx.Tx.GetContext(tx.stmtCtx(ctx), dest, query, args...)
+	ctx = tx.stmtCtx(ctx)
+	if s, _ := tx.stmt(ctx, query); s != nil {
+		return s.GetContext(ctx, dest, args...)
+	}
+	return tx.Tx.GetContext(ctx, dest, query, args...)
 }
 
-// SelectContext is sqlx.Tx's, with the context rule above.
+// SelectContext is sqlx.Tx's, with the context rule above and a prepared statement.
 func (tx *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	return tx.Tx.SelectContext(tx.stmtCtx(ctx), dest, query, args...)
+	ctx = tx.stmtCtx(ctx)
+	if s, _ := tx.stmt(ctx, query); s != nil {
+		return s.SelectContext(ctx, dest, args...)
+	}
+	return tx.Tx.SelectContext(ctx, dest, query, args...)
 }
 
-// QueryRowxContext is sqlx.Tx's, with the context rule above.
+// QueryRowxContext is sqlx.Tx's, with the context rule above and a prepared statement. Scan
+// the row before running the same query text again in the transaction.
 func (tx *Tx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
-	return tx.Tx.QueryRowxContext(tx.stmtCtx(ctx), query, args...)
+	ctx = tx.stmtCtx(ctx)
+	if s, _ := tx.stmt(ctx, query); s != nil {
+		return s.QueryRowxContext(ctx, args...)
+	}
+	return tx.Tx.QueryRowxContext(ctx, query, args...)
 }
 
-// QueryxContext is sqlx.Tx's, with the context rule above.
+// QueryxContext is sqlx.Tx's, with the context rule above and a prepared statement. While
+// the rows are open, the same query text runs uncached in the transaction.
 func (tx *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	return tx.Tx.QueryxContext(tx.stmtCtx(ctx), query, args...)
+	ctx = tx.stmtCtx(ctx)
+	if s, e := tx.stmt(ctx, query); s != nil {
+		rows, err := s.QueryxContext(ctx, args...)
+		if err == nil {
+			e.open.Store(rows)
+		}
+		return rows, err
+	}
+	return tx.Tx.QueryxContext(ctx, query, args...)
 }
 
 // NamedExecContext is sqlx.Tx's, with the context rule above.

@@ -102,7 +102,9 @@ func Open(ctx context.Context, driver, dsn string) (*DB, error) {
 		cfg.Params["time_zone"] = "'+00:00'"
 		cfg.Collation = "utf8mb4_unicode_ci"
 		cfg.Params["charset"] = "utf8mb4"
-		cfg.MultiStatements = false
+		// ExecLast sends its statements and the COMMIT together. Every statement is built
+		// with placeholders, interpolated by the driver.
+		cfg.MultiStatements = true
 		// One round trip per statement instead of prepare, execute and close; safe with the
 		// utf8mb4 connection charset set above.
 		cfg.InterpolateParams = true
@@ -160,7 +162,9 @@ type Tx struct {
 	db          *DB
 	now         time.Time
 	afterCommit []func()
-	enqueued    int    // outbox messages queued so far, to keep their order
+	enqueued    int      // outbox messages queued so far, to keep their order
+	last        []string // MySQL: statements ExecLast holds back for the COMMIT round trip
+	lastArgs    []any
 	release     func() // gives the SQLite writer to the next in line
 }
 
@@ -226,6 +230,10 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 
 // Commit commits and then runs the after-commit hooks.
 func (tx *Tx) Commit() error {
+	if err := tx.commitLast(); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("store: commit: %w", err)
+	}
 	err := tx.Tx.Commit()
 	tx.release()
 	if err != nil {

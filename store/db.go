@@ -102,16 +102,19 @@ func Open(ctx context.Context, driver, dsn string) (*DB, error) {
 		cfg.Params["time_zone"] = "'+00:00'"
 		cfg.Collation = "utf8mb4_unicode_ci"
 		cfg.Params["charset"] = "utf8mb4"
-		// ExecLast sends its statements and the COMMIT together. Every statement is built
-		// with placeholders, interpolated by the driver.
+		// A transaction's START TRANSACTION goes out with its first statement, and ExecLast's
+		// statements with its COMMIT (mysqltx.go). Every statement is built with
+		// placeholders, interpolated by the driver.
 		cfg.MultiStatements = true
 		// One round trip per statement instead of prepare, execute and close; safe with the
 		// utf8mb4 connection charset set above.
 		cfg.InterpolateParams = true
-		w, err := sqlx.Open("mysql", cfg.FormatDSN())
+		conn, err := mysql.NewConnector(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("store: open mysql: %w", err)
 		}
+		// Transactions begin with their first statement and end with their last (mysqltx.go).
+		w := sqlx.NewDb(sql.OpenDB(lazyConnector{conn}), "mysql")
 		w.SetMaxOpenConns(64)
 		w.SetMaxIdleConns(64)
 		w.SetConnMaxLifetime(30 * time.Minute)

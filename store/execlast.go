@@ -31,7 +31,8 @@ func (tx *Tx) commitLast() error {
 	q := strings.Join(tx.last, ";\n") + ";\nCOMMIT"
 	args := tx.lastArgs
 	tx.last, tx.lastArgs = nil, nil
-	if _, err := tx.Tx.ExecContext(context.Background(), q, args...); err != nil {
+	// The marked context tells the connection that this text commits (mysqltx.go).
+	if _, err := tx.Tx.ExecContext(context.WithValue(context.Background(), commitsKey{}, true), q, args...); err != nil {
 		return fmt.Errorf("store: final statements: %w", err)
 	}
 	return nil

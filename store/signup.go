@@ -240,9 +240,6 @@ func (tx *Tx) SignUp(ctx context.Context, req SignupRequest) (*SignupResult, err
 		if err := tx.insertOwnEntry(ctx, e, req, m); err != nil {
 			return nil, err
 		}
-		if err := tx.Audit(ctx, req.Actor, "signup", fmt.Sprint(e.ID), "signup", fmt.Sprintf("activity %d item %d", a.ID, req.ItemID)); err != nil {
-			return nil, err
-		}
 		guess := e.Status
 		status, pos, err := tx.takeSeatGuess(ctx, a, req.ItemID, guess == EntryWaitlisted)
 		if err != nil {
@@ -256,6 +253,9 @@ func (tx *Tx) SignUp(ctx context.Context, req SignupRequest) (*SignupResult, err
 			}
 		}
 		e.Status, e.Position = status, pos
+		if err := tx.AuditLast(ctx, req.Actor, "signup", fmt.Sprint(e.ID), "signup", fmt.Sprintf("activity %d item %d", a.ID, req.ItemID)); err != nil {
+			return nil, err
+		}
 		return &SignupResult{Entry: e, SeatsLeft: a.SeatsLeft(req.ItemID)}, nil
 	}
 	if err := tx.insertOwnEntry(ctx, e, req, m); err != nil {

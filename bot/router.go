@@ -76,6 +76,7 @@ type Router struct {
 	byName   map[string]*Command
 	actions  map[string]*Action
 	fallback HandlerFunc
+	gates    gates // MySQL: in-flight transactions per Serial key
 }
 
 // Messages shown to users when something goes wrong.
@@ -351,6 +352,11 @@ func (r *Router) inTx(ctx context.Context, c *Context, rt route, fn func(*store.
 	if rt.serial != nil {
 		if k := rt.serial(c); k != "" {
 			if r.o.DB.Dialect == store.MySQL {
+				release, err := r.gates.enter(ctx, k, serialGate)
+				if err != nil {
+					return err
+				}
+				defer release()
 				return r.o.DB.InTx(ctx, fn)
 			}
 			b = store.Batch{Key: "serial:" + k, Lanes: 1}

@@ -75,9 +75,16 @@ func (tx *Tx) EnqueuePatch(ctx context.Context, messageID, content string) (bool
 		return false, nil
 	}
 	// MySQL counts a row whose content was already the same as unaffected: look before adding.
+	// The look must be a locking read on MySQL: a plain SELECT reads the transaction's
+	// snapshot, which can still show a patch the outbox worker has claimed since (the UPDATE
+	// above saw the claim), and the newest content would then be dropped.
+	lock := ""
+	if tx.db.Dialect == MySQL {
+		lock = " FOR UPDATE"
+	}
 	var waiting int
 	if err := tx.GetContext(ctx, &waiting, `SELECT COUNT(*) FROM outbox WHERE kind = 'patch' AND target_message_id = ?
-		AND status = 'pending' AND claimed_until IS NULL`, messageID); err != nil {
+		AND status = 'pending' AND claimed_until IS NULL`+lock, messageID); err != nil {
 		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
 	if waiting > 0 {

@@ -13,8 +13,10 @@ import (
 // event (mark it processed, write a row, queue a reply), and on both databases the commit is
 // what they pay for most: SQLite writes the touched pages to the WAL once per commit, and
 // InnoDB flushes its log. When many events arrive at once, InTxBatch runs several of them in
-// one transaction, one after another, each behind a savepoint so that one failing handler
-// rolls back only its own writes, and commits once for all of them.
+// one transaction, one after another, and commits once for all of them. On SQLite each call
+// runs behind a savepoint, so that one failing handler rolls back only its own writes; on
+// MySQL, where a savepoint is a round trip, a failing handler rolls back the transaction and
+// the calls before it run again alone.
 //
 // The same mechanism serialises events that contend for one row (the seats of an activity in
 // a sign-up rush): instead of 64 transactions queueing on the row lock, each holding it
@@ -200,7 +202,10 @@ func (db *DB) runBatch(calls []*batchCall) {
 			c.err = c.ctx.Err()
 			continue
 		}
-		guarded := len(ok) > 0 // earlier writes to keep if this call fails
+		// A savepoint keeps the earlier calls' writes if this one fails. On MySQL it would
+		// cost a round trip per call, so there a failure (rare: a handler's error) rolls back
+		// the whole transaction instead and the earlier calls run again alone.
+		guarded := len(ok) > 0 && db.Dialect != MySQL
 		if guarded {
 			if _, err := tx.Tx.ExecContext(bg, "SAVEPOINT unionbot_call"); err != nil {
 				solo(i)
@@ -239,7 +244,11 @@ func (db *DB) runBatch(calls []*batchCall) {
 			}
 			continue
 		}
-		// The first call failed: nothing to keep, begin afresh.
+		// Nothing kept: begin afresh; the calls that had succeeded run again alone.
+		for _, o := range ok {
+			o.err = errSolo
+		}
+		ok = ok[:0]
 		tx.Rollback()
 		if tx, err = db.BeginTx(bg); err != nil {
 			for _, c := range live[i+1:] {

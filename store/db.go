@@ -73,6 +73,9 @@ func Open(ctx context.Context, driver, dsn string) (*DB, error) {
 		q.Add("_pragma", "busy_timeout(10000)")
 		q.Add("_pragma", "foreign_keys(1)")
 		q.Add("_pragma", "synchronous(NORMAL)")
+		// Temporary files in memory: above all the sub-journal, where SQLite copies each page a
+		// savepoint will change (a shared transaction sets one per call, batch.go).
+		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Set("_txlock", "immediate")
 		full := "file:" + dsn + "?" + q.Encode()
 		w, err := sqlx.Open("sqlite", full)
@@ -88,6 +91,9 @@ func Open(ctx context.Context, driver, dsn string) (*DB, error) {
 			return nil, fmt.Errorf("store: open sqlite: %w", err)
 		}
 		r.SetMaxOpenConns(8)
+		// Keep them all: database/sql keeps two idle by default, and a reader opened afresh
+		// costs a file open and its statements prepared again.
+		r.SetMaxIdleConns(8)
 		db.w, db.r = w, r
 	case MySQL:
 		cfg, err := mysql.ParseDSN(dsn)

@@ -61,8 +61,14 @@ func TestExecLastInBatch(t *testing.T) {
 		r.add("writer", func(tx *store.Tx) error {
 			return tx.ExecLast(ctx, `INSERT INTO branches (name, created_at) VALUES (?, ?)`, "批次分会", tx.Now())
 		})
-		var seen int
+		seen, runs := 0, 0
 		r.add("reader", func(tx *store.Tx) error {
+			// Its first run is the one in the batch, after the writer's. (On MySQL the failing
+			// call below makes it run again alone, in parallel with the writer's rerun.)
+			runs++
+			if runs > 1 {
+				return nil
+			}
 			return tx.GetContext(ctx, &seen, `SELECT COUNT(*) FROM branches WHERE name = '批次分会'`)
 		})
 		r.add("dropped", func(tx *store.Tx) error {

@@ -96,11 +96,13 @@ func (tx *Tx) Enqueue(ctx context.Context, m *OutboxMessage) (bool, error) {
 		m.NextAttemptAt = tx.now
 	}
 	m.NextAttemptAt = utc(m.NextAttemptAt)
-	res, err := tx.NamedExecContext(ctx, tx.insertIgnore()+` INTO outbox (id, kind, receive_id_type, receive_id,
+	// Positional, not named: one fixed text, which SQLite keeps prepared (stmtcache.go).
+	res, err := tx.ExecContext(ctx, tx.insertIgnore()+` INTO outbox (id, kind, receive_id_type, receive_id,
 		target_message_id, msg_type, content, file_name, file_data, dedup_key, status, attempts, next_attempt_at,
 		claimed_by, last_code, last_error, message_id, created_at)
-		VALUES (:id, :kind, :receive_id_type, :receive_id, :target_message_id, :msg_type, :content, :file_name,
-		:file_data, :dedup_key, :status, 0, :next_attempt_at, '', 0, '', '', :created_at)`, m)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', 0, '', '', ?)`,
+		m.ID, m.Kind, m.ReceiveIDType, m.ReceiveID, m.TargetMessageID, m.MsgType, m.Content, m.FileName,
+		m.FileData, m.DedupKey, m.Status, m.NextAttemptAt, m.CreatedAt)
 	if err != nil {
 		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
 	}

@@ -174,7 +174,11 @@ func TestSignupsRefreshGroupCards(t *testing.T) {
 					return n
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("%d patches, last %.300q; want it to show %s", n, p, want)
+					seats := p
+					if i := strings.Index(p, "剩余"); i >= 0 {
+						seats = p[i:min(len(p), i+20)]
+					}
+					t.Fatalf("%d patches, the last showing %q; want it to show %s", n, seats, want)
 				}
 				time.Sleep(10 * time.Millisecond)
 			}

@@ -79,6 +79,13 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Registry = prometheus.NewRegistry()
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := bot.NewMetrics(m.Registry)
+	m.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "unionbot_db_batch_transactions_total",
+			Help: "Shared transactions committed for handlers (group commit)."},
+			func() float64 { txs, _ := db.BatchStats(); return float64(txs) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "unionbot_db_batch_calls_total",
+			Help: "Handler transactions committed through shared transactions; divided by unionbot_db_batch_transactions_total, the mean batch size."},
+			func() float64 { _, calls := db.BatchStats(); return float64(calls) }))
 	m.Outbox = outbox.New(db, m.Lark, outbox.Config{
 		Rate:         c.Outbox.RatePerSecond,
 		PerReceiver:  c.Outbox.PerReceiverPerSecond,

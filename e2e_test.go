@@ -284,7 +284,7 @@ func testEndToEnd(t *testing.T, mode, dialect string) {
 	}
 	_, metrics := in.get("/metrics")
 	for _, want := range []string{`unionbot_events_received_total{type="message"}`, `unionbot_events_handled_total{outcome="ok",type="card_action"}`,
-		"unionbot_outbox_sent_total", "unionbot_events_handler_seconds_bucket"} {
+		"unionbot_outbox_sent_total", "unionbot_events_handler_seconds_bucket", "unionbot_db_batch_calls_total"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -108,7 +108,7 @@ func (h *handler) mineCard(c *bot.Context) (*card.Card, error) {
 // roster answers 名单 <活动>: officers see who signed up; for a sensitive activity everyone
 // else sees counts only, otherwise the confirmed people with their 分工会.
 func (h *handler) roster(c *bot.Context) (*bot.Response, error) {
-	a, err := h.findActivity(c, c.ArgText)
+	a, err := h.findPastActivity(c, c.ArgText) // the roster of a finished activity too
 	if err != nil {
 		return nil, err
 	}

@@ -508,4 +508,14 @@ func TestPrivacyAndLists(t *testing.T) {
 	if txt := h.say("ou_v2", "名单 不存在的活动"); !strings.Contains(txt, "找不到活动「不存在的活动」") {
 		t.Errorf("unknown activity: %q", txt)
 	}
+	// After the event its roster is still there by name.
+	err := db.InTx(context.Background(), func(tx *store.Tx) error {
+		return tx.SetActivityStatus(context.Background(), open.ID, store.ActivityFinished, "test")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if txt := h.say(mhOfficer, "名单 气排球观赛"); !strings.Contains(txt, "钱七（机关分工会）") {
+		t.Errorf("roster of a finished activity: %q", txt)
+	}
 }

@@ -46,9 +46,10 @@ type DB struct {
 	r       *sqlx.DB
 	wlock   chan struct{} // SQLite: the write connection's queue (first come, first served)
 	Dialect string
-	batch   batchState // group commit (batch.go)
-	wstmts  stmtCache  // SQLite: the writer's prepared statements (stmtcache.go)
-	rstmts  stmtCache  // SQLite: the readers' prepared statements
+	batch   batchState  // group commit (batch.go)
+	members memberCache // the router's member lookups (membercache.go)
+	wstmts  stmtCache   // SQLite: the writer's prepared statements (stmtcache.go)
+	rstmts  stmtCache   // SQLite: the readers' prepared statements
 	// Now is the clock. Tests replace it; it must return increasing times.
 	Now func() time.Time
 }

@@ -63,6 +63,7 @@ func (tx *Tx) GrantRole(ctx context.Context, memberID int64, role, actor string)
 	if _, ok := RoleNames[role]; !ok || role == RoleMember {
 		return false, &Error{Code: EINVALID, Op: op, Message: "未知角色：" + role}
 	}
+	tx.MembersChanged()
 	res, err := tx.ExecContext(ctx, tx.insertIgnore()+` INTO member_roles (member_id, role, granted_by, granted_at) VALUES (?, ?, ?, ?)`,
 		memberID, role, actor, tx.now)
 	if err != nil {
@@ -78,6 +79,7 @@ func (tx *Tx) GrantRole(ctx context.Context, memberID int64, role, actor string)
 // nothing and returns false.
 func (tx *Tx) RevokeRole(ctx context.Context, memberID int64, role, actor string) (bool, error) {
 	const op = "store.RevokeRole"
+	tx.MembersChanged()
 	res, err := tx.ExecContext(ctx, `DELETE FROM member_roles WHERE member_id = ? AND role = ?`, memberID, role)
 	if err != nil {
 		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
@@ -119,6 +121,11 @@ func (db *DB) MemberRoles(ctx context.Context, memberID int64) ([]string, error)
 // MemberWithRoles returns the member with a Feishu open_id and their granted roles in one
 // query (read pool): the router asks this for every event.
 func (db *DB) MemberWithRoles(ctx context.Context, openID string) (*Member, []string, error) {
+	now := time.Now()
+	if m, roles, ok := db.members.get(openID, now); ok {
+		return m, roles, nil
+	}
+	gen := db.members.generation()
 	var row struct {
 		Member
 		Roles string `db:"roles"`
@@ -134,5 +141,6 @@ func (db *DB) MemberWithRoles(ctx context.Context, openID string) (*Member, []st
 		roles = strings.Split(row.Roles, ",")
 		slices.Sort(roles)
 	}
+	db.members.put(gen, openID, &row.Member, roles, now)
 	return &row.Member, roles, nil
 }

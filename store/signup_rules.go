@@ -70,6 +70,7 @@ func (tx *Tx) SetBirthDate(ctx context.Context, memberID int64, date string) err
 			return &Error{Code: EINVALID, Op: "store.SetBirthDate", Message: "出生日期格式应为 1980-05-01。"}
 		}
 	}
+	tx.MembersChanged()
 	if _, err := tx.ExecContext(ctx, `UPDATE members SET birth_date = ?, updated_at = ? WHERE id = ?`, nullDate(date), tx.now, memberID); err != nil {
 		return &Error{Code: EINTERNAL, Op: "store.SetBirthDate", Err: err}
 	}

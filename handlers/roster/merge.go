@@ -34,6 +34,7 @@ func mergeMember(ctx context.Context, tx *store.Tx, intoID, fromID int64, actor 
 		{`DELETE FROM member_roles WHERE member_id = ?`, []any{fromID}},
 		{`DELETE FROM members WHERE id = ?`, []any{fromID}},
 	}
+	tx.MembersChanged()
 	for _, s := range steps {
 		if _, err := tx.ExecContext(ctx, s.query, s.args...); err != nil {
 			return nil, &store.Error{Code: store.EINTERNAL, Op: op, Err: err}

@@ -110,22 +110,23 @@ func TestInTxBatchSharesOneCommit(t *testing.T) {
 		txs0, calls0 := db.BatchStats()
 		r := newBatchRig(t, db, "share")
 		var nows []time.Time
-		for i := range 10 {
+		const queued = 8 // the most a MySQL batch takes
+		for i := range queued {
 			r.add(fmt.Sprint("c", i), func(tx *store.Tx) error {
 				nows = append(nows, tx.Now()) // calls of one batch run one after another
 				return audit(tx, fmt.Sprint("c", i))
 			})
 		}
 		r.run()
-		for i := range 10 {
+		for i := range queued {
 			name := fmt.Sprint("c", i)
 			if r.errs[name] != nil || rows(t, db, name) != 1 || r.hooks[name] != 1 {
 				t.Errorf("%s: err %v, rows %d, hooks %d; want nil, 1, 1", name, r.errs[name], rows(t, db, name), r.hooks[name])
 			}
 		}
 		txs, calls := db.BatchStats()
-		if txs-txs0 != 2 || calls-calls0 != 11 {
-			t.Errorf("batches: %d transactions for %d calls; want 2 for 11 (the holder alone, then ten together)", txs-txs0, calls-calls0)
+		if txs-txs0 != 2 || calls-calls0 != queued+1 {
+			t.Errorf("batches: %d transactions for %d calls; want 2 for %d (the holder alone, then the others together)", txs-txs0, calls-calls0, queued+1)
 		}
 		for i := 1; i < len(nows); i++ {
 			if !nows[i].After(nows[i-1]) {
@@ -346,6 +347,27 @@ func TestInTxBatchUnderLoad(t *testing.T) {
 			if got := rows(t, db, fmt.Sprint("l", i)); got != want {
 				t.Errorf("call %d: %d rows, want %d", i, got, want)
 			}
+		}
+	})
+}
+
+// TestInTxBatchBound: a transaction takes at most 8 calls on MySQL and 32 on SQLite.
+func TestInTxBatchBound(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		limit := 32
+		if db.Dialect == store.MySQL {
+			limit = 8
+		}
+		txs0, calls0 := db.BatchStats()
+		r := newBatchRig(t, db, "bound")
+		for i := range limit + 1 {
+			r.add(fmt.Sprint("b", i), func(tx *store.Tx) error { return audit(tx, fmt.Sprint("b", i)) })
+		}
+		r.run()
+		txs, calls := db.BatchStats()
+		// The holder alone, a full batch, then the one left over.
+		if txs-txs0 != 3 || calls-calls0 != int64(limit+2) {
+			t.Errorf("%d transactions for %d calls; want 3 for %d", txs-txs0, calls-calls0, limit+2)
 		}
 	})
 }

@@ -172,6 +172,9 @@ func (db *DB) CheckLottery(ctx context.Context, activityID int64) ([]int64, bool
 		return nil, false, fmt.Errorf("store.CheckLottery: %w", err)
 	}
 	if len(rows) == 0 {
+		if a.LotterySeed != 0 {
+			return nil, false, Errorf(EINVALID, "该活动已抽签（种子 %d），但抽签时没有人报名，没有可核验的结果。", a.LotterySeed)
+		}
 		return nil, false, Errorf(EINVALID, "该活动还没有抽签。")
 	}
 	ids := make([]int64, len(rows))

@@ -149,6 +149,20 @@ func TestLotteryCommands(t *testing.T) {
 		if txt := h.say(mhOfficer, "抽签核验 "+fmt.Sprint(a.ID)); !strings.Contains(txt, fmt.Sprintf("「海南休养」的抽签结果与种子 %d 重算的顺序不一致", seed)) {
 			t.Errorf("verify a tampered draw: %q", txt)
 		}
+
+		// A draw nobody applied for has nothing to re-check, and says so.
+		empty := h.activity(func(x *store.Activity) {
+			x.Title, x.Kind, x.Capacity, x.Allocation = "空抽签活动", store.KindTrip, 3, store.AllocLottery
+			x.SignupOpensAt, x.SignupClosesAt = a.SignupOpensAt, a.SignupClosesAt
+			x.CancelDeadline, x.StartsAt, x.EndsAt = a.CancelDeadline, a.EndsAt.Add(48*time.Hour), a.EndsAt.Add(50*time.Hour)
+		})
+		h.setNow(empty.SignupClosesAt.Add(time.Minute))
+		h.say(mhOfficer, "抽签 空抽签活动")
+		var emptySeed int64
+		h.must(db.Get(h.ctx, &emptySeed, `SELECT lottery_seed FROM activities WHERE id = ?`, empty.ID))
+		if txt := h.say(mhOfficer, "抽签核验 空抽签活动"); emptySeed == 0 || !strings.Contains(txt, fmt.Sprintf("该活动已抽签（种子 %d），但抽签时没有人报名", emptySeed)) {
+			t.Errorf("verify a draw without applicants (seed %d): %q", emptySeed, txt)
+		}
 	})
 }
 

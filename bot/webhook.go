@@ -36,9 +36,10 @@ type WebhookOptions struct {
 // answer. A forged or stale request gets 401 and nothing else.
 //
 // The guard decrypts each request once and hands the SDK's adapter the plaintext event: the
-// SDK dispatcher behind it is built without the Encrypt Key (so it neither decrypts nor checks
-// the signature a second time) and still checks the Verification Token. Requests reach it only
-// through the guard.
+// SDK dispatcher behind it is built without the Encrypt Key, so it neither decrypts nor checks
+// the signature a second time. The Verification Token is the guard's to check, on every
+// request (the SDK checks it only on url_verification, which the guard answers itself).
+// Requests reach the dispatcher only through the guard.
 func Webhook(r *Router, o WebhookOptions) http.Handler {
 	if o.MaxBody <= 0 {
 		o.MaxBody = 1 << 20

@@ -435,3 +435,73 @@ func TestConcurrentRedeliveriesWinOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestSharedTransactionsKeepEachAnswer sends a burst of concurrent messages that share
+// transactions (store.DB.InTxBatch): successes, user errors, panics and redeliveries mixed.
+// Each event gets its own answer, a failing handler leaves none of its writes, and a
+// redelivered message has one effect.
+func TestSharedTransactionsKeepEachAnswer(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db)
+		const n = 60
+		for i := range 4 { // register the senders first
+			h.send(h.message(fmt.Sprint("om_reg", i), fmt.Sprint("ou_s", i), "记录 注册"))
+		}
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				text := fmt.Sprint("记录 第", i, "条")
+				switch i % 5 {
+				case 1:
+					text = "fail"
+				case 2:
+					text = "boom"
+				}
+				id := fmt.Sprint("om_burst", i)
+				if i%5 == 3 {
+					id = "om_burst_dup" // the same message delivered 12 times
+					text = "记录 重复"
+				}
+				if status, _, err := h.wh.Send(context.Background(), h.message(id, fmt.Sprint("ou_s", i%4), text)); err != nil || status != 200 {
+					t.Errorf("event %d: %d %v", i, status, err)
+				}
+			}()
+		}
+		wg.Wait()
+		notes := func(detail string) int {
+			var k int
+			if err := db.Get(context.Background(), &k, `SELECT COUNT(*) FROM audit_log WHERE entity = 'note' AND detail = ?`, detail); err != nil {
+				t.Fatal(err)
+			}
+			return k
+		}
+		for i := range n {
+			id := fmt.Sprint("om_burst", i)
+			switch i % 5 {
+			case 0, 4:
+				if got := h.replies(id); len(got) != 1 || got[0] != "已记录" || notes(fmt.Sprint("第", i, "条")) != 1 {
+					t.Errorf("event %d: replies %q, notes %d; want one 已记录 and one note", i, got, notes(fmt.Sprint("第", i, "条")))
+				}
+			case 1:
+				if got := h.replies(id); len(got) != 1 || !strings.Contains(got[0], "参数不对") {
+					t.Errorf("failing event %d: replies %q", i, got)
+				}
+			case 2:
+				if got := h.replies(id); len(got) != 1 || !strings.Contains(got[0], "系统出了点问题") {
+					t.Errorf("panicking event %d: replies %q", i, got)
+				}
+			}
+		}
+		// The failing handler writes a note before its error: none may survive.
+		if k := notes(""); k != 0 {
+			t.Errorf("%d notes of failing handlers survived", k)
+		}
+		txs, calls := db.BatchStats()
+		t.Logf("%d handler transactions in %d shared ones", calls, txs)
+		if got := h.replies("om_burst_dup"); len(got) != 1 || notes("重复") != 1 {
+			t.Errorf("redelivered message: replies %q, notes %d; want one of each", got, notes("重复"))
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Group commit. Most of unionbot's transactions are a handful of short statements for one
@@ -68,6 +69,7 @@ type batcher struct {
 	mu      sync.Mutex
 	queue   []*batchCall
 	running int
+	last    int // calls in the batch taken last
 }
 
 // batchState is the DB's group-commit bookkeeping.
@@ -133,6 +135,7 @@ func (db *DB) InTxBatch(ctx context.Context, b Batch, fn func(*Tx) error) error 
 // runBatches takes batches off the key's queue until it is empty.
 func (db *DB) runBatches(bt *batcher) {
 	for {
+		db.linger(bt)
 		db.batch.mu.Lock()
 		bt.mu.Lock()
 		if len(bt.queue) == 0 {
@@ -145,6 +148,7 @@ func (db *DB) runBatches(bt *batcher) {
 			return
 		}
 		n := min(len(bt.queue), db.maxBatch())
+		bt.last = n
 		calls := make([]*batchCall, n)
 		copy(calls, bt.queue)
 		rest := copy(bt.queue, bt.queue[n:])
@@ -153,6 +157,26 @@ func (db *DB) runBatches(bt *batcher) {
 		bt.mu.Unlock()
 		db.batch.mu.Unlock()
 		db.runBatch(calls)
+	}
+}
+
+// batchLinger is how long, on SQLite, a batch waits for more calls when the last one shared
+// its transaction (events are arriving together) but few are queued. Each commit writes the
+// touched pages to the WAL, so under load fewer, larger commits are cheaper; a lone event (the
+// last batch had one call) does not wait. In the spine benchmark it took SQLite from 3 to 7
+// events per commit and from 7,800-8,100 to 8,700-8,800 events/s (runs side by side).
+const batchLinger = 300 * time.Microsecond
+
+// linger waits batchLinger before bt's next batch if that is worth it (see batchLinger).
+func (db *DB) linger(bt *batcher) {
+	if db.Dialect == MySQL {
+		return // one connection per lane: waiting would only idle it
+	}
+	bt.mu.Lock()
+	wait := bt.last > 1 && len(bt.queue) < 8
+	bt.mu.Unlock()
+	if wait {
+		time.Sleep(batchLinger)
 	}
 }
 
@@ -215,7 +239,7 @@ func (db *DB) runBatch(calls []*batchCall) {
 		// the whole transaction instead and the earlier calls run again alone.
 		guarded := len(ok) > 0 && db.Dialect != MySQL
 		if guarded {
-			if _, err := tx.Tx.ExecContext(bg, "SAVEPOINT unionbot_call"); err != nil {
+			if _, err := tx.ExecContext(bg, "SAVEPOINT unionbot_call"); err != nil {
 				solo(i)
 				return
 			}
@@ -246,7 +270,7 @@ func (db *DB) runBatch(calls []*batchCall) {
 		tx.afterCommit = tx.afterCommit[:hooks]
 		tx.last, tx.lastArgs = nil, nil
 		if guarded {
-			if _, err := tx.Tx.ExecContext(bg, "ROLLBACK TO SAVEPOINT unionbot_call"); err != nil {
+			if _, err := tx.ExecContext(bg, "ROLLBACK TO SAVEPOINT unionbot_call"); err != nil {
 				solo(i + 1)
 				return
 			}

@@ -256,8 +256,9 @@ func (s *session) record(m *store.OutboxMessage, o outcome, took time.Duration) 
 	w, ctx := s.w, s.ctx
 	switch o.verdict {
 	case verdictSent:
-		w.mark(ctx, m, "sent", func(ctx context.Context) error { return w.db.MarkSent(ctx, m, o.messageID) })
+		// Counted before the row is marked, so that whoever sees the row sent sees it counted.
 		w.met.sent.WithLabelValues(m.Kind).Inc()
+		w.mark(ctx, m, "sent", func(ctx context.Context) error { return w.db.MarkSent(ctx, m, o.messageID) })
 		w.log.Debug("outbox: sent", "outbox_id", m.ID, "kind", m.Kind, "attempt", m.Attempts,
 			"message_id", o.messageID, "took", took.Round(time.Millisecond))
 		return step{kind: stepDone}
@@ -283,8 +284,8 @@ func (s *session) record(m *store.OutboxMessage, o outcome, took time.Duration) 
 
 func (s *session) fail(m *store.OutboxMessage, code int, reason string) {
 	w := s.w
+	w.met.failed.WithLabelValues(m.Kind, strconv.Itoa(code)).Inc() // before the row: see record
 	w.mark(s.ctx, m, "failed", func(ctx context.Context) error { return w.db.MarkFailed(ctx, m, code, reason) })
-	w.met.failed.WithLabelValues(m.Kind, strconv.Itoa(code)).Inc()
 	w.log.Warn("outbox: delivery failed for good", "outbox_id", m.ID, "kind", m.Kind, "attempt", m.Attempts,
 		"code", code, "reason", reason)
 }

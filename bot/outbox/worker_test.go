@@ -109,6 +109,10 @@ func TestDeliversEveryKind(t *testing.T) {
 			t.Errorf("batch: recorded message id %q, want %q", r.MessageID, bs[0].MessageID)
 		}
 
+		// The worker counts a message after its row is marked sent: wait for the last count.
+		waitFor(t, "five messages counted as sent", 10*time.Second, func() bool {
+			return metric(t, h.reg, "unionbot_outbox_sent_total") >= 5
+		})
 		for _, k := range []string{"send", "reply", "patch", "file", "batch"} {
 			if got := metric(t, h.reg, "unionbot_outbox_sent_total", "kind", k); got != 1 {
 				t.Errorf("sent_total{kind=%s} = %v, want 1", k, got)

@@ -31,6 +31,10 @@ type Batch struct {
 	// key that names a contended row; more where the calls touch different rows and the
 	// database has cores to spare (MySQL).
 	Lanes int
+	// Max is the most calls one transaction of the key takes (default: the dialect's, see
+	// maxBatch). Max 1 with several lanes shares nothing: it only bounds how many of the
+	// key's calls run at once, each in its own transaction.
+	Max int
 }
 
 // maxBatch is the most calls one transaction takes: on SQLite, with its one writer, larger
@@ -66,6 +70,7 @@ type batchCall struct {
 
 type batcher struct {
 	key     string
+	max     int // calls per transaction
 	mu      sync.Mutex
 	queue   []*batchCall
 	running int
@@ -105,7 +110,10 @@ func (db *DB) InTxBatch(ctx context.Context, b Batch, fn func(*Tx) error) error 
 	}
 	bt := db.batch.batchers[b.Key]
 	if bt == nil {
-		bt = &batcher{key: b.Key}
+		bt = &batcher{key: b.Key, max: b.Max}
+		if bt.max <= 0 {
+			bt.max = db.maxBatch()
+		}
 		db.batch.batchers[b.Key] = bt
 	}
 	bt.mu.Lock()
@@ -147,7 +155,7 @@ func (db *DB) runBatches(bt *batcher) {
 			db.batch.mu.Unlock()
 			return
 		}
-		n := min(len(bt.queue), db.maxBatch())
+		n := min(len(bt.queue), bt.max)
 		bt.last = n
 		calls := make([]*batchCall, n)
 		copy(calls, bt.queue)

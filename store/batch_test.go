@@ -371,3 +371,52 @@ func TestInTxBatchBound(t *testing.T) {
 		}
 	})
 }
+
+// TestInTxBatchMaxOne: with Max 1 the lanes share nothing; they only bound how many calls of
+// the key run at once, each in a transaction of its own (MySQL: two at once here; SQLite's
+// one writer runs them one at a time).
+func TestInTxBatchMaxOne(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		b := store.Batch{Key: "max-one", Lanes: 2, Max: 1}
+		txs0, calls0 := db.BatchStats()
+		release := make(chan struct{})
+		var running, most atomic.Int32
+		entered := make(chan struct{}, 3)
+		var wg sync.WaitGroup
+		for i := range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := db.InTxBatch(ctx, b, func(tx *store.Tx) error {
+					n := running.Add(1)
+					for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+					}
+					entered <- struct{}{}
+					<-release
+					running.Add(-1)
+					return audit(tx, fmt.Sprint("one", i))
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		want := int32(1)
+		if db.Dialect == store.MySQL {
+			want = 2
+		}
+		for range want {
+			<-entered
+		}
+		time.Sleep(50 * time.Millisecond) // a third call would enter now if the lanes let it
+		if n := running.Load(); n != want {
+			t.Errorf("%d calls running at once, want %d", n, want)
+		}
+		close(release)
+		wg.Wait()
+		txs, calls := db.BatchStats()
+		if most.Load() != want || txs-txs0 != 3 || calls-calls0 != 3 {
+			t.Errorf("at most %d at once, %d transactions for %d calls; want %d, 3, 3", most.Load(), txs-txs0, calls-calls0, want)
+		}
+	})
+}

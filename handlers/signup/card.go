@@ -205,12 +205,7 @@ func (h *handler) cardHead(a *store.Activity, now time.Time) *card.Card {
 // sharedCard is the card that replaces a group (shared) card after a click: counts only, from
 // the counters the click just changed, so it costs no query.
 func (h *handler) sharedCard(a *store.Activity) *card.Card {
-	st := &store.ActivityStats{ItemStats: store.ItemStats{Capacity: a.Capacity, Confirmed: a.Confirmed, SeatsLeft: a.SeatsLeft(0)}}
-	for _, it := range a.Items {
-		st.Items = append(st.Items, store.ItemStats{ItemID: it.ID, Name: it.Name, Capacity: it.Capacity, Confirmed: it.Confirmed,
-			SeatsLeft: a.SeatsLeft(it.ID)})
-	}
-	return groupCard(a, st, h.loc)
+	return groupCard(a, counterStats(a), h.loc)
 }
 
 func orNone(s string) string {

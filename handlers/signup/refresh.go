@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/unionbot/unionbot/store"
@@ -23,16 +24,16 @@ import (
 // itself, its answer and the member's own card are always exact.
 type cardRefresher struct {
 	db  *store.DB
+	loc *time.Location
 	log *slog.Logger
-	// render renders the group card of an activity from its counters.
-	render func(a *store.Activity) ([]byte, error)
 
 	mu    sync.Mutex
 	dirty map[int64]bool // activities being refreshed; true: changed again since it began
+	runs  atomic.Int64   // refreshes done (for tests)
 }
 
-func newCardRefresher(db *store.DB, log *slog.Logger, render func(a *store.Activity) ([]byte, error)) *cardRefresher {
-	return &cardRefresher{db: db, log: log, render: render, dirty: map[int64]bool{}}
+func newCardRefresher(db *store.DB, loc *time.Location, log *slog.Logger) *cardRefresher {
+	return &cardRefresher{db: db, loc: loc, log: log, dirty: map[int64]bool{}}
 }
 
 // touch records that the activity's seats changed (call it after the change committed): a
@@ -68,39 +69,23 @@ func (r *cardRefresher) again(activityID int64) bool {
 	return false
 }
 
-// refresh queues a patch of every delivered group card of the activity with its current seats.
+// refresh patches the activity's group cards with its current seats (RefreshPublished).
 func (r *cardRefresher) refresh(activityID int64, notify func()) {
+	r.runs.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	queued := false
 	err := r.db.InTx(ctx, func(tx *store.Tx) error {
-		queued = false
-		a, pubs, err := tx.SignupActivity(ctx, activityID)
+		a, err := tx.Activity(ctx, activityID)
 		if err != nil {
 			return err
 		}
-		var content []byte
-		for _, p := range pubs {
-			if p.MessageID == "" {
-				continue // not delivered yet: it goes out with the newest state anyway
-			}
-			if content == nil {
-				if content, err = r.render(a); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.EnqueuePatch(ctx, p.MessageID, string(content)); err != nil {
-				return err
-			}
-			queued = true
-		}
-		return nil
+		return RefreshPublished(ctx, tx, a, r.loc)
 	})
 	if err != nil {
 		r.log.Error("refresh group cards", "activity", activityID, "err", err)
 		return
 	}
-	if queued && notify != nil {
+	if notify != nil {
 		notify()
 	}
 }

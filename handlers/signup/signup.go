@@ -45,7 +45,7 @@ func newHandler(d handlers.Deps) *handler {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
-	h.cards = newCardRefresher(h.db, h.log, func(a *store.Activity) ([]byte, error) { return h.sharedCard(a).JSON() })
+	h.cards = newCardRefresher(h.db, h.loc, h.log)
 	if d.Config != nil {
 		box, err := secret.FromBase64(d.Config.Security.DataKey)
 		if err != nil {

@@ -17,10 +17,11 @@ type AuditEntry struct {
 	Detail   string    `db:"detail"`    // free text without sensitive data
 }
 
+const auditInsert = `INSERT INTO audit_log (at, actor, entity, entity_id, action, detail) VALUES (?, ?, ?, ?, ?, ?)`
+
 // Audit appends an entry to the audit trail in the transaction.
 func (tx *Tx) Audit(ctx context.Context, actor, entity, entityID, action, detail string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, entity, entity_id, action, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-		tx.now, actor, entity, entityID, action, detail)
+	_, err := tx.ExecContext(ctx, auditInsert, tx.now, actor, entity, entityID, action, detail)
 	if err != nil {
 		return &Error{Code: EINTERNAL, Op: "store.Audit", Err: err}
 	}
@@ -30,8 +31,7 @@ func (tx *Tx) Audit(ctx context.Context, actor, entity, entityID, action, detail
 // AuditLast is Audit sent with the COMMIT on MySQL (Tx.ExecLast): for hot paths, where a
 // round trip less matters and nothing in the transaction reads the trail.
 func (tx *Tx) AuditLast(ctx context.Context, actor, entity, entityID, action, detail string) error {
-	err := tx.ExecLast(ctx, `INSERT INTO audit_log (at, actor, entity, entity_id, action, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-		tx.now, actor, entity, entityID, action, detail)
+	err := tx.ExecLast(ctx, auditInsert, tx.now, actor, entity, entityID, action, detail)
 	if err != nil {
 		return &Error{Code: EINTERNAL, Op: "store.AuditLast", Err: err}
 	}

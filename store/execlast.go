@@ -23,28 +23,22 @@ func (tx *Tx) ExecLast(ctx context.Context, query string, args ...any) error {
 
 // commitLast sends the statements ExecLast held back and the COMMIT in one round trip
 // (MySQL, multiStatements). The server stops at the first failing statement, so on an error
-// nothing was committed and the caller rolls back.
+// nothing was committed and the caller rolls back. The marked context tells the connection
+// that the text commits (mysqltx.go).
 func (tx *Tx) commitLast() error {
-	if len(tx.last) == 0 {
-		return nil
-	}
-	q := strings.Join(tx.last, ";\n") + ";\nCOMMIT"
-	args := tx.lastArgs
-	tx.last, tx.lastArgs = nil, nil
-	// The marked context tells the connection that this text commits (mysqltx.go).
-	if _, err := tx.Tx.ExecContext(context.WithValue(context.Background(), commitsKey{}, true), q, args...); err != nil {
-		return fmt.Errorf("store: final statements: %w", err)
-	}
-	return nil
+	return tx.sendLast(context.WithValue(context.Background(), commitsKey{}, true), "COMMIT")
 }
 
 // flushLast runs the statements ExecLast held back, without committing: in a shared
 // transaction each call's writes are complete before the next call runs.
-func (tx *Tx) flushLast(ctx context.Context) error {
+func (tx *Tx) flushLast(ctx context.Context) error { return tx.sendLast(ctx) }
+
+// sendLast sends the held-back statements, followed by more (the COMMIT), in one text.
+func (tx *Tx) sendLast(ctx context.Context, more ...string) error {
 	if len(tx.last) == 0 {
 		return nil
 	}
-	q := strings.Join(tx.last, ";\n")
+	q := strings.Join(append(tx.last, more...), ";\n")
 	args := tx.lastArgs
 	tx.last, tx.lastArgs = nil, nil
 	if _, err := tx.Tx.ExecContext(ctx, q, args...); err != nil {

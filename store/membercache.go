@@ -9,8 +9,9 @@ import (
 // The sender cache. The router asks MemberWithRoles for the member behind every event, and
 // it is the heaviest statement of most events (the member, their 分工会 and their roles). A
 // member's events come in runs (a conversation, a card clicked through), so the answer is
-// kept for MemberCacheTTL. Every write to members or member_roles through this DB forgets the
-// whole cache when it commits, and a read that overlapped such a write is not kept, so a
+// kept for MemberCacheTTL. Every update of members or write to member_roles through this DB
+// forgets the whole cache when it commits (inserting a member makes nothing stale: only
+// lookups that found a member are kept), and a read that overlapped such a write is not kept, so a
 // change made here is seen by the next event; a change made by another replica or by the
 // command line (members import, roles) is seen within MemberCacheTTL.
 
@@ -71,8 +72,8 @@ func (c *memberCache) forget() {
 }
 
 // MembersChanged makes the transaction forget the sender cache: at once (a read that starts
-// now must not keep what it reads) and again when it commits. The store's member and role
-// writes call it; code that writes members or member_roles with its own SQL must too.
+// now must not keep what it reads) and again when it commits. The store's member updates
+// and role writes call it; code that writes members or member_roles with its own SQL must too.
 func (tx *Tx) MembersChanged() {
 	tx.db.members.forget()
 	tx.AfterCommit(tx.db.members.forget)

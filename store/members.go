@@ -128,7 +128,6 @@ func (tx *Tx) RegisterMember(ctx context.Context, m *Member) (*Member, bool, err
 	if m.OpenID == "" {
 		return nil, false, &Error{Code: EINVALID, Op: op, Message: "缺少飞书用户标识"}
 	}
-	tx.MembersChanged()
 	res, err := tx.ExecContext(ctx, tx.insertIgnore()+` INTO members (open_id, user_id, union_id, name, employee_no,
 		branch_id, gender, mobile, email, active, placeholder, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
@@ -170,7 +169,6 @@ func (tx *Tx) SaveMember(ctx context.Context, m *Member) error {
 // CreateMember inserts a new member (for the roster import; OpenID may be empty).
 func (tx *Tx) CreateMember(ctx context.Context, m *Member) error {
 	const op = "store.CreateMember"
-	tx.MembersChanged()
 	res, err := tx.ExecContext(ctx, `INSERT INTO members (open_id, user_id, union_id, name, employee_no, branch_id,
 		gender, mobile, email, active, placeholder, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		nullString(m.OpenID), nullString(m.UserID), nullString(m.UnionID), m.Name, nullString(m.EmployeeNo),

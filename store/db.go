@@ -73,7 +73,12 @@ func Open(ctx context.Context, driver, dsn string) (*DB, error) {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "busy_timeout(10000)")
 		q.Add("_pragma", "foreign_keys(1)")
-		q.Add("_pragma", "synchronous(NORMAL)")
+		// FULL: a commit is on disk (the WAL fsynced) before it returns, as InnoDB's default
+		// innodb_flush_log_at_trx_commit=1 does on MySQL. An event is acked to Feishu only after
+		// its transaction commits, and Feishu does not send an acked event again, so under
+		// NORMAL a power cut could lose a sign-up the member was already told was confirmed.
+		// Group commit (batch.go) shares one fsync among the events of a burst.
+		q.Add("_pragma", "synchronous(FULL)")
 		// Temporary files in memory: above all the sub-journal, where SQLite copies each page a
 		// savepoint will change (a shared transaction sets one per call, batch.go).
 		q.Add("_pragma", "temp_store(MEMORY)")

@@ -31,6 +31,27 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	})
 }
 
+// TestSQLiteSettings checks the settings every SQLite connection, writer and readers, is
+// opened with: WAL, foreign keys on, and a commit that is on disk when it returns.
+func TestSQLiteSettings(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	for _, c := range []struct {
+		pragma string
+		want   string
+	}{{"journal_mode", "wal"}, {"synchronous", "2"}, {"foreign_keys", "1"}, {"temp_store", "2"}} {
+		var w, r string
+		if err := db.SQL().QueryRowContext(ctx, "PRAGMA "+c.pragma).Scan(&w); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Get(ctx, &r, "PRAGMA "+c.pragma); err != nil {
+			t.Fatal(err)
+		}
+		if w != c.want || r != c.want {
+			t.Errorf("PRAGMA %s: writer %q, reader %q; want %q", c.pragma, w, r, c.want)
+		}
+	}
+}
+
 // TestTimeRule checks the one rule for time: an instant written from any zone reads back as
 // the same instant in UTC, and the database holds it as UTC wall-clock text.
 func TestTimeRule(t *testing.T) {

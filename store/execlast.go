@@ -46,3 +46,62 @@ func (tx *Tx) sendLast(ctx context.Context, more ...string) error {
 	}
 	return nil
 }
+
+// Result is the outcome of one statement of an ExecAll.
+type Result struct {
+	LastInsertID int64
+	RowsAffected int64
+}
+
+// resultsKey marks the context of an Exec whose statements' results the caller wants one by
+// one; the value is a *[]Result the connection fills (mysqltx.go).
+type resultsKey struct{}
+
+// Stmt is one statement of an ExecAll.
+type Stmt struct {
+	Query string
+	Args  []any
+}
+
+// ExecAll runs writes in order and returns each one's result. On MySQL they go out in one
+// round trip (multiStatements); the server stops at the first that fails, and so does SQLite,
+// which runs them one after another. Use it where a hot path writes several rows whose results
+// it needs only after the last: each round trip saved is a thread wake-up in the database. A
+// statement with no arguments must not contain a literal '?' (the driver interpolates the
+// whole text).
+func (tx *Tx) ExecAll(ctx context.Context, stmts ...Stmt) ([]Result, error) {
+	out := make([]Result, 0, len(stmts))
+	if tx.db.Dialect != MySQL || len(stmts) == 1 {
+		for _, s := range stmts {
+			res, err := tx.ExecContext(ctx, s.Query, s.Args...)
+			if err != nil {
+				return out, err
+			}
+			var r Result
+			r.LastInsertID, _ = res.LastInsertId()
+			r.RowsAffected, _ = res.RowsAffected()
+			out = append(out, r)
+		}
+		return out, nil
+	}
+	texts := make([]string, len(stmts))
+	var args []any
+	for i, s := range stmts {
+		texts[i] = s.Query
+		args = append(args, s.Args...)
+	}
+	if len(args) > 0 {
+		for _, s := range stmts {
+			if len(s.Args) == 0 && strings.Contains(s.Query, "?") {
+				return nil, fmt.Errorf("store: ExecAll: a statement without arguments contains '?': %.40s", s.Query)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(context.WithValue(ctx, resultsKey{}, &out), strings.Join(texts, ";\n"), args...); err != nil {
+		return nil, err
+	}
+	if len(out) != len(stmts) {
+		return nil, fmt.Errorf("store: ExecAll: %d results for %d statements", len(out), len(stmts))
+	}
+	return out, nil
+}

@@ -88,6 +88,23 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 		<-c.Ctx.Done()
 		return nil, c.Ctx.Err()
 	}})
+	// Transactions of their own (Solo): the deduplication key rides on the first statement.
+	r.Command(bot.Command{Names: []string{"单独记录"}, MinArgs: 1, Usage: "单独记录 <内容>", Solo: true,
+		Handler: func(c *bot.Context) (*bot.Response, error) {
+			if _, err := note(c); err != nil {
+				return nil, err
+			}
+			return bot.Success("已记录"), nil
+		}})
+	r.Action(bot.Action{Name: "solo.peek", Solo: true, Handler: func(c *bot.Context) (*bot.Response, error) {
+		return bot.Info("只是看看"), nil // no statement at all
+	}})
+	r.Action(bot.Action{Name: "solo.note", Solo: true, Handler: func(c *bot.Context) (*bot.Response, error) {
+		if _, err := note(c); err != nil {
+			return nil, err
+		}
+		return bot.Success("已记录"), nil
+	}})
 	r.Fallback(func(c *bot.Context) (*bot.Response, error) { return bot.Info("菜单：记录、boom"), nil })
 	srv := httptest.NewServer(bot.NewHTTPHandler(bot.HTTPOptions{
 		Webhook: bot.Webhook(r, bot.WebhookOptions{VerificationToken: token, EncryptKey: encryptKey, Log: log}),
@@ -432,6 +449,72 @@ func TestConcurrentRedeliveriesWinOnce(t *testing.T) {
 		wg.Wait()
 		if got := h.replies("om_race"); len(got) != 1 {
 			t.Errorf("%d replies to 10 concurrent deliveries, want 1", len(got))
+		}
+	})
+}
+
+// TestRedeliveriesInTransactionsOfTheirOwn: a Solo route's deduplication key is sent with the
+// handler's first statement (store.Claim), so a redelivery is found after its handler ran.
+// Concurrent and later redeliveries of a message, of a writing card action and of a card action
+// that runs no statement have one effect each, and every delivery is answered.
+func TestRedeliveriesInTransactionsOfTheirOwn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newHarness(t, db)
+		h.send(h.message("om_warm", "ou_y", "记录 注册"))
+		dups := func() float64 { return testutil.ToFloat64(h.metrics.Deduplicated.WithLabelValues("card_action")) }
+		notes := func(detail string) int {
+			var k int
+			if err := db.Get(context.Background(), &k, `SELECT COUNT(*) FROM audit_log WHERE entity = 'note' AND detail = ?`, detail); err != nil {
+				t.Fatal(err)
+			}
+			return k
+		}
+		before := dups()
+		var wg sync.WaitGroup
+		for i := range 30 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var payload []byte
+				switch i % 3 {
+				case 0:
+					payload = h.message("om_solo", "ou_y", "单独记录 一次")
+				case 1:
+					payload = feishutest.CardActionEvent(feishutest.CardOpts{Token: token, OperatorOpenID: "ou_y",
+						EventID: "ev_solo_note", Value: map[string]any{"action": "solo.note"}, FormValue: map[string]any{"text": "卡片一次"}})
+				case 2:
+					payload = feishutest.CardActionEvent(feishutest.CardOpts{Token: token, OperatorOpenID: "ou_y",
+						EventID: "ev_solo_peek", Value: map[string]any{"action": "solo.peek"}})
+				}
+				status, body, err := h.wh.Send(context.Background(), payload)
+				if err != nil || status != 200 {
+					t.Errorf("delivery %d: %d %v", i, status, err)
+				}
+				if i%3 != 0 && strings.Contains(string(body), "系统") {
+					t.Errorf("delivery %d answered with an error: %s", i, body)
+				}
+			}()
+		}
+		wg.Wait()
+		// And once more each, after the first has committed.
+		h.send(h.message("om_solo", "ou_y", "单独记录 一次"))
+		h.send(feishutest.CardActionEvent(feishutest.CardOpts{Token: token, OperatorOpenID: "ou_y",
+			EventID: "ev_solo_note", Value: map[string]any{"action": "solo.note"}, FormValue: map[string]any{"text": "卡片一次"}}))
+		h.send(feishutest.CardActionEvent(feishutest.CardOpts{Token: token, OperatorOpenID: "ou_y",
+			EventID: "ev_solo_peek", Value: map[string]any{"action": "solo.peek"}}))
+		if got := h.replies("om_solo"); len(got) != 1 || got[0] != "已记录" || notes("一次") != 1 {
+			t.Errorf("message delivered 11 times: replies %q, notes %d; want one of each", got, notes("一次"))
+		}
+		if n := notes("卡片一次"); n != 1 {
+			t.Errorf("card action delivered 11 times wrote %d notes, want 1", n)
+		}
+		if d := dups() - before; d != 20 {
+			t.Errorf("%v card actions counted as duplicates, want 20 (10 + 10 of 11 deliveries of two events)", d)
+		}
+		for _, key := range []string{"om_solo", "ev_solo_note", "ev_solo_peek"} {
+			if p, err := db.IsProcessed(context.Background(), key); err != nil || !p {
+				t.Errorf("key %s not recorded: %v", key, err)
+			}
 		}
 	})
 }

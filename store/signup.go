@@ -237,11 +237,8 @@ func (tx *Tx) SignUp(ctx context.Context, req SignupRequest) (*SignupResult, err
 		if a.SeatsLeft(req.ItemID) == 0 {
 			e.Status = EntryWaitlisted
 		}
-		if err := tx.insertOwnEntry(ctx, e, req, m); err != nil {
-			return nil, err
-		}
 		guess := e.Status
-		status, pos, err := tx.takeSeatGuess(ctx, a, req.ItemID, guess == EntryWaitlisted)
+		status, pos, err := tx.enterFirstCome(ctx, e, req, m)
 		if err != nil {
 			return nil, err
 		}
@@ -265,6 +262,47 @@ func (tx *Tx) SignUp(ctx context.Context, req SignupRequest) (*SignupResult, err
 		return nil, err
 	}
 	return &SignupResult{Entry: e, SeatsLeft: a.SeatsLeft(req.ItemID)}, nil
+}
+
+// enterFirstCome inserts a first-come entry (its status the guess made from the counters read
+// earlier) and takes its seat (takeSeatGuess), returning the status and place it got. On MySQL,
+// for an activity without items, the INSERT and the counter UPDATE that settles the guess go out
+// in one round trip (ExecAll): the counter row's lock is taken at the end of it, as before.
+func (tx *Tx) enterFirstCome(ctx context.Context, e *Entry, req SignupRequest, m *MemberFacts) (string, int, error) {
+	a := req.Activity
+	guessFull := e.Status == EntryWaitlisted
+	if tx.db.Dialect != MySQL || a.Item(req.ItemID) != nil {
+		if err := tx.insertOwnEntry(ctx, e, req, m); err != nil {
+			return "", 0, err
+		}
+		return tx.takeSeatGuess(ctx, a, req.ItemID, guessFull)
+	}
+	col, cond := "confirmed_count", roomCond
+	if guessFull {
+		col, cond = "waitlist_seq", `capacity > 0 AND confirmed_count >= capacity`
+	}
+	res, err := tx.ExecAll(ctx, tx.entryInsert(e, req.IDCipher, req.ByID),
+		Stmt{fmt.Sprintf(`UPDATE activities SET %s = LAST_INSERT_ID(%s + 1) WHERE id = ? AND %s`, col, col, cond), []any{a.ID}})
+	if err != nil {
+		err = entryInsertError(err) // the UPDATE cannot break a unique key: a conflict is the entry's
+		if ErrorCode(err) == ECONFLICT {
+			if cerr := tx.checkOwnEntries(ctx, a, req.ItemID, m); cerr != nil {
+				return "", 0, cerr
+			}
+		}
+		return "", 0, err
+	}
+	e.ID = res[0].LastInsertID
+	if res[1].RowsAffected == 0 {
+		return tx.takeSeat(ctx, a, req.ItemID) // the guess was wrong: the counters moved meanwhile
+	}
+	n := int(res[1].LastInsertID)
+	if guessFull {
+		a.WaitlistSeq = n
+		return EntryWaitlisted, n, nil
+	}
+	a.Confirmed = n
+	return EntryConfirmed, 0, nil
 }
 
 // insertOwnEntry inserts a sign-up's entry. When the unique key refuses it (the member
@@ -480,21 +518,32 @@ func (tx *Tx) rebuildBranchCounts(ctx context.Context, activityID int64) error {
 }
 
 func (tx *Tx) insertEntry(ctx context.Context, e *Entry, idCipher string, byID int64) error {
-	if byID == 0 {
-		byID = e.MemberID
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO signup_entries (activity_id, item_id, member_id, branch_id, team_id, role,
-		status, position, live_member, id_cipher, id_masked, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ActivityID, e.ItemID, e.MemberID, e.BranchID, e.TeamID, e.Role, e.Status, e.Position, e.MemberID,
-		idCipher, e.IDMasked, byID, tx.now, tx.now)
-	if isUniqueViolation(err) {
-		return &Error{Code: ECONFLICT, Op: "store.SignUp", Message: "已经报名了该项目，无需重复报名。", Err: err}
-	} else if err != nil {
-		return &Error{Code: EINTERNAL, Op: "store.SignUp", Err: err}
+	ins := tx.entryInsert(e, idCipher, byID)
+	res, err := tx.ExecContext(ctx, ins.Query, ins.Args...)
+	if err != nil {
+		return entryInsertError(err)
 	}
 	e.ID, err = res.LastInsertId()
 	return err
+}
+
+// entryInsert is the INSERT of an entry.
+func (tx *Tx) entryInsert(e *Entry, idCipher string, byID int64) Stmt {
+	if byID == 0 {
+		byID = e.MemberID
+	}
+	return Stmt{`INSERT INTO signup_entries (activity_id, item_id, member_id, branch_id, team_id, role,
+		status, position, live_member, id_cipher, id_masked, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, []any{
+		e.ActivityID, e.ItemID, e.MemberID, e.BranchID, e.TeamID, e.Role, e.Status, e.Position, e.MemberID,
+		idCipher, e.IDMasked, byID, tx.now, tx.now}}
+}
+
+func entryInsertError(err error) error {
+	if isUniqueViolation(err) {
+		return &Error{Code: ECONFLICT, Op: "store.SignUp", Message: "已经报名了该项目，无需重复报名。", Err: err}
+	}
+	return &Error{Code: EINTERNAL, Op: "store.SignUp", Err: err}
 }
 
 // Entry returns an entry, or ENOTFOUND.

@@ -348,17 +348,15 @@ func (r *Router) run(parent context.Context, typ, key string, id Identity, c *Co
 		}
 		return nil
 	})
-	if err != nil && !dup && claim != nil && !errors.Is(err, store.ErrDuplicateEvent) {
-		// The handler failed; if its claim's outcome is unknown (or it was never sent), the key
-		// recorded now can only be another delivery's: this transaction rolled back.
-		if _, known := claim.Outcome(); !known {
-			if p, perr := r.o.DB.IsProcessed(ctx, key); perr == nil && p {
-				dup = true
-			}
-		}
-	}
-	if errors.Is(err, store.ErrDuplicateEvent) { // found by the COMMIT
+	switch _, known := claim.Outcome(); {
+	case errors.Is(err, store.ErrDuplicateEvent): // found after the handler, or by the COMMIT
 		dup = true
+	case err != nil && claim != nil && !known:
+		// The statement that carried the claim failed (or none did): this transaction rolled
+		// back, so a key recorded now can only be another delivery's.
+		if p, perr := r.o.DB.IsProcessed(ctx, key); perr == nil && p {
+			dup = true
+		}
 	}
 	switch {
 	case dup:

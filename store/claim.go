@@ -76,8 +76,11 @@ func (tx *Tx) Settle(ctx context.Context, c *Claim) (dup, known bool, err error)
 	return dup, known, nil
 }
 
-// Outcome reports what Settle reported, without sending anything.
+// Outcome reports what Settle reported, without sending anything (nil: nothing known).
 func (c *Claim) Outcome() (dup, known bool) {
+	if c == nil {
+		return false, false
+	}
 	return c.state == claimDup, c.state == claimNew || c.state == claimDup
 }
 

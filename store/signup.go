@@ -279,18 +279,12 @@ func (tx *Tx) enterFirstCome(ctx context.Context, e *Entry, req SignupRequest, m
 	}
 	col, cond := "confirmed_count", roomCond
 	if guessFull {
-		col, cond = "waitlist_seq", `capacity > 0 AND confirmed_count >= capacity`
+		col, cond = "waitlist_seq", fullCond
 	}
-	res, err := tx.ExecAll(ctx, tx.entryInsert(e, req.IDCipher, req.ByID),
-		Stmt{fmt.Sprintf(`UPDATE activities SET %s = LAST_INSERT_ID(%s + 1) WHERE id = ? AND %s`, col, col, cond), []any{a.ID}})
+	res, err := tx.ExecAll(ctx, tx.entryInsert(e, req.IDCipher, req.ByID), bumpMySQL("activities", col, a.ID, 1, cond))
 	if err != nil {
-		err = entryInsertError(err) // the UPDATE cannot break a unique key: a conflict is the entry's
-		if ErrorCode(err) == ECONFLICT {
-			if cerr := tx.checkOwnEntries(ctx, a, req.ItemID, m); cerr != nil {
-				return "", 0, cerr
-			}
-		}
-		return "", 0, err
+		// The UPDATE cannot break a unique key: a conflict is the entry's.
+		return "", 0, tx.ownEntryConflict(ctx, entryInsertError(err), req, m)
 	}
 	e.ID = res[0].LastInsertID
 	if res[1].RowsAffected == 0 {
@@ -308,7 +302,12 @@ func (tx *Tx) enterFirstCome(ctx context.Context, e *Entry, req SignupRequest, m
 // insertOwnEntry inserts a sign-up's entry. When the unique key refuses it (the member
 // already stands in the item), the standing entry is read to say which state it is in.
 func (tx *Tx) insertOwnEntry(ctx context.Context, e *Entry, req SignupRequest, m *MemberFacts) error {
-	err := tx.insertEntry(ctx, e, req.IDCipher, req.ByID)
+	return tx.ownEntryConflict(ctx, tx.insertEntry(ctx, e, req.IDCipher, req.ByID), req, m)
+}
+
+// ownEntryConflict passes err on, except that a conflict on the entry's unique key becomes the
+// reason checkOwnEntries names (the state of the entry the member already has).
+func (tx *Tx) ownEntryConflict(ctx context.Context, err error, req SignupRequest, m *MemberFacts) error {
 	if ErrorCode(err) != ECONFLICT {
 		return err
 	}
@@ -357,12 +356,9 @@ func (tx *Tx) checkOwnEntries(ctx context.Context, a *Activity, itemID int64, m 
 // On MySQL LAST_INSERT_ID(expr) hands the value back with the UPDATE's reply; on SQLite
 // RETURNING does: one round trip either way.
 func (tx *Tx) bump(ctx context.Context, table, col string, id int64, delta int, cond string) (int, bool, error) {
-	where := `WHERE id = ?`
-	if cond != "" {
-		where += ` AND ` + cond
-	}
 	if tx.db.Dialect == MySQL {
-		res, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE %s SET %s = LAST_INSERT_ID(%s + ?) %s`, table, col, col, where), delta, id)
+		st := bumpMySQL(table, col, id, delta, cond)
+		res, err := tx.ExecContext(ctx, st.Query, st.Args...)
 		if err != nil {
 			return 0, false, &Error{Code: EINTERNAL, Op: "store.bump", Err: err}
 		}
@@ -373,7 +369,7 @@ func (tx *Tx) bump(ctx context.Context, table, col string, id int64, delta int, 
 		return int(v), true, err
 	}
 	var v int
-	err := tx.QueryRowxContext(ctx, fmt.Sprintf(`UPDATE %s SET %s = %s + ? %s RETURNING %s`, table, col, col, where, col), delta, id).Scan(&v)
+	err := tx.QueryRowxContext(ctx, fmt.Sprintf(`UPDATE %s SET %s = %s + ? %s RETURNING %s`, table, col, col, bumpWhere(cond), col), delta, id).Scan(&v)
 	if errNoRow(err) {
 		return 0, false, nil
 	} else if err != nil {
@@ -382,7 +378,22 @@ func (tx *Tx) bump(ctx context.Context, table, col string, id int64, delta int, 
 	return v, true, nil
 }
 
-const roomCond = `(capacity = 0 OR confirmed_count < capacity)`
+// bumpMySQL is bump's statement on MySQL: the new value comes back as the insert id.
+func bumpMySQL(table, col string, id int64, delta int, cond string) Stmt {
+	return Stmt{fmt.Sprintf(`UPDATE %s SET %s = LAST_INSERT_ID(%s + ?) %s`, table, col, col, bumpWhere(cond)), []any{delta, id}}
+}
+
+func bumpWhere(cond string) string {
+	if cond == "" {
+		return `WHERE id = ?`
+	}
+	return `WHERE id = ? AND ` + cond
+}
+
+const (
+	roomCond = `(capacity = 0 OR confirmed_count < capacity)`
+	fullCond = `capacity > 0 AND confirmed_count >= capacity`
+)
 
 // takeSeat takes a seat in the item (and the activity), or the next waitlist position of the
 // item's queue (the activity's when it has no items). a's counters are updated in memory.
@@ -425,7 +436,7 @@ func (tx *Tx) takeSeat(ctx context.Context, a *Activity, itemID int64) (status s
 // full, which settles the common case of a rush in one statement; otherwise takeSeat.
 func (tx *Tx) takeSeatGuess(ctx context.Context, a *Activity, itemID int64, guessFull bool) (string, int, error) {
 	if guessFull && a.Item(itemID) == nil {
-		pos, ok, err := tx.bump(ctx, "activities", "waitlist_seq", a.ID, 1, `capacity > 0 AND confirmed_count >= capacity`)
+		pos, ok, err := tx.bump(ctx, "activities", "waitlist_seq", a.ID, 1, fullCond)
 		if err != nil {
 			return "", 0, err
 		}

@@ -103,9 +103,5 @@ func (h *handler) findPastActivity(c *bot.Context, arg string) (*store.Activity,
 	case 1:
 		return c.Tx.Activity(c.Ctx, hits[0].ID)
 	}
-	var names []string
-	for _, x := range hits {
-		names = append(names, fmt.Sprintf("#%d %s", x.ID, x.Title))
-	}
-	return nil, store.Errorf(store.EINVALID, "有多个已结束的活动符合，请写明编号：%s", strings.Join(names, "；"))
+	return nil, ambiguous(hits, "有多个已结束的活动符合")
 }

@@ -310,9 +310,14 @@ func (h *handler) findActivity(c *bot.Context, arg string) (*store.Activity, err
 	case 1:
 		return c.Tx.Activity(c.Ctx, hits[0].ID)
 	}
-	var names []string
+	return nil, ambiguous(hits, "有多个活动符合")
+}
+
+// ambiguous is the answer to a name several activities match: their numbers and titles.
+func ambiguous(hits []*store.Activity, what string) error {
+	names := make([]string, 0, len(hits))
 	for _, a := range hits {
 		names = append(names, fmt.Sprintf("#%d %s", a.ID, a.Title))
 	}
-	return nil, store.Errorf(store.EINVALID, "有多个活动符合，请写明编号：%s", strings.Join(names, "；"))
+	return store.Errorf(store.EINVALID, "%s，请写明编号：%s", what, strings.Join(names, "；"))
 }

@@ -2,85 +2,44 @@ package handlers_test
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/unionbot/unionbot/bot"
-	"github.com/unionbot/unionbot/bot/feishutest"
 	"github.com/unionbot/unionbot/handlers"
+	"github.com/unionbot/unionbot/handlers/handlertest"
 	"github.com/unionbot/unionbot/store"
 	"github.com/unionbot/unionbot/store/storetest"
 )
 
-const (
-	token = "vt_h"
-	key   = "ek_h"
-	admin = "ou_admin"
-)
+const admin = "ou_admin"
 
+// harness is the shared webhook rig with the core handlers, in UTC.
 type harness struct {
-	t  *testing.T
+	*handlertest.Chat
 	db *store.DB
-	wh *feishutest.Webhook
-	n  int
 }
 
 func newHarness(t *testing.T, db *store.DB) *harness {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r := bot.NewRouter(bot.Options{DB: db, Log: log, Metrics: bot.NewMetrics(prometheus.NewRegistry()), Deadline: 2 * time.Second,
-		Resolver: &handlers.Resolver{DB: db, Admins: []string{admin}, Log: log}})
-	handlers.Register(r, handlers.Deps{DB: db, Admins: []string{admin}, Log: log, Loc: time.UTC})
-	srv := httptest.NewServer(bot.Webhook(r, bot.WebhookOptions{VerificationToken: token, EncryptKey: key, Log: log}))
-	t.Cleanup(srv.Close)
-	return &harness{t: t, db: db, wh: &feishutest.Webhook{URL: srv.URL, EncryptKey: key, VerificationToken: token}}
+	return &harness{Chat: handlertest.New(t, db, handlertest.Options{Admins: []string{admin}, IDPrefix: "om_h"}), db: db}
 }
 
 // say sends a message and returns the text (or card JSON) of the bot's reply.
 func (h *harness) say(sender, text string) string {
-	h.t.Helper()
-	h.n++
-	id := "om_h" + strings.Repeat("x", h.n)
-	status, _, err := h.wh.Send(context.Background(), feishutest.MessageEvent(feishutest.MessageOpts{MessageID: id, SenderOpenID: sender, Text: text, Token: token}))
-	if err != nil || status != 200 {
-		h.t.Fatalf("send: %d %v", status, err)
-	}
-	var content string
-	if err := h.db.Get(context.Background(), &content, `SELECT content FROM outbox WHERE target_message_id = ?`, id); err != nil {
-		h.t.Fatalf("no reply to %q: %v", text, err)
-	}
-	var v struct{ Text string }
-	if json.Unmarshal([]byte(content), &v) == nil && v.Text != "" {
-		return v.Text
-	}
-	return content
+	h.T.Helper()
+	return h.Say(sender, text)
 }
 
 // click sends a card action and returns the toast and the replacement card JSON.
 func (h *harness) click(sender string, value, form map[string]any) (toast, card string) {
-	h.t.Helper()
-	status, body, err := h.wh.Send(context.Background(), feishutest.CardActionEvent(feishutest.CardOpts{OperatorOpenID: sender, Value: value, FormValue: form, Token: token}))
-	if err != nil || status != 200 {
-		h.t.Fatalf("click: %d %v", status, err)
-	}
-	var resp struct {
-		Toast struct{ Content string }
-		Card  json.RawMessage
-	}
-	json.Unmarshal(body, &resp)
-	return resp.Toast.Content, string(resp.Card)
+	h.T.Helper()
+	return h.Click(sender, value, form)
 }
 
 func (h *harness) member(openID string) *store.Member {
 	m, err := h.db.MemberByOpenID(context.Background(), openID)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return m
 }

@@ -2,75 +2,40 @@ package calendar_test
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/unionbot/unionbot/bot"
-	"github.com/unionbot/unionbot/bot/feishutest"
 	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/handlers/calendar"
+	"github.com/unionbot/unionbot/handlers/handlertest"
 	"github.com/unionbot/unionbot/store"
 	"github.com/unionbot/unionbot/store/storetest"
 )
 
-const (
-	token = "vt_c"
-	key   = "ek_c"
-	admin = "ou_admin"
-)
+const admin = "ou_admin"
 
 var shanghai, _ = time.LoadLocation("Asia/Shanghai")
 
-type harness struct {
-	t  *testing.T
-	db *store.DB
-	wh *feishutest.Webhook
-	n  int
-}
+// harness is the shared webhook rig with the calendar commands, in Asia/Shanghai.
+type harness struct{ *handlertest.Chat }
 
 func newHarness(t *testing.T, db *store.DB) *harness {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r := bot.NewRouter(bot.Options{DB: db, Log: log, Metrics: bot.NewMetrics(prometheus.NewRegistry()), Deadline: 2 * time.Second,
-		Resolver: &handlers.Resolver{DB: db, Admins: []string{admin}, Log: log}})
-	d := handlers.Deps{DB: db, Admins: []string{admin}, Log: log, Loc: shanghai}
-	handlers.Register(r, d)
-	calendar.Register(r, d)
-	srv := httptest.NewServer(bot.Webhook(r, bot.WebhookOptions{VerificationToken: token, EncryptKey: key, Log: log}))
-	t.Cleanup(srv.Close)
-	return &harness{t: t, db: db, wh: &feishutest.Webhook{URL: srv.URL, EncryptKey: key, VerificationToken: token}}
+	return &harness{handlertest.New(t, db, handlertest.Options{Admins: []string{admin}, Loc: shanghai, IDPrefix: "om_c",
+		Register: func(r *bot.Router, d handlers.Deps) { calendar.Register(r, d) }})}
 }
 
 // say sends a message and returns the text (or card JSON) of the bot's reply.
 func (h *harness) say(sender, text string) string {
-	h.t.Helper()
-	h.n++
-	id := "om_c" + strings.Repeat("x", h.n)
-	status, _, err := h.wh.Send(context.Background(), feishutest.MessageEvent(feishutest.MessageOpts{MessageID: id, SenderOpenID: sender, Text: text, Token: token}))
-	if err != nil || status != 200 {
-		h.t.Fatalf("send: %d %v", status, err)
-	}
-	var content string
-	if err := h.db.Get(context.Background(), &content, `SELECT content FROM outbox WHERE target_message_id = ?`, id); err != nil {
-		h.t.Fatalf("no reply to %q: %v", text, err)
-	}
-	var v struct{ Text string }
-	if json.Unmarshal([]byte(content), &v) == nil && v.Text != "" {
-		return v.Text
-	}
-	return content
+	h.T.Helper()
+	return h.Say(sender, text)
 }
 
 func (h *harness) overrides() int {
 	var n int
-	if err := h.db.Get(context.Background(), &n, `SELECT COUNT(*) FROM holiday_overrides`); err != nil {
-		h.t.Fatal(err)
+	if err := h.DB.Get(context.Background(), &n, `SELECT COUNT(*) FROM holiday_overrides`); err != nil {
+		h.T.Fatal(err)
 	}
 	return n
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/unionbot/unionbot/handlers"
+	"github.com/unionbot/unionbot/handlers/handlertest"
 	"github.com/unionbot/unionbot/handlers/tasks"
 	"github.com/unionbot/unionbot/jobs"
 	"github.com/unionbot/unionbot/store"
@@ -23,7 +24,7 @@ import (
 type sim struct {
 	t      *testing.T
 	db     *store.DB
-	clk    *clock
+	clk    *handlertest.Clock
 	e      *jobs.Engine
 	ids    map[int]int64 // task number → id
 	owners map[int][]*store.Member
@@ -39,7 +40,7 @@ func at(date string, hour, min int) time.Time {
 
 func newSim(t *testing.T, db *store.DB) *sim {
 	ctx := context.Background()
-	s := &sim{t: t, db: db, clk: &clock{t: at("2024-01-01", 0, 30)}, ids: map[int]int64{}, owners: map[int][]*store.Member{},
+	s := &sim{t: t, db: db, clk: handlertest.NewClock(at("2024-01-01", 0, 30), time.Millisecond), ids: map[int]int64{}, owners: map[int][]*store.Member{},
 		people: map[string]*store.Member{}}
 	db.Now = s.clk.Now
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -51,7 +52,6 @@ func newSim(t *testing.T, db *store.DB) *sim {
 		t.Fatal(err)
 	}
 	s.e = e
-	h := &harness{t: t, db: db}
 	for _, p := range []struct{ open, name, no, role string }{
 		{"ou_chair", "周主席", "9000", store.RoleChair}, {"ou_officer", "赵干事", "9001", store.RoleOfficer},
 		{"ou_head", "钱部长", "9002", ""}, {"ou_leader", "孙副校长", "9003", ""},
@@ -60,11 +60,11 @@ func newSim(t *testing.T, db *store.DB) *sim {
 		if p.role != "" {
 			roles = append(roles, p.role)
 		}
-		s.people[p.open] = h.member(p.open, p.name, p.no, roles...)
+		s.people[p.open] = member(t, db, p.open, p.name, p.no, roles...)
 	}
 	for i := 1; i <= 11; i++ {
 		open := fmt.Sprintf("ou_o%d", i)
-		s.people[open] = h.member(open, fmt.Sprintf("责任人%d", i), fmt.Sprintf("01%02d", i))
+		s.people[open] = member(t, db, open, fmt.Sprintf("责任人%d", i), fmt.Sprintf("01%02d", i))
 	}
 	seed2024(t, db)
 	ts, _ := db.TasksByYear(ctx, 2024)

@@ -5,136 +5,67 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/unionbot/unionbot/bot"
-	"github.com/unionbot/unionbot/bot/feishutest"
 	"github.com/unionbot/unionbot/handlers"
+	"github.com/unionbot/unionbot/handlers/handlertest"
 	"github.com/unionbot/unionbot/store"
 	"github.com/unionbot/unionbot/store/storetest"
 )
 
 const (
-	whToken = "vt_sa"
-	whKey   = "ek_sa"
 	adminID = "ou_sa_admin"
 	officer = "ou_sa_officer"
 )
 
-// adminHarness drives the officer routes through the real webhook path, with a settable clock.
+// adminHarness drives the officer routes through the real webhook path (the shared rig), with
+// a settable clock.
 type adminHarness struct {
+	*handlertest.Chat
 	t   *testing.T
 	db  *store.DB
-	wh  *feishutest.Webhook
 	loc *time.Location
-	n   int
 	sig *handler // the member routes' handler (报名 and the card refresher)
-
-	mu  sync.Mutex
-	now time.Time
 }
 
 func newAdminHarness(t *testing.T, db *store.DB, now time.Time) *adminHarness {
-	h := &adminHarness{t: t, db: db, loc: shanghai(t), now: now}
-	db.Now = h.clock
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r := bot.NewRouter(bot.Options{DB: db, Log: log, Metrics: bot.NewMetrics(prometheus.NewRegistry()), Deadline: 2 * time.Second,
-		Resolver: &handlers.Resolver{DB: db, Admins: []string{adminID}, Log: log}})
-	deps := handlers.Deps{DB: db, Admins: []string{adminID}, Log: log, Loc: h.loc}
-	handlers.Register(r, deps)
-	h.sig = newHandler(deps)
-	registerMember(r, h.sig)
-	(&admin{db: db, loc: h.loc, log: log, defaultChats: []string{"oc_default"}}).routes(r)
-	srv := httptest.NewServer(bot.Webhook(r, bot.WebhookOptions{VerificationToken: whToken, EncryptKey: whKey, Log: log}))
-	t.Cleanup(srv.Close)
-	h.wh = &feishutest.Webhook{URL: srv.URL, EncryptKey: whKey, VerificationToken: whToken}
+	h := &adminHarness{t: t, db: db, loc: shanghai(t)}
+	h.Chat = handlertest.New(t, db, handlertest.Options{Admins: []string{adminID}, Loc: h.loc, Now: now, IDPrefix: "om_sa",
+		Register: func(r *bot.Router, deps handlers.Deps) {
+			h.sig = newHandler(deps)
+			registerMember(r, h.sig)
+			(&admin{db: db, loc: deps.Loc, log: deps.Log, defaultChats: []string{"oc_default"}}).routes(r)
+		}})
 	return h
 }
 
-// clock returns increasing instants from the set time (the store wants increasing times).
-func (h *adminHarness) clock() time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.now = h.now.Add(time.Millisecond)
-	return h.now
-}
-
-func (h *adminHarness) setNow(t time.Time) {
-	h.mu.Lock()
-	h.now = t
-	h.mu.Unlock()
-}
+func (h *adminHarness) setNow(t time.Time) { h.Clock.Set(t) }
 
 // say sends a 1:1 message and returns the text (or card JSON) of the reply.
 func (h *adminHarness) say(sender, text string) string {
 	h.t.Helper()
-	h.n++
-	id := fmt.Sprintf("om_sa%d", h.n)
-	status, _, err := h.wh.Send(context.Background(), feishutest.MessageEvent(feishutest.MessageOpts{MessageID: id, SenderOpenID: sender, Text: text, Token: whToken}))
-	if err != nil || status != 200 {
-		h.t.Fatalf("send: %d %v", status, err)
-	}
-	var content string
-	if err := h.db.Get(context.Background(), &content, `SELECT content FROM outbox WHERE target_message_id = ?`, id); err != nil {
-		h.t.Fatalf("no reply to %q: %v", text, err)
-	}
-	var v struct{ Text string }
-	if json.Unmarshal([]byte(content), &v) == nil && v.Text != "" {
-		return v.Text
-	}
-	return content
+	return h.Say(sender, text)
 }
 
 // click sends a card action and returns the toast and the replacement card JSON.
 func (h *adminHarness) click(sender string, value, form map[string]any) (toast, card string) {
 	h.t.Helper()
-	status, body, err := h.wh.Send(context.Background(), feishutest.CardActionEvent(feishutest.CardOpts{OperatorOpenID: sender, Value: value, FormValue: form, Token: whToken}))
-	if err != nil || status != 200 {
-		h.t.Fatalf("click: %d %v", status, err)
-	}
-	var resp struct {
-		Toast struct{ Content string }
-		Card  json.RawMessage
-	}
-	json.Unmarshal(body, &resp)
-	return resp.Toast.Content, string(resp.Card)
+	return h.Click(sender, value, form)
 }
 
 // member creates an active member with a profile, optionally with a role.
 func (h *adminHarness) member(openID, name, no, branch, gender, role string) *store.Member {
 	h.t.Helper()
-	ctx := context.Background()
-	m := &store.Member{OpenID: openID, Name: name, EmployeeNo: no, Gender: gender, Active: true}
-	err := h.db.InTx(ctx, func(tx *store.Tx) error {
-		if branch != "" {
-			id, err := tx.EnsureBranch(ctx, branch)
-			if err != nil {
-				return err
-			}
-			m.BranchID = id
-		}
-		if err := tx.CreateMember(ctx, m); err != nil {
-			return err
-		}
-		if role != "" {
-			_, err := tx.GrantRole(ctx, m.ID, role, "test")
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		h.t.Fatal(err)
+	p := handlertest.Person{OpenID: openID, Name: name, EmployeeNo: no, Branch: branch, Gender: gender}
+	if role != "" {
+		p.Roles = []string{role}
 	}
-	return m
+	return h.Member(p)
 }
 
 // signUp enters a member in an item directly through the store (the member-side routes belong

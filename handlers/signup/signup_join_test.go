@@ -3,32 +3,21 @@ package signup_test
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/unionbot/unionbot/bot"
-	"github.com/unionbot/unionbot/bot/feishutest"
 	"github.com/unionbot/unionbot/config"
 	"github.com/unionbot/unionbot/handlers"
+	"github.com/unionbot/unionbot/handlers/handlertest"
 	"github.com/unionbot/unionbot/handlers/signup"
 	"github.com/unionbot/unionbot/store"
 	"github.com/unionbot/unionbot/store/storetest"
 )
 
 const (
-	mhToken   = "vt_core"
-	mhKey     = "ek_core"
 	mhAdmin   = "ou_core_admin"
 	mhOfficer = "ou_core_officer"
 )
@@ -36,61 +25,27 @@ const (
 var testDataKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 
 // mh drives the member side through the real webhook path (bot.Webhook, the SDK dispatcher,
-// the router, the handlers) against a real database, with a settable clock.
+// the router, the handlers: the shared rig) against a real database, with a settable clock.
 type mh struct {
+	*handlertest.Chat
 	t   *testing.T
 	db  *store.DB
-	wh  *feishutest.Webhook
 	ctx context.Context
-	n   int
-
-	mu  sync.Mutex
-	now time.Time
 }
 
 var t0 = time.Date(2024, 3, 20, 1, 0, 0, 0, time.UTC) // 09:00 in Shanghai
 
 func newMH(t testing.TB, db *store.DB, dataKey string) *mh {
-	h := &mh{db: db, ctx: context.Background(), now: t0}
+	h := &mh{db: db, ctx: context.Background()}
 	if tt, ok := t.(*testing.T); ok {
 		h.t = tt
 	}
-	db.Now = h.clock
-	var logw io.Writer = io.Discard
-	if os.Getenv("UNIONBOT_TEST_LOG") != "" {
-		logw = os.Stderr
-	}
-	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg := &config.Config{}
 	cfg.Security.DataKey = dataKey
-	r := bot.NewRouter(bot.Options{DB: db, Log: log, Metrics: bot.NewMetrics(prometheus.NewRegistry()), Deadline: 2 * time.Second,
-		Resolver: &handlers.Resolver{DB: db, Admins: []string{mhAdmin}, Log: log}})
-	deps := handlers.Deps{DB: db, Admins: []string{mhAdmin}, Log: log, Loc: shanghai(), Config: cfg}
-	handlers.Register(r, deps)
-	signup.Register(r, deps)
-	wh := quietly(func() http.Handler {
-		return bot.Webhook(r, bot.WebhookOptions{VerificationToken: mhToken, EncryptKey: mhKey, Log: log})
-	})
-	srv := httptest.NewServer(wh)
-	t.Cleanup(srv.Close)
-	tr := &http.Transport{MaxIdleConns: 128, MaxIdleConnsPerHost: 128}
-	t.Cleanup(tr.CloseIdleConnections)
-	h.wh = &feishutest.Webhook{URL: srv.URL, EncryptKey: mhKey, VerificationToken: mhToken, Client: &http.Client{Transport: tr, Timeout: time.Minute}}
+	h.Chat = handlertest.New(t, db, handlertest.Options{Admins: []string{mhAdmin}, Loc: shanghai(), Config: cfg,
+		Now: t0, ClockStep: time.Microsecond, IDPrefix: "om_core_",
+		Register: func(r *bot.Router, d handlers.Deps) { signup.Register(r, d) }})
 	return h
-}
-
-// quietly runs f with os.Stdout pointed at /dev/null: the SDK's dispatcher prints "event-dispatch
-// is ready" to stdout, in the middle of benchmark result lines.
-func quietly[T any](f func() T) T {
-	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		return f()
-	}
-	defer null.Close()
-	saved := os.Stdout
-	os.Stdout = null
-	defer func() { os.Stdout = saved }()
-	return f()
 }
 
 func shanghai() *time.Location {
@@ -101,19 +56,7 @@ func shanghai() *time.Location {
 	return loc
 }
 
-// clock returns increasing instants from the set time.
-func (h *mh) clock() time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.now = h.now.Add(time.Microsecond)
-	return h.now
-}
-
-func (h *mh) setNow(t time.Time) {
-	h.mu.Lock()
-	h.now = t
-	h.mu.Unlock()
-}
+func (h *mh) setNow(t time.Time) { h.Clock.Set(t) }
 
 func (h *mh) must(err error) {
 	h.t.Helper()
@@ -124,74 +67,22 @@ func (h *mh) must(err error) {
 
 // say sends a 1:1 message and returns the text (or card JSON) of the bot's reply.
 func (h *mh) say(sender, text string) string {
-	h.t.Helper()
-	h.n++
-	id := fmt.Sprintf("om_core_%d_%d", time.Now().UnixNano(), h.n)
-	status, _, err := h.wh.Send(h.ctx, feishutest.MessageEvent(feishutest.MessageOpts{MessageID: id, SenderOpenID: sender, Text: text, Token: mhToken}))
-	if err != nil || status != 200 {
-		h.t.Fatalf("send: %d %v", status, err)
-	}
-	var content string
-	if err := h.db.Get(h.ctx, &content, `SELECT content FROM outbox WHERE target_message_id = ?`, id); err != nil {
-		h.t.Fatalf("no reply to %q: %v", text, err)
-	}
-	var v struct{ Text string }
-	if json.Unmarshal([]byte(content), &v) == nil && v.Text != "" {
-		return v.Text
-	}
-	return content
+	h.T.Helper()
+	return h.Say(sender, text)
 }
 
-type answer struct {
-	Toast struct {
-		Type    string
-		Content string
-	}
-	Card json.RawMessage
-}
+type answer = handlertest.Answer
 
 // click sends a card action and returns the answer.
 func (h *mh) click(sender string, value, form map[string]any) answer {
-	if h.t != nil {
-		h.t.Helper()
-	}
-	a, err := h.clickErr(sender, value, form)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return a
-}
-
-func (h *mh) clickErr(sender string, value, form map[string]any) (answer, error) {
-	status, body, err := h.wh.Send(h.ctx, feishutest.CardActionEvent(feishutest.CardOpts{OperatorOpenID: sender, Value: value, FormValue: form, Token: mhToken}))
-	if err != nil || status != 200 {
-		return answer{}, fmt.Errorf("click: %d %v", status, err)
-	}
-	var a answer
-	if err := json.Unmarshal(body, &a); err != nil {
-		return a, fmt.Errorf("click answer %s: %v", body, err)
-	}
-	return a, nil
+	h.T.Helper()
+	return h.Answer(sender, value, form)
 }
 
 // member creates a member with a 工号, branch and gender (birth "" for unknown).
 func (h *mh) member(openID, name, branch, gender, birth string) *store.Member {
-	h.t.Helper()
-	m := &store.Member{OpenID: openID, Name: name, EmployeeNo: "E" + openID, Gender: gender, Active: true}
-	h.must(h.db.InTx(h.ctx, func(tx *store.Tx) error {
-		if branch != "" {
-			id, err := tx.EnsureBranch(h.ctx, branch)
-			if err != nil {
-				return err
-			}
-			m.BranchID = id
-		}
-		if err := tx.CreateMember(h.ctx, m); err != nil {
-			return err
-		}
-		return tx.SetBirthDate(h.ctx, m.ID, birth)
-	}))
-	return m
+	h.T.Helper()
+	return h.Member(handlertest.Person{OpenID: openID, Name: name, EmployeeNo: "E" + openID, Branch: branch, Gender: gender, Birth: birth})
 }
 
 func (h *mh) grant(openID, role string) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/unionbot/unionbot/bot/feishutest"
+	"github.com/unionbot/unionbot/handlers/handlertest"
 	"github.com/unionbot/unionbot/store"
 	"github.com/unionbot/unionbot/store/storetest"
 )
@@ -72,9 +73,9 @@ type rushResult struct {
 func runRush(h *mh, a *store.Activity) rushResult {
 	bodies := make([][]byte, rushMembers)
 	for i := range bodies {
-		payload := feishutest.CardActionEvent(feishutest.CardOpts{OperatorOpenID: rushOpenID(i), Token: mhToken,
+		payload := feishutest.CardActionEvent(feishutest.CardOpts{OperatorOpenID: rushOpenID(i), Token: handlertest.Token,
 			Value: map[string]any{"action": "signup.join", "a": a.ID, "v": a.Version, "i": 0}})
-		body, err := h.wh.Body(payload)
+		body, err := h.WH.Body(payload)
 		if err != nil {
 			panic(err)
 		}
@@ -97,7 +98,7 @@ func runRush(h *mh, a *store.Activity) rushResult {
 					return
 				}
 				t := time.Now()
-				status, body, err := h.wh.Send(context.Background(), nil, feishutest.WithRawBody(bodies[i]))
+				status, body, err := h.WH.Send(context.Background(), nil, feishutest.WithRawBody(bodies[i]))
 				res.latencies[i] = time.Since(t)
 				ok := err == nil && status == 200 && (strings.Contains(string(body), "报名成功") || strings.Contains(string(body), "进入候补"))
 				if !ok {

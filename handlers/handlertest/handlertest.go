@@ -119,7 +119,8 @@ func New(t testing.TB, db *store.DB, o Options) *Chat {
 }
 
 // quietly runs f with os.Stdout pointed at /dev/null: the SDK's dispatcher prints "event-dispatch
-// is ready" to stdout, in the middle of test and benchmark output.
+// is ready" to stdout, in the middle of test and benchmark output. It swaps the os.Stdout
+// variable, so rigs must not be built from parallel tests (none are: t.Parallel is not used).
 func quietly[T any](f func() T) T {
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {

@@ -7,9 +7,11 @@ import (
 )
 
 // ExecLast runs a write whose result the caller does not need as late as it can: on MySQL it
-// is sent with the COMMIT, in one round trip, so that row locks taken before it (a seat
-// counter in a sign-up rush) are released a round trip sooner; on SQLite, in-process, it runs
-// at once. Nothing later in the same transaction may rely on what it writes (a read would see
+// is sent with the COMMIT, in one round trip (in a shared transaction, with the call's other
+// held-back writes when the call ends), so that row locks taken before it (a seat counter in
+// a sign-up rush) are released a round trip sooner and each write costs no round trip of its
+// own; on SQLite, in-process, it runs at once. Tx.Audit and Tx.Enqueue of a reply or a plain
+// send use it. Nothing later in the same transaction may rely on what it writes (a read would see
 // the row as it was on MySQL). An error surfaces from Commit, and then nothing is committed.
 func (tx *Tx) ExecLast(ctx context.Context, query string, args ...any) error {
 	if tx.db.Dialect != MySQL {
@@ -18,8 +20,16 @@ func (tx *Tx) ExecLast(ctx context.Context, query string, args ...any) error {
 	}
 	tx.last = append(tx.last, query)
 	tx.lastArgs = append(tx.lastArgs, args...)
+	if len(tx.last) >= maxHeld {
+		// A bulk transaction (an import auditing every row) would otherwise build one huge
+		// text; these writes may go out sooner, never later.
+		return tx.sendLast(ctx)
+	}
 	return nil
 }
+
+// maxHeld is how many statements ExecLast holds back at most before sending them.
+const maxHeld = 100
 
 // commitLast sends the statements ExecLast held back and the COMMIT in one round trip
 // (MySQL, multiStatements). The server stops at the first failing statement, so on an error

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/unionbot/unionbot/store"
@@ -88,6 +89,91 @@ func TestExecLastInBatch(t *testing.T) {
 		}
 		if r.errs["after"] != nil || rows(t, db, "after-dropped") != 1 {
 			t.Errorf("after: %v, %d rows", r.errs["after"], rows(t, db, "after-dropped"))
+		}
+	})
+}
+
+// TestHeldWrites: on MySQL, audit entries and replies and plain sends without a dedup key are
+// held back and go out with the commit (a round trip less each); a message with a dedup key,
+// whose answer says whether it was added, is written at once; and a transaction holds at most
+// 100 statements back before sending them. On SQLite every write runs at once.
+func TestHeldWrites(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		held := db.Dialect == store.MySQL
+		count := func(tx *store.Tx, q string, args ...any) int {
+			t.Helper()
+			var n int
+			if err := tx.GetContext(ctx, &n, q, args...); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		want := func(heldN, atOnceN int) int {
+			if held {
+				return heldN
+			}
+			return atOnceN
+		}
+		const audits = `SELECT COUNT(*) FROM audit_log WHERE entity = 'held'`
+		const replies = `SELECT COUNT(*) FROM outbox WHERE target_message_id = 'om_held'`
+		const sends = `SELECT COUNT(*) FROM outbox WHERE receive_id = 'ou_held'`
+		key := "held:dedup"
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.Audit(ctx, "test", "held", "1", "write", ""); err != nil {
+				return err
+			}
+			if n := count(tx, audits); n != want(0, 1) {
+				t.Errorf("audit entries seen in the transaction: %d, want %d", n, want(0, 1))
+			}
+			added, err := tx.Enqueue(ctx, &store.OutboxMessage{Kind: store.OutboxReply, TargetMessageID: "om_held", MsgType: "text", Content: `{"text":"好"}`})
+			if err != nil || !added {
+				t.Fatalf("reply: %v %v", added, err)
+			}
+			if n := count(tx, replies); n != want(0, 1) {
+				t.Errorf("replies seen in the transaction: %d, want %d", n, want(0, 1))
+			}
+			for _, k := range []*string{nil, &key, &key} {
+				if _, err := tx.Enqueue(ctx, &store.OutboxMessage{Kind: store.OutboxSend, ReceiveIDType: "open_id", ReceiveID: "ou_held",
+					MsgType: "text", Content: `{"text":"好"}`, DedupKey: k}); err != nil {
+					return err
+				}
+			}
+			// The keyed send is written at once (and the second one with the key is not added).
+			if n := count(tx, sends); n != want(1, 2) {
+				t.Errorf("sends seen in the transaction: %d, want %d", n, want(1, 2))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, r, s int
+		db.Get(ctx, &a, audits)
+		db.Get(ctx, &r, replies)
+		db.Get(ctx, &s, sends)
+		if a != 1 || r != 1 || s != 2 {
+			t.Errorf("after commit: %d audit entries, %d replies, %d sends; want 1, 1, 2", a, r, s)
+		}
+
+		// A bulk transaction: the held-back writes go out in hundreds, never later than asked.
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			for i := range 250 {
+				if err := tx.Audit(ctx, "test", "held-bulk", fmt.Sprint(i), "write", ""); err != nil {
+					return err
+				}
+			}
+			if n := count(tx, `SELECT COUNT(*) FROM audit_log WHERE entity = 'held-bulk'`); n != want(200, 250) {
+				t.Errorf("bulk entries seen in the transaction: %d, want %d", n, want(200, 250))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bulk int
+		db.Get(ctx, &bulk, `SELECT COUNT(*) FROM audit_log WHERE entity = 'held-bulk'`)
+		if bulk != 250 {
+			t.Errorf("bulk entries after commit: %d, want 250", bulk)
 		}
 	})
 }

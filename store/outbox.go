@@ -97,12 +97,22 @@ func (tx *Tx) Enqueue(ctx context.Context, m *OutboxMessage) (bool, error) {
 	}
 	m.NextAttemptAt = utc(m.NextAttemptAt)
 	// Positional, not named: one fixed text, which SQLite keeps prepared (stmtcache.go).
-	res, err := tx.ExecContext(ctx, tx.insertIgnore()+` INTO outbox (id, kind, receive_id_type, receive_id,
+	q := tx.insertIgnore() + ` INTO outbox (id, kind, receive_id_type, receive_id,
 		target_message_id, msg_type, content, file_name, file_data, dedup_key, status, attempts, next_attempt_at,
 		claimed_by, last_code, last_error, message_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', 0, '', '', ?)`,
-		m.ID, m.Kind, m.ReceiveIDType, m.ReceiveID, m.TargetMessageID, m.MsgType, m.Content, m.FileName,
-		m.FileData, m.DedupKey, m.Status, m.NextAttemptAt, m.CreatedAt)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', 0, '', '', ?)`
+	args := []any{m.ID, m.Kind, m.ReceiveIDType, m.ReceiveID, m.TargetMessageID, m.MsgType, m.Content, m.FileName,
+		m.FileData, m.DedupKey, m.Status, m.NextAttemptAt, m.CreatedAt}
+	if m.DedupKey == nil && (m.Kind == OutboxReply || m.Kind == OutboxSend) {
+		// A fresh id and no dedup key: the row is always added, and nothing in a transaction
+		// reads a reply or a plain send back (patches are, by EnqueuePatch). On MySQL it goes
+		// out with the transaction's held-back writes (Tx.ExecLast), a round trip less.
+		if err := tx.ExecLast(ctx, q, args...); err != nil {
+			return false, &Error{Code: EINTERNAL, Op: op, Err: err}
+		}
+		return true, nil
+	}
+	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
 	}

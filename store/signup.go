@@ -250,7 +250,7 @@ func (tx *Tx) SignUp(ctx context.Context, req SignupRequest) (*SignupResult, err
 			}
 		}
 		e.Status, e.Position = status, pos
-		if err := tx.AuditLast(ctx, req.Actor, "signup", fmt.Sprint(e.ID), "signup", fmt.Sprintf("activity %d item %d", a.ID, req.ItemID)); err != nil {
+		if err := tx.Audit(ctx, req.Actor, "signup", fmt.Sprint(e.ID), "signup", fmt.Sprintf("activity %d item %d", a.ID, req.ItemID)); err != nil {
 			return nil, err
 		}
 		return &SignupResult{Entry: e, SeatsLeft: a.SeatsLeft(req.ItemID)}, nil

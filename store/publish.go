@@ -59,6 +59,31 @@ func (tx *Tx) Publications(ctx context.Context, activityID int64) ([]Publication
 	return out, nil
 }
 
+// LastCard returns the content most recently queued for a publication's card: its newest
+// patch, or else the send that posted it; "" when the outbox has pruned both (or the card was
+// never delivered). The patch lookup reads the outbox without an index on its target (the
+// sign-up job asks it for a few cards every few minutes; the outbox keeps sent messages only
+// for a while), so it is not for hot paths.
+func (tx *Tx) LastCard(ctx context.Context, p Publication) (string, error) {
+	const op = "store.LastCard"
+	var out []string
+	if p.MessageID != "" {
+		if err := tx.SelectContext(ctx, &out, `SELECT content FROM outbox WHERE kind = 'patch' AND target_message_id = ?
+			ORDER BY created_at DESC LIMIT 1`, p.MessageID); err != nil {
+			return "", &Error{Code: EINTERNAL, Op: op, Err: err}
+		}
+	}
+	if len(out) == 0 {
+		if err := tx.SelectContext(ctx, &out, `SELECT content FROM outbox WHERE id = ?`, p.OutboxID); err != nil {
+			return "", &Error{Code: EINTERNAL, Op: op, Err: err}
+		}
+	}
+	if len(out) == 0 {
+		return "", nil
+	}
+	return out[0], nil
+}
+
 // EnqueuePatch queues a replacement of the card in message messageID, coalesced: when a
 // patch of that message is queued and not yet taken by the outbox worker, its content is
 // replaced instead of queueing another, so a message has at most one waiting patch however

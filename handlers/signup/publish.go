@@ -159,6 +159,41 @@ func RefreshPublished(ctx context.Context, tx *store.Tx, a *store.Activity, loc 
 	return nil
 }
 
+// RepairPublished queues an update of the group-chat cards whose last queued content is not
+// what the activity shows now, and reports how many. A click's card refresh runs after its
+// commit (cardRefresher): a process that dies in between leaves the cards showing the seats
+// as they were, and the sign-up job repairs them on its next run.
+func RepairPublished(ctx context.Context, tx *store.Tx, a *store.Activity, loc *time.Location) (int, error) {
+	pubs, err := tx.Publications(ctx, a.ID)
+	if err != nil || len(pubs) == 0 {
+		return 0, err
+	}
+	var content []byte
+	n := 0
+	for _, p := range pubs {
+		if p.MessageID == "" {
+			continue // not delivered yet: it goes out with the newest state, or is patched next time
+		}
+		if content == nil {
+			if content, err = groupCard(a, counterStats(a), loc).JSON(); err != nil {
+				return 0, err
+			}
+		}
+		last, err := tx.LastCard(ctx, p)
+		if err != nil {
+			return 0, err
+		}
+		if last == string(content) {
+			continue
+		}
+		if _, err := tx.EnqueuePatch(ctx, p.MessageID, string(content)); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
+}
+
 // counterStats are the seats of an activity from its counters (as the store left them in a),
 // without a query: what a group card shows.
 func counterStats(a *store.Activity) *store.ActivityStats {

@@ -208,5 +208,37 @@ func TestSignupsRefreshGroupCards(t *testing.T) {
 		if n := h.sig.cards.runs.Load() - runs0; n < 1 || n >= burst {
 			t.Errorf("%d refreshes for %d clicks; want at least one and fewer than the clicks", n, burst)
 		}
+
+		// A process that dies between a click's commit and its card refresh: the seats changed
+		// (a sign-up straight through the store, which no refresher follows) and the card did
+		// not. The sign-up job repairs it on its next run, and leaves current cards alone.
+		e := newEngine(t, db, h.loc)
+		runJob := func() {
+			t.Helper()
+			now := time.Now()
+			h.setNow(now)
+			if err := e.RunJob(ctx, JobName, now); err != nil {
+				t.Fatal(err)
+			}
+			drain()
+		}
+		patches := func() int { return h.count(`SELECT COUNT(*) FROM outbox WHERE kind = 'patch'`) }
+		_, before := lastPatch()
+		queued := patches()
+		runJob()
+		if n := patches(); n != queued {
+			t.Errorf("the job patched current cards: %d patches queued, want %d", n, queued)
+		}
+		late := h.member("ou_rf_late", "晚到", "599", "机关分工会", "M", "")
+		h.signUp(a.ID, late.ID, 0)
+		runJob()
+		if n := untilPatched(fmt.Sprintf("剩余 %d / 40", 40-2-burst)); n != before+1 {
+			t.Errorf("after the job: %d patches of the chat card, want %d", n, before+1)
+		}
+		queued = patches()
+		runJob()
+		if n := patches(); n != queued {
+			t.Errorf("a second run patched again: %d patches queued, want %d", n, queued)
+		}
 	})
 }

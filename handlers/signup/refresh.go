@@ -20,8 +20,9 @@ import (
 // outbox sends at most 5 patches a second per card anyway.
 //
 // The refresh is not atomic with the click: a process that dies between the two leaves a
-// group card showing the seats as they were, until the next change refreshes it. The click
-// itself, its answer and the member's own card are always exact.
+// group card showing the seats as they were, until the next change refreshes it or the
+// sign-up job's next run repairs it (RepairPublished). The click itself, its answer and the
+// member's own card are always exact.
 type cardRefresher struct {
 	db  *store.DB
 	loc *time.Location

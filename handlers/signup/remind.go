@@ -38,7 +38,7 @@ func RegisterJobs(e *jobs.Engine, d JobDeps) error {
 	return e.Add(jobs.Job{
 		Name: JobName,
 		Spec: d.Config.RemindersSchedule,
-		Help: "sign-ups: closing reminders; at close the lottery, team checks, summary, cancellation; event reminders; finishing",
+		Help: "sign-ups: closing reminders; at close the lottery, team checks, summary, cancellation; event reminders; finishing; stale group cards",
 		Run:  r.run,
 	})
 }
@@ -67,7 +67,7 @@ func (rm *reminders) run(ctx context.Context, r *jobs.Run) error {
 // activity runs the steps due for one activity, each in its own transaction.
 func (rm *reminders) activity(ctx context.Context, r *jobs.Run, id int64) error {
 	steps := []func(ctx context.Context, r *jobs.Run, tx *store.Tx, a *store.Activity) error{
-		rm.closingSoon, rm.atClose, rm.beforeEvent, rm.afterEvent,
+		rm.closingSoon, rm.atClose, rm.beforeEvent, rm.afterEvent, rm.repairCards,
 	}
 	for _, step := range steps {
 		err := rm.DB.InTx(ctx, func(tx *store.Tx) error {
@@ -85,6 +85,16 @@ func (rm *reminders) activity(ctx context.Context, r *jobs.Run, id int64) error 
 		}
 	}
 	return nil
+}
+
+// repairCards brings the group cards of an open or closed activity up to date when a crash
+// between a click and its card refresh left them behind (RepairPublished).
+func (rm *reminders) repairCards(ctx context.Context, r *jobs.Run, tx *store.Tx, a *store.Activity) error {
+	n, err := RepairPublished(ctx, tx, a, rm.Loc)
+	if n > 0 {
+		rm.Log.Info("sign-up cards repaired", "activity", a.ID, "cards", n)
+	}
+	return err
 }
 
 // closingSoon reminds the eligible members who have not signed up (and did not opt out) that

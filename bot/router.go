@@ -43,8 +43,8 @@ type Action struct {
 	// Serial, when set, names the row the action contends for (e.g. an activity's seat
 	// counter; "" for none). On SQLite, which has one writer anyway, actions on the same row
 	// share transactions one batch at a time. On MySQL such an action runs in a transaction of
-	// its own, at most 8 at once: a shared one would hold the row lock for the whole batch,
-	// while alone it holds it only from its update to its commit.
+	// its own, at most serialLanes at once: a shared one would hold the row lock for the whole
+	// batch, while alone it holds it only from its update to its commit.
 	Serial func(c *Context) string
 }
 

@@ -37,9 +37,8 @@ type WebhookOptions struct {
 //
 // The guard decrypts each request once and hands the SDK's adapter the plaintext event: the
 // SDK dispatcher behind it is built without the Encrypt Key, so it neither decrypts nor checks
-// the signature a second time. The Verification Token is the guard's to check, on every
-// request (the SDK checks it only on url_verification, which the guard answers itself).
-// Requests reach the dispatcher only through the guard.
+// the signature a second time; url_verification is answered by the guard itself. Requests
+// reach the dispatcher only through the guard.
 func Webhook(r *Router, o WebhookOptions) http.Handler {
 	if o.MaxBody <= 0 {
 		o.MaxBody = 1 << 20

@@ -156,8 +156,8 @@ func (db *DB) readStmt(query string) *sqlx.Stmt {
 }
 
 // writeStmt returns the writer's prepared statement for query and its entry, or nil to run
-// query uncached: on MySQL, while the statement is being prepared (a text seen for the first
-// time starts that), and while rows of it are open.
+// query uncached: always on MySQL; on SQLite while the statement is being prepared (a text
+// seen for the first time starts that) and while rows of it are open.
 func (db *DB) writeStmt(query string) (*sqlx.Stmt, *cachedStmt) {
 	if db.wlock == nil { // MySQL
 		return nil, nil

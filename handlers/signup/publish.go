@@ -138,32 +138,21 @@ func eligibleMembers(ctx context.Context, tx *store.Tx, a *store.Activity, loc *
 // the change; it costs one indexed query when the activity was not posted to any chat, and
 // builds the card from the counters otherwise.
 func RefreshPublished(ctx context.Context, tx *store.Tx, a *store.Activity, loc *time.Location) error {
-	pubs, err := tx.Publications(ctx, a.ID)
-	if err != nil || len(pubs) == 0 {
-		return err
-	}
-	var content []byte
-	for _, p := range pubs {
-		if p.MessageID == "" {
-			continue // not delivered yet: it will go out with the newest state anyway, or be patched next time
-		}
-		if content == nil {
-			if content, err = groupCard(a, counterStats(a), loc).JSON(); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.EnqueuePatch(ctx, p.MessageID, string(content)); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := patchPublished(ctx, tx, a, loc, false)
+	return err
 }
 
-// RepairPublished queues an update of the group-chat cards whose last queued content is not
-// what the activity shows now, and reports how many. A click's card refresh runs after its
+// RepairPublished is RefreshPublished for the cards whose last queued content is not what the
+// activity shows now; it reports how many it patched. A click's card refresh runs after its
 // commit (cardRefresher): a process that dies in between leaves the cards showing the seats
 // as they were, and the sign-up job repairs them on its next run.
 func RepairPublished(ctx context.Context, tx *store.Tx, a *store.Activity, loc *time.Location) (int, error) {
+	return patchPublished(ctx, tx, a, loc, true)
+}
+
+// patchPublished queues a patch of each delivered group-chat card of the activity, rendered
+// from its counters; with onlyStale, of those whose last queued content differs.
+func patchPublished(ctx context.Context, tx *store.Tx, a *store.Activity, loc *time.Location, onlyStale bool) (int, error) {
 	pubs, err := tx.Publications(ctx, a.ID)
 	if err != nil || len(pubs) == 0 {
 		return 0, err
@@ -172,19 +161,21 @@ func RepairPublished(ctx context.Context, tx *store.Tx, a *store.Activity, loc *
 	n := 0
 	for _, p := range pubs {
 		if p.MessageID == "" {
-			continue // not delivered yet: it goes out with the newest state, or is patched next time
+			continue // not delivered yet: it will go out with the newest state anyway, or be patched next time
 		}
 		if content == nil {
 			if content, err = groupCard(a, counterStats(a), loc).JSON(); err != nil {
 				return 0, err
 			}
 		}
-		last, err := tx.LastCard(ctx, p)
-		if err != nil {
-			return 0, err
-		}
-		if last == string(content) {
-			continue
+		if onlyStale {
+			last, err := tx.LastCard(ctx, p)
+			if err != nil {
+				return 0, err
+			}
+			if last == string(content) {
+				continue
+			}
 		}
 		if _, err := tx.EnqueuePatch(ctx, p.MessageID, string(content)); err != nil {
 			return 0, err

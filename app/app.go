@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +43,7 @@ type Main struct {
 	Jobs     *jobs.Engine   // scheduled jobs and reminders (see jobs.go for the registrations)
 	WS       *bot.WebSocket // websocket mode
 	Now      func() time.Time
+	Version  string // logged at start
 
 	listener net.Listener
 	server   *http.Server
@@ -69,13 +69,13 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Now == nil {
 		m.Now = time.Now
 	}
-	db, err := openDB(ctx, c, m.Log)
+	db, err := OpenDB(ctx, c, m.Log)
 	if err != nil {
 		return err
 	}
 	db.Now = m.Now
 	m.DB = db
-	m.Lark = newLarkClient(c, m.Log)
+	m.Lark = NewLarkClient(c, m.Log)
 	m.Registry = prometheus.NewRegistry()
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := bot.NewMetrics(m.Registry)
@@ -107,7 +107,7 @@ func (m *Main) Open(ctx context.Context) error {
 	calendar.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location()})
 	tasks.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location()}, c.Tasks)
 	signup.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location(), Config: c})
-	if m.Jobs, err = newJobs(ctx, m); err != nil {
+	if m.Jobs, err = NewJobs(ctx, m); err != nil {
 		db.Close()
 		return err
 	}
@@ -145,7 +145,7 @@ func (m *Main) Addr() string { return m.listener.Addr().String() }
 // flight finish, gives the outbox a few seconds to deliver what is due (the rest stays queued
 // in the database for the next start) and closes the database.
 func (m *Main) Run(ctx context.Context) error {
-	m.Log.Info("unionbot started", "version", version, "mode", m.Config.Feishu.Mode, "addr", m.Addr(),
+	m.Log.Info("unionbot started", "version", m.Version, "mode", m.Config.Feishu.Mode, "addr", m.Addr(),
 		"database", m.Config.Database.Driver)
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorker()
@@ -228,7 +228,7 @@ func (m *Main) botOpenID(ctx context.Context) string {
 
 // newLarkClient is the SDK client for the Open Platform at feishu.base_url, logging into slog
 // at Warn and above only.
-func newLarkClient(c *config.Config, log *slog.Logger) *lark.Client {
+func NewLarkClient(c *config.Config, log *slog.Logger) *lark.Client {
 	return lark.NewClient(c.Feishu.AppID, c.Feishu.AppSecret,
 		lark.WithOpenBaseUrl(c.Feishu.BaseURL),
 		lark.WithReqTimeout(15*time.Second),
@@ -237,7 +237,7 @@ func newLarkClient(c *config.Config, log *slog.Logger) *lark.Client {
 }
 
 // openDB opens the configured database and applies the migrations.
-func openDB(ctx context.Context, c *config.Config, log *slog.Logger) (*store.DB, error) {
+func OpenDB(ctx context.Context, c *config.Config, log *slog.Logger) (*store.DB, error) {
 	db, err := store.Open(ctx, c.Database.Driver, c.Database.DSN)
 	if err != nil {
 		return nil, fmt.Errorf("database (database.driver=%s, database.dsn=%s): %w", c.Database.Driver, config.MaskDSN(c.Database.DSN), err)
@@ -251,20 +251,4 @@ func openDB(ctx context.Context, c *config.Config, log *slog.Logger) (*store.DB,
 		log.Info("migration applied", "version", r.Version, "name", r.Name)
 	}
 	return db, nil
-}
-
-// loadConfig reads the configuration for a subcommand.
-func loadConfig(e *env) (*config.Config, error) {
-	path := e.configPath
-	if path == "" {
-		path = config.DefaultPath()
-	}
-	if path == "" {
-		for _, kv := range e.environ {
-			if v, ok := strings.CutPrefix(kv, "UNIONBOT_CONFIG="); ok {
-				path = v
-			}
-		}
-	}
-	return config.Load(path, e.environ)
 }

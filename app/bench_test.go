@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bufio"
@@ -39,7 +39,7 @@ func BenchmarkStartToReady(b *testing.B) {
 	if _, err := os.Stat(gobin); err != nil {
 		gobin = "go"
 	}
-	if out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command(gobin, "build", "-o", bin, "github.com/unionbot/unionbot").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
 	fake := feishutest.NewT(b)

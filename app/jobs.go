@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 
 // newJobs builds the job engine from the configuration and registers every job. `serve`,
 // `jobs list` and `jobs run` all build it here, so they know the same jobs.
-func newJobs(ctx context.Context, m *Main) (*jobs.Engine, error) {
+func NewJobs(ctx context.Context, m *Main) (*jobs.Engine, error) {
 	c := m.Config
 	loc := c.Location()
 	cal := workday.New(loc, m.DB)

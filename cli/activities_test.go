@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ func TestActivitiesCLI(t *testing.T) {
 		}
 		return p
 	}
-	example, err := os.ReadFile("examples/activity-badminton.yaml")
+	example, err := os.ReadFile("../examples/activity-badminton.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,11 +39,11 @@ func TestActivitiesCLI(t *testing.T) {
 	}
 
 	// The committed example as a draft, then with -publish.
-	code, out, errOut := cli(t, env, "activities", "create", "-f", "examples/activity-badminton.yaml", "-config", "")
+	code, out, errOut := cli(t, env, "activities", "create", "-f", "../examples/activity-badminton.yaml", "-config", "")
 	if code != 0 || out != "created activity 1 2024年教职工羽毛球比赛 (draft)\n" {
 		t.Errorf("create: code %d\n%s%s", code, out, errOut)
 	}
-	code, out, errOut = cli(t, env, "activities", "create", "-publish", "-f", "examples/activity-badminton.yaml", "-config", "")
+	code, out, errOut = cli(t, env, "activities", "create", "-publish", "-f", "../examples/activity-badminton.yaml", "-config", "")
 	if code != 0 || !strings.Contains(out, "created activity 2 2024年教职工羽毛球比赛 (open)") {
 		t.Errorf("create -publish: code %d\n%s%s", code, out, errOut)
 	}

@@ -1,18 +1,6 @@
-// Command unionbot is a Feishu (Lark) bot for a university trade union (工会): sign-ups,
-// staff-congress proposals, aid requests and the ten-task tracker, all in chat, all in SQL.
-//
-//	unionbot [serve]                 run the bot (the default)
-//	unionbot migrate                 apply database migrations
-//	unionbot check-config            validate and print the effective configuration
-//	unionbot members import FILE     import a member roster (.xlsx or .csv)
-//	unionbot roles grant|revoke|list grant or revoke roles from the command line
-//	unionbot jobs list|run NAME      list the scheduled jobs, or run one (-at TIME)
-//	unionbot holidays import|show    enter or show a year's holiday arrangement
-//	unionbot activities create|list  create sign-up activities from a YAML file, or list them
-//	unionbot version                 print the version
-//
-// Flags (-config PATH, ...) may come before or after a subcommand's arguments.
-package main
+// Package cli is unionbot's command line: one subcommand per command group, each in its own
+// file, run by Run. main.go calls Run and exits with its code; the tests call Run in-process.
+package cli
 
 import (
 	"context"
@@ -20,22 +8,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
+
+	"github.com/unionbot/unionbot/config"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Environ())
-	stop()
-	os.Exit(code)
-}
+// Version is set at build time with -ldflags "-X github.com/unionbot/unionbot/cli.Version=...".
+var Version = "dev"
 
 // command is one subcommand.
 type command struct {
@@ -76,14 +55,14 @@ func commands() []*command {
 		tasksCommand(),
 		activitiesCommand(),
 		{name: "version", usage: "version", help: "Print the version.", run: func(_ context.Context, e *env, _ []string) error {
-			fmt.Fprintln(e.stdout, "unionbot", version)
+			fmt.Fprintln(e.stdout, "unionbot", Version)
 			return nil
 		}},
 	}
 }
 
-// run parses args and runs a subcommand; it returns the process exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
+// Run parses args and runs a subcommand; it returns the process exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
 	e := &env{stdout: stdout, stderr: stderr, environ: environ}
 	name := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -159,9 +138,25 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func printUsage(w io.Writer) {
-	fmt.Fprintf(w, "unionbot %s: a Feishu bot for a university trade union.\n\nUsage:\n", version)
+	fmt.Fprintf(w, "unionbot %s: a Feishu bot for a university trade union.\n\nUsage:\n", Version)
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  unionbot %s\n", c.usage)
 	}
 	fmt.Fprintln(w, "\nRun 'unionbot COMMAND -help' for a command's help. Configuration: config.example.yaml and README.md.")
+}
+
+// loadConfig reads the configuration for a subcommand.
+func loadConfig(e *env) (*config.Config, error) {
+	path := e.configPath
+	if path == "" {
+		path = config.DefaultPath()
+	}
+	if path == "" {
+		for _, kv := range e.environ {
+			if v, ok := strings.CutPrefix(kv, "UNIONBOT_CONFIG="); ok {
+				path = v
+			}
+		}
+	}
+	return config.Load(path, e.environ)
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/unionbot/unionbot/app"
 	"github.com/unionbot/unionbot/config"
 	"github.com/unionbot/unionbot/handlers/roster"
 	"github.com/unionbot/unionbot/schema"
@@ -25,7 +26,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := c.ValidateServe(); err != nil {
 		return fmt.Errorf("the configuration is not ready to serve:\n%w", err)
 	}
-	m := &Main{Config: c, Log: NewLogger(c, e.stderr)}
+	m := &app.Main{Config: c, Log: app.NewLogger(c, e.stderr), Version: Version}
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
@@ -95,7 +96,7 @@ func cliDB(ctx context.Context, e *env) (*config.Config, *store.DB, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := openDB(ctx, c, NewLogger(c, e.stderr))
+	db, err := app.OpenDB(ctx, c, app.NewLogger(c, e.stderr))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -115,15 +116,15 @@ func cmdMembers(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer f.Close()
-	m := &Main{Config: c, Log: NewLogger(c, e.stderr)}
-	db, err := openDB(ctx, c, m.Log)
+	m := &app.Main{Config: c, Log: app.NewLogger(c, e.stderr)}
+	db, err := app.OpenDB(ctx, c, m.Log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	var res roster.Resolver
 	if c.Feishu.AppID != "" && c.Feishu.AppSecret != "" {
-		res = roster.NewFeishuResolver(newLarkClient(c, m.Log))
+		res = roster.NewFeishuResolver(app.NewLarkClient(c, m.Log))
 	}
 	rep, err := roster.ImportFile(ctx, db, args[1], f, res, cliActor(), e.dryRun)
 	if err != nil {

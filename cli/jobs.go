@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/unionbot/unionbot/app"
 	"github.com/unionbot/unionbot/jobs"
 	"github.com/unionbot/unionbot/jobs/workday"
 	"github.com/unionbot/unionbot/store"
@@ -47,17 +48,17 @@ func holidaysCommand() *command {
 }
 
 // openForJobs opens what the job engine needs, without the transports.
-func openForJobs(ctx context.Context, e *env) (*Main, error) {
+func openForJobs(ctx context.Context, e *env) (*app.Main, error) {
 	c, err := validConfig(e)
 	if err != nil {
 		return nil, err
 	}
-	m := &Main{Config: c, Log: NewLogger(c, e.stderr), Now: time.Now}
-	if m.DB, err = openDB(ctx, c, m.Log); err != nil {
+	m := &app.Main{Config: c, Log: app.NewLogger(c, e.stderr), Now: time.Now}
+	if m.DB, err = app.OpenDB(ctx, c, m.Log); err != nil {
 		return nil, err
 	}
-	m.Lark = newLarkClient(c, m.Log)
-	if m.Jobs, err = newJobs(ctx, m); err != nil {
+	m.Lark = app.NewLarkClient(c, m.Log)
+	if m.Jobs, err = app.NewJobs(ctx, m); err != nil {
 		m.DB.Close()
 		return nil, err
 	}
@@ -108,7 +109,7 @@ func cmdJobs(ctx context.Context, e *env, args []string, at string) error {
 	return err
 }
 
-func listJobs(ctx context.Context, e *env, m *Main) error {
+func listJobs(ctx context.Context, e *env, m *app.Main) error {
 	loc := m.Config.Location()
 	sts, err := m.Jobs.Statuses(ctx, m.Now())
 	if err != nil {

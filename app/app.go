@@ -1,3 +1,6 @@
+// Package app is the running program, wired from the configuration: store → bot → handlers →
+// jobs → transports (app.go), with every scheduled job registered in jobs.go. `unionbot serve`
+// runs it; `unionbot jobs` builds its job engine; the end-to-end tests start it in-process.
 package app
 
 import (

@@ -23,7 +23,7 @@ func activitiesCommand() *command {
 			"configured time zone): all of the file or, on any problem, none, with the line named. They are drafts\n" +
 			"an officer publishes in chat (活动管理), unless -publish opens them and sends their cards at once.\n" +
 			"list shows every activity with its status and seats.",
-		flags: func(fs *flag.FlagSet, e *env) {
+		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&file, "f", "", "the YAML file of activities")
 			fs.BoolVar(&publish, "publish", false, "publish the activities at once (open sign-up, send the cards)")
 		},
@@ -34,7 +34,7 @@ func activitiesCommand() *command {
 			if args[0] == "create" && file == "" {
 				return usageError{"activities create needs -f FILE"}
 			}
-			c, db, err := cliDB(ctx, e)
+			c, db, err := openDB(ctx, e)
 			if err != nil {
 				return err
 			}
@@ -48,7 +48,7 @@ func activitiesCommand() *command {
 			}
 			defer f.Close()
 			acts, err := signup.CreateFromYAML(ctx, db, f, signup.CreateOptions{Publish: publish,
-				DefaultChats: c.Signup.DefaultChats, Actor: cliActor(), Loc: c.Location()})
+				DefaultChats: c.Signup.DefaultChats, Actor: operator(), Loc: c.Location()})
 			if err != nil {
 				return fmt.Errorf("%s: %w (nothing was created)", file, err)
 			}

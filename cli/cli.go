@@ -8,19 +8,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os/user"
 	"strings"
 
+	"github.com/unionbot/unionbot/app"
 	"github.com/unionbot/unionbot/config"
+	"github.com/unionbot/unionbot/store"
 )
-
-// Version is set at build time with -ldflags "-X github.com/unionbot/unionbot/cli.Version=...".
-var Version = "dev"
 
 // command is one subcommand.
 type command struct {
 	name, usage, help string
 	run               func(ctx context.Context, e *env, args []string) error
-	flags             func(fs *flag.FlagSet, e *env)
+	flags             func(fs *flag.FlagSet) // the command's own flags, besides -config and -help
 }
 
 // env is what a subcommand runs with.
@@ -28,7 +28,6 @@ type env struct {
 	stdout, stderr io.Writer
 	environ        []string
 	configPath     string
-	dryRun         bool
 	showHelp       bool
 }
 
@@ -37,27 +36,19 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
+// commands lists the subcommands in the order of the usage.
 func commands() []*command {
 	return []*command{
-		{name: "serve", usage: "serve [-config PATH]", help: "Run the bot until SIGINT or SIGTERM (the default command).", run: cmdServe},
-		{name: "migrate", usage: "migrate [-config PATH]", help: "Apply the database migrations and exit.", run: cmdMigrate},
-		{name: "check-config", usage: "check-config [-config PATH]", help: "Validate the configuration and print it with secrets masked.", run: cmdCheckConfig},
-		{name: "members", usage: "members import FILE [-dry-run] [-config PATH]",
-			help: "Import a member roster (.xlsx or .csv with columns 姓名, 工号, 分工会, 性别, 手机 or 邮箱).\nRows that cannot be used are listed with the reason; a file that cannot be read changes nothing.",
-			run:  cmdMembers, flags: func(fs *flag.FlagSet, e *env) {
-				fs.BoolVar(&e.dryRun, "dry-run", false, "check the file and report, change nothing")
-			}},
-		{name: "roles", usage: "roles grant|revoke WHO ROLE | roles list [-config PATH]",
-			help: "Grant or revoke a role (member by 工号 or name; role: delegate, branch_chair, officer, committee, chair, admin\nor 代表, 分工会主席, 工会干事, 提案委员, 主席, 管理员), or list who holds which role. Changes are audited.",
-			run:  cmdRoles},
+		serveCommand(),
+		migrateCommand(),
+		checkConfigCommand(),
+		membersCommand(),
+		rolesCommand(),
 		jobsCommand(),
 		holidaysCommand(),
 		tasksCommand(),
 		activitiesCommand(),
-		{name: "version", usage: "version", help: "Print the version.", run: func(_ context.Context, e *env, _ []string) error {
-			fmt.Fprintln(e.stdout, "unionbot", Version)
-			return nil
-		}},
+		versionCommand(),
 	}
 }
 
@@ -89,7 +80,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	fs.BoolVar(&e.showHelp, "help", false, "show help")
 	fs.BoolVar(&e.showHelp, "h", false, "show help")
 	if cmd.flags != nil {
-		cmd.flags(fs, e)
+		cmd.flags(fs)
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil || e.showHelp {
@@ -159,4 +150,37 @@ func loadConfig(e *env) (*config.Config, error) {
 		}
 	}
 	return config.Load(path, e.environ)
+}
+
+func validConfig(e *env) (*config.Config, error) {
+	c, err := loadConfig(e)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return c, nil
+}
+
+// openDB loads and validates the configuration and opens the database, for the subcommands
+// that work on the data. Close the database when done.
+func openDB(ctx context.Context, e *env) (*config.Config, *store.DB, error) {
+	c, err := validConfig(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := app.OpenDB(ctx, c, app.NewLogger(c, e.stderr))
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, db, nil
+}
+
+// operator names the operator in the audit trail.
+func operator() string {
+	if u, err := user.Current(); err == nil {
+		return "cli:" + u.Username
+	}
+	return "cli"
 }

@@ -19,7 +19,7 @@ func tasksCommand() *command {
 			"`import -f FILE` loads a YAML task file (see examples/tasks-2024.yaml: owners, unit heads and leaders by 工号,\n" +
 			"milestones, deadlines). A file with any problem is refused with every problem's line and nothing is imported.\n" +
 			"Tasks whose number exists in the year already are left unchanged, so loading twice changes nothing.",
-		flags: func(fs *flag.FlagSet, e *env) {
+		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&file, "f", "", "the task file (YAML, UTF-8)")
 			fs.BoolVar(&allowPast, "allow-past", false, "accept deadlines before today (to record a past year's plan)")
 		},
@@ -49,12 +49,12 @@ func cmdTasks(ctx context.Context, e *env, args []string, file string, allowPast
 	default:
 		return usageError{"unknown tasks subcommand " + args[0]}
 	}
-	c, db, err := cliDB(ctx, e)
+	c, db, err := openDB(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	im := &tasks.Importer{DB: db, Loc: c.Location(), Actor: cliActor()}
+	im := &tasks.Importer{DB: db, Loc: c.Location(), Actor: operator()}
 	var rep *tasks.ImportReport
 	if year != 0 {
 		rep, err = im.Seed(ctx, year)

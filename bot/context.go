@@ -121,6 +121,11 @@ func toastResponse(typ, text string) *Response {
 	return &Response{Toast: &Toast{Type: typ, Text: text}, Reply: &t}
 }
 
+// refusal reports whether the response refuses what was asked (a warning or error toast).
+func (r *Response) refusal() bool {
+	return r != nil && r.Toast != nil && (r.Toast.Type == "warning" || r.Toast.Type == "error")
+}
+
 // ReplyCard is a response that answers a message with a card (and, for a card action,
 // replaces the clicked card with it).
 func ReplyCard(c Renderer) *Response { return &Response{Card: c} }

@@ -29,7 +29,7 @@ type Command struct {
 	Help    string // one line for the menu
 	Handler HandlerFunc
 	// Solo gives the handler a transaction of its own. Handlers are otherwise grouped with
-	// other events' handlers into shared transactions (store.DB.InTxBatch); a long handler
+	// other events' handlers into shared transactions (store.DB.HandleEvent); a long handler
 	// (an export, a send to every member) would hold its batch-mates up.
 	Solo bool
 }
@@ -41,10 +41,8 @@ type Action struct {
 	Handler HandlerFunc
 	Solo    bool // as for Command
 	// Serial, when set, names the row the action contends for (e.g. an activity's seat
-	// counter; "" for none). On SQLite, which has one writer anyway, actions on the same row
-	// share transactions one batch at a time. On MySQL such an action runs in a transaction of
-	// its own, at most serialLanes at once: a shared one would hold the row lock for the whole
-	// batch, while alone it holds it only from its update to its commit.
+	// counter; "" for none): actions on the same row share transactions, one at a time
+	// (store.Policy.Serial), instead of queueing on the row's lock.
 	Serial func(c *Context) string
 }
 
@@ -63,9 +61,6 @@ type Options struct {
 	BotOpenID string
 	// Notify is called after a transaction that queued outbound messages commits.
 	Notify func()
-	// BatchLanes is how many shared transactions of ordinary handlers may run at once
-	// (default: 1 on SQLite, which has one writer; 4 on MySQL).
-	BatchLanes int
 }
 
 // Router routes events to handlers through the middleware chain: panic recovery, logging,
@@ -94,12 +89,6 @@ func NewRouter(o Options) *Router {
 	}
 	if o.Deadline <= 0 {
 		o.Deadline = 2 * time.Second
-	}
-	if o.BatchLanes <= 0 {
-		o.BatchLanes = 1
-		if o.DB != nil && o.DB.Dialect == store.MySQL {
-			o.BatchLanes = 4
-		}
 	}
 	return &Router{o: o, byName: map[string]*Command{}, actions: map[string]*Action{}}
 }
@@ -191,13 +180,11 @@ func (r *Router) OnMessage(ctx context.Context, ev *larkim.P2MessageReceiveV1) e
 	// The handler was refused, failed or timed out, and its transaction is gone: record the
 	// event and the answer together, so a redelivery neither answers twice nor retries it.
 	bg := context.WithoutCancel(ctx)
-	return r.o.DB.InTx(bg, func(tx *store.Tx) error {
-		if ok, e := tx.MarkProcessed(bg, key, typ); e != nil || !ok {
-			return e
-		}
+	_, err := r.o.DB.HandleEvent(bg, key, typ, store.Policy{Solo: true}, func(tx *store.Tx) error {
 		c.Tx, c.Ctx, c.notify = tx, bg, r.o.Notify
 		return c.Reply(*resp.Reply)
 	})
+	return err
 }
 
 // OnCardAction handles card.action.trigger and answers within the deadline with a toast and/or
@@ -267,7 +254,7 @@ func (r *Router) run(parent context.Context, typ, key string, id Identity, c *Co
 	defer func() {
 		if p := recover(); p != nil {
 			stack := debug.Stack()
-			if bp, ok := p.(*store.BatchPanic); ok { // raised in a shared transaction
+			if bp, ok := p.(*store.HandlerPanic); ok { // raised in a shared transaction
 				p, stack = bp.Value, bp.Stack
 			}
 			r.o.Log.Error("handler panic", "type", typ, "route", rt.name, "panic", fmt.Sprint(p), "stack", string(stack))
@@ -292,48 +279,19 @@ func (r *Router) run(parent context.Context, typ, key string, id Identity, c *Co
 	if !sender.HasAny(rt.roles) {
 		return Fail(deniedMessage(rt.roles)), "denied"
 	}
-	dup := false
-	b, own := r.batch(c, rt)
-	var claim *store.Claim
-	err := r.inTx(ctx, b, func(tx *store.Tx) error {
-		dup, resp, claim = false, nil, nil // the function runs again when its shared transaction fails
-		if own {
-			// In a transaction of its own the key goes out with the handler's first statement
-			// (store.Claim): one round trip less on MySQL. A redelivery is found after the
-			// handler ran, and its writes are rolled back.
-			var e error
-			if claim, e = tx.ClaimEvent(ctx, key, typ); e != nil {
-				return e
-			}
-			if d, known := claim.Outcome(); known && d { // SQLite writes the key at once
-				dup = true
-				return nil
-			}
-		} else {
-			ok, e := tx.MarkProcessed(ctx, key, typ)
-			if e != nil {
-				return e
-			}
-			if !ok {
-				dup = true
-				return nil
-			}
-		}
+	var refused bool // the handler refused after writing: its writes were rolled back
+	dup, err := r.o.DB.HandleEvent(ctx, key, typ, r.policy(c, rt), func(tx *store.Tx) error {
+		resp, refused = nil, false // the function runs again when its shared transaction fails
 		c.Ctx, c.Tx, c.Now, c.notify = ctx, tx, tx.Now(), r.o.Notify
 		var e error
-		resp, e = rt.handler(c)
-		if claim != nil {
-			d, known, serr := tx.Settle(ctx, claim)
-			if serr == nil && known && d {
-				dup = true
-				return store.ErrDuplicateEvent // roll the redelivery's writes back
-			}
-			if e == nil {
-				e = serr
-			}
-		}
-		if e != nil {
+		if resp, e = rt.handler(c); e != nil {
 			return e
+		}
+		if resp.refusal() && tx.Writes() > 0 {
+			// A refusal writes nothing: a handler decides before its first write. One that
+			// wrote and then refused is rolled back, so that nothing half-done stays.
+			refused = true
+			return errRefusedAfterWrite
 		}
 		if resp != nil && c.Kind == KindMessage {
 			if resp.Reply != nil {
@@ -348,15 +306,9 @@ func (r *Router) run(parent context.Context, typ, key string, id Identity, c *Co
 		}
 		return nil
 	})
-	switch _, known := claim.Outcome(); {
-	case errors.Is(err, store.ErrDuplicateEvent): // found after the handler, or by the COMMIT
-		dup = true
-	case err != nil && claim != nil && !known:
-		// The statement that carried the claim failed (or none did): this transaction rolled
-		// back, so a key recorded now can only be another delivery's.
-		if p, perr := r.o.DB.IsProcessed(ctx, key); perr == nil && p {
-			dup = true
-		}
+	if refused && errors.Is(err, errRefusedAfterWrite) {
+		r.o.Log.Error("handler refused after writing; its writes were rolled back", "type", typ, "route", rt.name)
+		return resp, "refused_after_write"
 	}
 	switch {
 	case dup:
@@ -378,38 +330,19 @@ func (r *Router) run(parent context.Context, typ, key string, id Identity, c *Co
 	}
 }
 
-// serialLanes is how many transactions of one Serial key run at once on MySQL.
-const serialLanes = 4
-
-// batch is the route's transaction: own reports whether it is the call's alone (Command.Solo,
-// and Action.Serial on MySQL) rather than shared with other events' (store.DB.InTxBatch).
-func (r *Router) batch(c *Context, rt route) (b store.Batch, own bool) {
+// policy is how the route's transaction may be shared (store.Policy).
+func (r *Router) policy(c *Context, rt route) store.Policy {
 	if rt.solo {
-		return store.Batch{}, true
+		return store.Policy{Solo: true}
 	}
 	if rt.serial != nil {
-		if k := rt.serial(c); k != "" {
-			if r.o.DB.Dialect == store.MySQL {
-				// Each in a transaction of its own, at most serialLanes at once: more only queue
-				// on the row lock inside the database, where every waiter costs a thread and its
-				// wake-ups; fewer leave the lock idle while the next click reads and inserts. (The
-				// sign-up rush, alternating runs: 1 lane ~780 clicks/s, 2 ~1,040, 3 ~1,060,
-				// 4 ~1,040-1,080, 8 ~980-1,010; BENCHMARKS.md.)
-				return store.Batch{Key: "serial:" + k, Lanes: serialLanes, Max: 1}, true
-			}
-			return store.Batch{Key: "serial:" + k, Lanes: 1}, false
-		}
+		return store.Policy{Serial: rt.serial(c)}
 	}
-	return store.Batch{Key: "router", Lanes: r.o.BatchLanes}, false
+	return store.Policy{}
 }
 
-// inTx runs fn in the transaction batch describes: one of its own when b has no key.
-func (r *Router) inTx(ctx context.Context, b store.Batch, fn func(*store.Tx) error) error {
-	if b.Key == "" {
-		return r.o.DB.InTx(ctx, fn)
-	}
-	return r.o.DB.InTxBatch(ctx, b, fn)
-}
+// errRefusedAfterWrite rolls back a handler that refused after writing.
+var errRefusedAfterWrite = errors.New("bot: handler refused after writing")
 
 // matchCommand finds the command for a first word. missing is the usage message when the
 // command needs more arguments than it got.

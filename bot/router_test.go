@@ -83,6 +83,18 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 		return &bot.Response{Toast: &bot.Toast{Type: "success", Text: "已记录"}, Card: card.New("已记录").Add(card.Markdown("ok"))}, nil
 	}})
 	r.Action(bot.Action{Name: "note.officer", Roles: []string{store.RoleOfficer}, Handler: note})
+	// A handler that writes and then refuses: the router must roll its writes back.
+	refuseLate := func(c *bot.Context) (*bot.Response, error) {
+		if _, err := note(c); err != nil {
+			return nil, err
+		}
+		if err := c.SendTo("ou_other", bot.Text("不该发出")); err != nil {
+			return nil, err
+		}
+		return bot.Warn("名额已满，不能报名"), nil
+	}
+	r.Action(bot.Action{Name: "note.refuse_late", Handler: refuseLate})
+	r.Command(bot.Command{Names: []string{"晚拒"}, Handler: refuseLate})
 	r.Action(bot.Action{Name: "slow", Handler: func(c *bot.Context) (*bot.Response, error) {
 		note(c)
 		<-c.Ctx.Done()
@@ -303,6 +315,18 @@ func TestMessages(t *testing.T) {
 				t.Errorf("mentioned group message: replies = %q", got)
 			}
 		})
+		t.Run("refusal after a write: rolled back, answered once", func(t *testing.T) {
+			before := h.count("audit_log")
+			for range 2 { // the second is a redelivery
+				h.send(h.message("om_late", "ou_a", "晚拒"))
+			}
+			if got := h.replies("om_late"); len(got) != 1 || got[0] != "名额已满，不能报名" {
+				t.Errorf("replies = %q", got)
+			}
+			if h.count("audit_log") != before {
+				t.Error("the refused handler's write stayed")
+			}
+		})
 		t.Run("panic is an error reply, not a crash", func(t *testing.T) {
 			status, _ := h.send(h.message("om_5", "ou_a", "boom"))
 			if status != 200 {
@@ -384,6 +408,7 @@ func TestCardActions(t *testing.T) {
 			{"string value", "note.add", "这张卡片已失效", false},
 			{"no permission", map[string]any{"action": "note.officer"}, "没有权限", false},
 			{"deadline", map[string]any{"action": "slow"}, "系统繁忙", false},
+			{"refusal after a write", map[string]any{"action": "note.refuse_late"}, "名额已满", false},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -404,6 +429,18 @@ func TestCardActions(t *testing.T) {
 				}
 			})
 		}
+		t.Run("refusal after a write is rolled back and counted", func(t *testing.T) {
+			if n := testutil.ToFloat64(h.metrics.Handled.WithLabelValues("card_action", "refused_after_write")); n != 1 {
+				t.Errorf("refused_after_write = %v, want 1", n)
+			}
+			var n int
+			if err := db.Get(context.Background(), &n, `SELECT COUNT(*) FROM outbox WHERE receive_id = 'ou_other'`); err != nil || n != 0 {
+				t.Errorf("%d messages queued by the refused handler (%v), want 0", n, err)
+			}
+			if !strings.Contains(h.logs.String(), "refused after writing") {
+				t.Errorf("no error logged for the refusal after a write")
+			}
+		})
 		t.Run("replacement card is JSON 2.0", func(t *testing.T) {
 			_, resp := click(map[string]any{"action": "note.add"}, nil)
 			c, _ := resp["card"].(map[string]any)
@@ -453,8 +490,7 @@ func TestConcurrentRedeliveriesWinOnce(t *testing.T) {
 	})
 }
 
-// TestRedeliveriesInTransactionsOfTheirOwn: a Solo route's deduplication key is sent with the
-// handler's first statement (store.Claim), so a redelivery is found after its handler ran.
+// TestRedeliveriesInTransactionsOfTheirOwn: Solo routes (a transaction of their own).
 // Concurrent and later redeliveries of a message, of a writing card action and of a card action
 // that runs no statement have one effect each, and every delivery is answered.
 func TestRedeliveriesInTransactionsOfTheirOwn(t *testing.T) {
@@ -520,7 +556,7 @@ func TestRedeliveriesInTransactionsOfTheirOwn(t *testing.T) {
 }
 
 // TestSharedTransactionsKeepEachAnswer sends a burst of concurrent messages that share
-// transactions (store.DB.InTxBatch): successes, user errors, panics and redeliveries mixed.
+// transactions (store.DB.HandleEvent): successes, user errors, panics and redeliveries mixed.
 // Each event gets its own answer, a failing handler leaves none of its writes, and a
 // redelivered message has one effect.
 func TestSharedTransactionsKeepEachAnswer(t *testing.T) {

@@ -19,13 +19,9 @@ type AuditEntry struct {
 
 const auditInsert = `INSERT INTO audit_log (at, actor, entity, entity_id, action, detail) VALUES (?, ?, ?, ?, ?, ?)`
 
-// Audit appends an entry to the audit trail in the transaction. On MySQL the entry is written
-// with the transaction's next batch of held-back writes (Tx.ExecLast): with the COMMIT, or at
-// the end of the call in a shared transaction. Nothing in a transaction reads the trail, so a
-// round trip less per entry costs nothing; an error then surfaces from the commit, and nothing
-// is committed.
+// Audit appends an entry to the audit trail in the transaction.
 func (tx *Tx) Audit(ctx context.Context, actor, entity, entityID, action, detail string) error {
-	if err := tx.ExecLast(ctx, auditInsert, tx.now, actor, entity, entityID, action, detail); err != nil {
+	if _, err := tx.ExecContext(ctx, auditInsert, tx.now, actor, entity, entityID, action, detail); err != nil {
 		return &Error{Code: EINTERNAL, Op: "store.Audit", Err: err}
 	}
 	return nil

@@ -13,7 +13,7 @@ import (
 // Group commit. Most of unionbot's transactions are a handful of short statements for one
 // event (mark it processed, write a row, queue a reply), and on both databases the commit is
 // what they pay for most: SQLite writes the touched pages to the WAL once per commit, and
-// InnoDB flushes its log. When many events arrive at once, InTxBatch runs several of them in
+// InnoDB flushes its log. When many events arrive at once, inTxBatch runs several of them in
 // one transaction, one after another, and commits once for all of them. On SQLite each call
 // runs behind a savepoint, so that one failing handler rolls back only its own writes; on
 // MySQL, where a savepoint is a round trip, a failing handler rolls back the transaction and
@@ -23,8 +23,8 @@ import (
 // a sign-up rush): instead of 64 transactions queueing on the row lock, each holding it
 // through its commit, one transaction at a time takes a batch of them.
 
-// Batch says how calls may be grouped.
-type Batch struct {
+// batch says how calls may be grouped.
+type batch struct {
 	// Key groups calls: only calls with the same key share a transaction.
 	Key string
 	// Lanes is how many transactions of the key may run at once (default 1). One lane for a
@@ -52,14 +52,14 @@ func (db *DB) maxBatch() int {
 // panic of another call): its call had no effect and runs again in a transaction of its own.
 var errSolo = errors.New("store: batch failed; run alone")
 
-// BatchPanic is what a call's panic becomes inside a batch; InTxBatch panics with it again in
+// HandlerPanic is what a call's panic becomes inside a batch; inTxBatch panics with it again in
 // the caller's goroutine, where the caller's own recovery sees it.
-type BatchPanic struct {
+type HandlerPanic struct {
 	Value any
 	Stack []byte
 }
 
-func (p *BatchPanic) Error() string { return fmt.Sprintf("panic in transaction: %v", p.Value) }
+func (p *HandlerPanic) Error() string { return fmt.Sprintf("panic in transaction: %v", p.Value) }
 
 type batchCall struct {
 	ctx  context.Context
@@ -85,22 +85,25 @@ type batchState struct {
 	calls    atomic.Int64 // calls committed through batches
 }
 
-// BatchStats reports how many transactions InTxBatch ran and how many calls they committed:
+// BatchStats reports how many transactions inTxBatch ran and how many calls they committed:
 // calls/txs is the mean batch size.
 func (db *DB) BatchStats() (txs, calls int64) {
 	return db.batch.txs.Load(), db.batch.calls.Load()
 }
 
-// InTxBatch runs fn in a write transaction like InTx, which it may share with other
+// inTxBatch runs fn in a write transaction like InTx, which it may share with other
 // concurrent calls of the same key. fn sees the writes of the calls before it in the same
 // transaction, exactly as if they had committed just before. When fn returns an error, its own
 // writes are rolled back (to a savepoint) and its AfterCommit hooks dropped; the other calls
 // go on. When the transaction fails as a whole, every call in it is run again alone (through
 // InTx), so fn must have no effect outside the transaction, as for InTx. Tx.Now is fresh for
 // each call. A panic in fn is raised again in the caller's goroutine.
-func (db *DB) InTxBatch(ctx context.Context, b Batch, fn func(*Tx) error) error {
+func (db *DB) inTxBatch(ctx context.Context, b batch, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if Trick("nogroup") {
+		return db.InTx(ctx, fn)
 	}
 	c := &batchCall{ctx: ctx, fn: fn, done: make(chan struct{})}
 	lanes := max(b.Lanes, 1)
@@ -130,7 +133,7 @@ func (db *DB) InTxBatch(ctx context.Context, b Batch, fn func(*Tx) error) error 
 	// No select on ctx: once taken, the call may be inside a transaction that is about to
 	// commit, and its caller must learn the outcome. Statements honour ctx themselves.
 	<-c.done
-	var p *BatchPanic
+	var p *HandlerPanic
 	switch {
 	case errors.Is(c.err, errSolo):
 		return db.InTx(ctx, fn)
@@ -254,17 +257,12 @@ func (db *DB) runBatch(calls []*batchCall) {
 		}
 		hooks := len(tx.afterCommit)
 		tx.now = db.now()
-		err := safeCall(func() error {
-			if err := c.fn(tx); err != nil {
-				return err
-			}
-			return tx.flushLast(bg)
-		})
+		err := safeCall(func() error { return c.fn(tx) })
 		if err == nil {
 			ok = append(ok, c)
 			continue
 		}
-		var p *BatchPanic
+		var p *HandlerPanic
 		if retryable(err) || errors.As(err, &p) {
 			// A deadlock has rolled back the whole transaction on MySQL; a panic may have
 			// left a statement half-read. Start over, each call alone.
@@ -276,7 +274,6 @@ func (db *DB) runBatch(calls []*batchCall) {
 		}
 		c.err = err
 		tx.afterCommit = tx.afterCommit[:hooks]
-		tx.last, tx.lastArgs = nil, nil
 		if guarded {
 			if _, err := tx.ExecContext(bg, "ROLLBACK TO SAVEPOINT unionbot_call"); err != nil {
 				solo(i + 1)
@@ -314,15 +311,15 @@ func (db *DB) runBatch(calls []*batchCall) {
 	db.batch.calls.Add(int64(len(ok)))
 }
 
-// safeCall runs f, turning a panic into a *BatchPanic.
+// safeCall runs f, turning a panic into a *HandlerPanic.
 func safeCall(f func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			if bp, ok := p.(*BatchPanic); ok {
+			if bp, ok := p.(*HandlerPanic); ok {
 				err = bp
 				return
 			}
-			err = &BatchPanic{Value: p, Stack: debug.Stack()}
+			err = &HandlerPanic{Value: p, Stack: debug.Stack()}
 		}
 	}()
 	return f()

@@ -226,9 +226,9 @@ func TestInTxBatchLostTransaction(t *testing.T) {
 		})
 		r.add("p2", func(tx *store.Tx) error { return audit(tx, "p2") })
 		r.run()
-		bp, ok := r.panics["boom"].(*store.BatchPanic)
+		bp, ok := r.panics["boom"].(*store.HandlerPanic)
 		if !ok || bp.Value != "handler bug" || len(bp.Stack) == 0 {
-			t.Errorf("boom's caller got panic %#v; want *store.BatchPanic with the value and a stack", r.panics["boom"])
+			t.Errorf("boom's caller got panic %#v; want *store.HandlerPanic with the value and a stack", r.panics["boom"])
 		}
 		if rows(t, db, "boom") != 0 || r.hooks["boom"] != 0 {
 			t.Errorf("the panicking call left %d rows, %d hooks", rows(t, db, "boom"), r.hooks["boom"])

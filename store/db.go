@@ -1,9 +1,30 @@
 // Package store is unionbot's storage: one DB type, one file per aggregate, plain SQL inline.
 // It runs on SQLite (modernc.org/sqlite, the embedded default) and MySQL/MariaDB
 // (go-sql-driver/mysql), with the same SQL wherever the two agree and a dialect switch where
-// they do not.
+// they do not. No other package sees the dialect.
 //
-// The rule for time: every instant is written in UTC (Tx.Now and the helpers convert) and read
+// # Events and transactions
+//
+// DB.HandleEvent is the one entry point for an inbound event: it writes the event's
+// deduplication key and runs the handler in one transaction, so a crash leaves all of it or
+// none, and a redelivery runs nothing. Under load events share transactions (group commit,
+// batch.go): the handlers run one after another in one transaction with one commit, because
+// the commit (SQLite's WAL write, InnoDB's log flush) is what a short transaction pays for most.
+// On SQLite each call runs behind a savepoint, so a failing handler rolls back only its own
+// writes; on MySQL, where a savepoint is a round trip, a failing handler rolls the shared
+// transaction back and the others run again alone (handlers refuse before they write, so this
+// is rare). Policy.Solo keeps long handlers out of shared transactions; Policy.Serial names a
+// contended row (a seat counter): its events share transactions one (SQLite) or two (MySQL) at
+// a time instead of queueing on the row lock each in a transaction of its own.
+//
+// Every statement is one round trip: the MySQL driver interpolates the arguments
+// (interpolateParams) instead of preparing on the server, and database/sql's own
+// transactions are used as they are. On SQLite the writer is one connection taken in arrival
+// order, and the texts it runs are prepared once and kept (stmtcache.go).
+//
+// # Time
+//
+// Every instant is written in UTC (Tx.Now and the helpers convert) and read
 // back in UTC; MySQL sessions run with time_zone '+00:00' and the driver with loc=UTC, SQLite
 // stores the "sqlite" text format. Calendar dates (a deadline's day) are DATE values in the
 // union's time zone, passed as "2006-01-02" strings. On SQLite instants are text in Go's
@@ -114,10 +135,6 @@ func Open(ctx context.Context, driver, dsn string) (*DB, error) {
 		cfg.Params["time_zone"] = "'+00:00'"
 		cfg.Collation = "utf8mb4_unicode_ci"
 		cfg.Params["charset"] = "utf8mb4"
-		// A transaction's START TRANSACTION goes out with its first statement, and ExecLast's
-		// statements with its COMMIT (mysqltx.go). Every statement is built with
-		// placeholders, interpolated by the driver.
-		cfg.MultiStatements = true
 		// One round trip per statement instead of prepare, execute and close; safe with the
 		// utf8mb4 connection charset set above.
 		cfg.InterpolateParams = true
@@ -125,8 +142,7 @@ func Open(ctx context.Context, driver, dsn string) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: open mysql: %w", err)
 		}
-		// Transactions begin with their first statement and end with their last (mysqltx.go).
-		w := sqlx.NewDb(sql.OpenDB(lazyConnector{conn}), "mysql")
+		w := sqlx.NewDb(sql.OpenDB(conn), "mysql")
 		w.SetMaxOpenConns(64)
 		w.SetMaxIdleConns(64)
 		w.SetConnMaxLifetime(30 * time.Minute)
@@ -177,17 +193,13 @@ type Tx struct {
 	db          *DB
 	now         time.Time
 	afterCommit []func()
-	enqueued    int      // outbox messages queued so far, to keep their order
-	last        []string // MySQL: statements ExecLast holds back for the COMMIT round trip
-	lastArgs    []any
+	enqueued    int    // outbox messages queued so far, to keep their order
 	release     func() // gives the SQLite writer to the next in line
+	writes      int    // write statements run by the current call (HandleEvent, Writes)
 }
 
 // Now is the transaction's time: one instant for every row it writes.
 func (tx *Tx) Now() time.Time { return tx.now }
-
-// Dialect is the database dialect.
-func (tx *Tx) Dialect() string { return tx.db.Dialect }
 
 // AfterCommit registers f to run once the transaction has committed (e.g. to wake the outbox
 // worker). It does not run on rollback.
@@ -245,10 +257,6 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 
 // Commit commits and then runs the after-commit hooks.
 func (tx *Tx) Commit() error {
-	if err := tx.commitLast(); err != nil {
-		tx.Rollback()
-		return fmt.Errorf("store: commit: %w", err)
-	}
 	err := tx.Tx.Commit()
 	tx.release()
 	if err != nil {

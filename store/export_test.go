@@ -1,5 +1,7 @@
 package store
 
+import "context"
+
 // BatchQueueLen is how many calls wait in the queue of a batch key (for tests).
 func (db *DB) BatchQueueLen(key string) int {
 	db.batch.mu.Lock()
@@ -11,4 +13,11 @@ func (db *DB) BatchQueueLen(key string) int {
 	bt.mu.Lock()
 	defer bt.mu.Unlock()
 	return len(bt.queue)
+}
+
+// Batch and InTxBatch expose group commit to the package's tests.
+type Batch = batch
+
+func (db *DB) InTxBatch(ctx context.Context, b Batch, fn func(*Tx) error) error {
+	return db.inTxBatch(ctx, b, fn)
 }

@@ -103,15 +103,6 @@ func (tx *Tx) Enqueue(ctx context.Context, m *OutboxMessage) (bool, error) {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', 0, '', '', ?)`
 	args := []any{m.ID, m.Kind, m.ReceiveIDType, m.ReceiveID, m.TargetMessageID, m.MsgType, m.Content, m.FileName,
 		m.FileData, m.DedupKey, m.Status, m.NextAttemptAt, m.CreatedAt}
-	if m.DedupKey == nil && (m.Kind == OutboxReply || m.Kind == OutboxSend) {
-		// A fresh id and no dedup key: the row is always added, and nothing in a transaction
-		// reads a reply or a plain send back (patches are, by EnqueuePatch). On MySQL it goes
-		// out with the transaction's held-back writes (Tx.ExecLast), a round trip less.
-		if err := tx.ExecLast(ctx, q, args...); err != nil {
-			return false, &Error{Code: EINTERNAL, Op: op, Err: err}
-		}
-		return true, nil
-	}
 	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return false, &Error{Code: EINTERNAL, Op: op, Err: err}

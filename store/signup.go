@@ -243,9 +243,7 @@ func (tx *Tx) SignUp(ctx context.Context, req SignupRequest) (*SignupResult, err
 			return nil, err
 		}
 		if status != guess || pos != 0 {
-			// Sent with the COMMIT on MySQL: the seat counter's row lock, taken just above, is
-			// then held for one round trip less. Nothing in this transaction reads it back.
-			if err := tx.ExecLast(ctx, `UPDATE signup_entries SET status = ?, position = ? WHERE id = ?`, status, pos, e.ID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE signup_entries SET status = ?, position = ? WHERE id = ?`, status, pos, e.ID); err != nil {
 				return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 			}
 		}
@@ -265,38 +263,12 @@ func (tx *Tx) SignUp(ctx context.Context, req SignupRequest) (*SignupResult, err
 }
 
 // enterFirstCome inserts a first-come entry (its status the guess made from the counters read
-// earlier) and takes its seat (takeSeatGuess), returning the status and place it got. On MySQL,
-// for an activity without items, the INSERT and the counter UPDATE that settles the guess go out
-// in one round trip (ExecAll): the counter row's lock is taken at the end of it, as before.
+// earlier) and takes its seat (takeSeatGuess), returning the status and place it got.
 func (tx *Tx) enterFirstCome(ctx context.Context, e *Entry, req SignupRequest, m *MemberFacts) (string, int, error) {
-	a := req.Activity
-	guessFull := e.Status == EntryWaitlisted
-	if tx.db.Dialect != MySQL || a.Item(req.ItemID) != nil {
-		if err := tx.insertOwnEntry(ctx, e, req, m); err != nil {
-			return "", 0, err
-		}
-		return tx.takeSeatGuess(ctx, a, req.ItemID, guessFull)
+	if err := tx.insertOwnEntry(ctx, e, req, m); err != nil {
+		return "", 0, err
 	}
-	col, cond := "confirmed_count", roomCond
-	if guessFull {
-		col, cond = "waitlist_seq", fullCond
-	}
-	res, err := tx.ExecAll(ctx, tx.entryInsert(e, req.IDCipher, req.ByID), bumpMySQL("activities", col, a.ID, 1, cond))
-	if err != nil {
-		// The UPDATE cannot break a unique key: a conflict is the entry's.
-		return "", 0, tx.ownEntryConflict(ctx, entryInsertError(err), req, m)
-	}
-	e.ID = res[0].LastInsertID
-	if res[1].RowsAffected == 0 {
-		return tx.takeSeat(ctx, a, req.ItemID) // the guess was wrong: the counters moved meanwhile
-	}
-	n := int(res[1].LastInsertID)
-	if guessFull {
-		a.WaitlistSeq = n
-		return EntryWaitlisted, n, nil
-	}
-	a.Confirmed = n
-	return EntryConfirmed, 0, nil
+	return tx.takeSeatGuess(ctx, req.Activity, req.ItemID, e.Status == EntryWaitlisted)
 }
 
 // insertOwnEntry inserts a sign-up's entry. When the unique key refuses it (the member
@@ -357,8 +329,7 @@ func (tx *Tx) checkOwnEntries(ctx context.Context, a *Activity, itemID int64, m 
 // RETURNING does: one round trip either way.
 func (tx *Tx) bump(ctx context.Context, table, col string, id int64, delta int, cond string) (int, bool, error) {
 	if tx.db.Dialect == MySQL {
-		st := bumpMySQL(table, col, id, delta, cond)
-		res, err := tx.ExecContext(ctx, st.Query, st.Args...)
+		res, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE %s SET %s = LAST_INSERT_ID(%s + ?) %s`, table, col, col, bumpWhere(cond)), delta, id)
 		if err != nil {
 			return 0, false, &Error{Code: EINTERNAL, Op: "store.bump", Err: err}
 		}
@@ -376,11 +347,6 @@ func (tx *Tx) bump(ctx context.Context, table, col string, id int64, delta int, 
 		return 0, false, &Error{Code: EINTERNAL, Op: "store.bump", Err: err}
 	}
 	return v, true, nil
-}
-
-// bumpMySQL is bump's statement on MySQL: the new value comes back as the insert id.
-func bumpMySQL(table, col string, id int64, delta int, cond string) Stmt {
-	return Stmt{fmt.Sprintf(`UPDATE %s SET %s = LAST_INSERT_ID(%s + ?) %s`, table, col, col, bumpWhere(cond)), []any{delta, id}}
 }
 
 func bumpWhere(cond string) string {
@@ -529,25 +495,19 @@ func (tx *Tx) rebuildBranchCounts(ctx context.Context, activityID int64) error {
 }
 
 func (tx *Tx) insertEntry(ctx context.Context, e *Entry, idCipher string, byID int64) error {
-	ins := tx.entryInsert(e, idCipher, byID)
-	res, err := tx.ExecContext(ctx, ins.Query, ins.Args...)
+	if byID == 0 {
+		byID = e.MemberID
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO signup_entries (activity_id, item_id, member_id, branch_id, team_id, role,
+		status, position, live_member, id_cipher, id_masked, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ActivityID, e.ItemID, e.MemberID, e.BranchID, e.TeamID, e.Role, e.Status, e.Position, e.MemberID,
+		idCipher, e.IDMasked, byID, tx.now, tx.now)
 	if err != nil {
 		return entryInsertError(err)
 	}
 	e.ID, err = res.LastInsertId()
 	return err
-}
-
-// entryInsert is the INSERT of an entry.
-func (tx *Tx) entryInsert(e *Entry, idCipher string, byID int64) Stmt {
-	if byID == 0 {
-		byID = e.MemberID
-	}
-	return Stmt{`INSERT INTO signup_entries (activity_id, item_id, member_id, branch_id, team_id, role,
-		status, position, live_member, id_cipher, id_masked, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, []any{
-		e.ActivityID, e.ItemID, e.MemberID, e.BranchID, e.TeamID, e.Role, e.Status, e.Position, e.MemberID,
-		idCipher, e.IDMasked, byID, tx.now, tx.now}}
 }
 
 func entryInsertError(err error) error {

@@ -213,7 +213,7 @@ func (tx *Tx) CreateTask(ctx context.Context, t *Task, actor, actorName, today s
 
 // TaskByID returns a task with its owners, milestones and lead-unit head, or ENOTFOUND.
 func (tx *Tx) TaskByID(ctx context.Context, id int64) (*Task, error) {
-	return loadTask(ctx, tx, tx.Dialect(), id)
+	return loadTask(ctx, tx, tx.db.Dialect, id)
 }
 
 // TaskByID returns a task with its owners, milestones and lead-unit head (read pool).
@@ -239,7 +239,7 @@ func (db *DB) TasksByYear(ctx context.Context, year int) ([]*Task, error) {
 
 // TasksByYear lists a year's tasks inside a transaction.
 func (tx *Tx) TasksByYear(ctx context.Context, year int) ([]*Task, error) {
-	return tasksWhere(ctx, tx, tx.Dialect(), `t.year = ?`, year)
+	return tasksWhere(ctx, tx, tx.db.Dialect, `t.year = ?`, year)
 }
 
 // OpenTasks lists every open task of every year, by year and number, with details.

@@ -99,7 +99,7 @@ func (tx *Tx) RequestExtension(ctx context.Context, taskID int64, requester *Mem
 // ExtensionByID returns an extension request, or ENOTFOUND.
 func (tx *Tx) ExtensionByID(ctx context.Context, id int64) (*Extension, error) {
 	var e Extension
-	if err := tx.GetContext(ctx, &e, `SELECT `+extensionColumns(tx.Dialect())+extensionFrom+`WHERE e.id = ?`, id); err != nil {
+	if err := tx.GetContext(ctx, &e, `SELECT `+extensionColumns(tx.db.Dialect)+extensionFrom+`WHERE e.id = ?`, id); err != nil {
 		return nil, notFound("store.ExtensionByID", err, "找不到该延期申请。")
 	}
 	return &e, nil
@@ -112,7 +112,7 @@ func (db *DB) TaskExtensions(ctx context.Context, taskID int64) ([]*Extension, e
 
 // TaskExtensions is TaskExtensions inside a transaction.
 func (tx *Tx) TaskExtensions(ctx context.Context, taskID int64) ([]*Extension, error) {
-	return taskExtensions(ctx, tx, tx.Dialect(), taskID)
+	return taskExtensions(ctx, tx, tx.db.Dialect, taskID)
 }
 
 func taskExtensions(ctx context.Context, q taskQuerier, dialect string, taskID int64) ([]*Extension, error) {
@@ -150,7 +150,7 @@ func (tx *Tx) DecideExtension(ctx context.Context, id int64, approve bool, decid
 	detail := fmt.Sprintf("不同意延期申请（%s → %s）", e.OldDeadline, e.NewDeadline)
 	if approve {
 		var cur string
-		err := tx.GetContext(ctx, &cur, `SELECT `+taskDate(tx.Dialect(), "deadline")+` FROM tasks WHERE id = ?`, e.TaskID)
+		err := tx.GetContext(ctx, &cur, `SELECT `+taskDate(tx.db.Dialect, "deadline")+` FROM tasks WHERE id = ?`, e.TaskID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, Errorf(ENOTFOUND, "找不到该任务。")
 		} else if err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -33,16 +34,22 @@ func (tx *Tx) stmt(ctx context.Context, query string) (*sqlx.Stmt, *cachedStmt) 
 }
 
 // ExecContext is sqlx.Tx's, with the context rule above and a prepared statement.
-func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
 	ctx = tx.stmtCtx(ctx)
 	if s, _ := tx.stmt(ctx, query); s != nil {
-		return s.ExecContext(ctx, args...)
+		res, err = s.ExecContext(ctx, args...)
+	} else {
+		res, err = tx.Tx.ExecContext(ctx, query, args...)
 	}
-	return tx.Tx.ExecContext(ctx, query, args...)
+	if err == nil {
+		tx.writes++ // a statement that failed changed nothing
+	}
+	return res, err
 }
 
 // GetContext is sqlx.Tx's, with the context rule above and a prepared statement.
 func (tx *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	tx.countWrite(query)
 	ctx = tx.stmtCtx(ctx)
 	if s, _ := tx.stmt(ctx, query); s != nil {
 		return s.GetContext(ctx, dest, args...)
@@ -52,6 +59,7 @@ func (tx *Tx) GetContext(ctx context.Context, dest any, query string, args ...an
 
 // SelectContext is sqlx.Tx's, with the context rule above and a prepared statement.
 func (tx *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	tx.countWrite(query)
 	ctx = tx.stmtCtx(ctx)
 	if s, _ := tx.stmt(ctx, query); s != nil {
 		return s.SelectContext(ctx, dest, args...)
@@ -62,6 +70,7 @@ func (tx *Tx) SelectContext(ctx context.Context, dest any, query string, args ..
 // QueryRowxContext is sqlx.Tx's, with the context rule above and a prepared statement. Scan
 // the row before running the same query text again in the transaction.
 func (tx *Tx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
+	tx.countWrite(query)
 	ctx = tx.stmtCtx(ctx)
 	if s, _ := tx.stmt(ctx, query); s != nil {
 		return s.QueryRowxContext(ctx, args...)
@@ -72,6 +81,7 @@ func (tx *Tx) QueryRowxContext(ctx context.Context, query string, args ...any) *
 // QueryxContext is sqlx.Tx's, with the context rule above and a prepared statement. While
 // the rows are open, the same query text runs uncached in the transaction.
 func (tx *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	tx.countWrite(query)
 	ctx = tx.stmtCtx(ctx)
 	if s, e := tx.stmt(ctx, query); s != nil {
 		rows, err := s.QueryxContext(ctx, args...)
@@ -85,5 +95,14 @@ func (tx *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sq
 
 // NamedExecContext is sqlx.Tx's, with the context rule above.
 func (tx *Tx) NamedExecContext(ctx context.Context, query string, arg any) (sql.Result, error) {
+	tx.writes++
 	return tx.Tx.NamedExecContext(tx.stmtCtx(ctx), query, arg)
+}
+
+// countWrite counts a query that writes (an INSERT or UPDATE with RETURNING) as a write.
+func (tx *Tx) countWrite(query string) {
+	q := strings.TrimLeft(query, " \t\r\n(")
+	if len(q) < 6 || !strings.EqualFold(q[:6], "SELECT") {
+		tx.writes++
+	}
 }

@@ -308,7 +308,7 @@ func (im *importer) apply(ctx context.Context, row Row, ids map[string]string) e
 	}
 	detail := "updated: " + strings.Join(changed, ",")
 	if dup != nil {
-		moved, err := mergeMember(ctx, tx, m.ID, dup.ID, im.actor)
+		moved, err := tx.MergeMember(ctx, m.ID, dup.ID, im.actor)
 		if err != nil {
 			return err
 		}

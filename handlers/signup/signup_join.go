@@ -122,11 +122,6 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 		if err != nil {
 			return nil, err
 		}
-		for i := range mine { // its final state is written with the commit (store.Tx.ExecLast)
-			if mine[i].ID == e.ID {
-				mine[i].Status, mine[i].Position = e.Status, e.Position
-			}
-		}
 		toast.Card = h.personalCard(a, mine, "", c.Now)
 	} else {
 		toast.Card = h.sharedCard(a)

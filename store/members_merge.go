@@ -1,35 +1,29 @@
-package roster
+package store
 
 import (
 	"context"
 	"fmt"
-
-	"github.com/unionbot/unionbot/store"
 )
 
-// mergeMember folds member fromID into member intoID: fromID's roles move to intoID (keeping
+// MergeMember folds member fromID into member intoID: fromID's roles move to intoID (keeping
 // who granted them and when; a role intoID already holds stays as it is) and fromID is
-// deleted, audited with actor. It returns the roles fromID held. It belongs in store (as
-// Tx.MergeMember): every table that references members.id must be re-pointed here as it is
-// added, or the delete fails on the foreign key and aborts the import.
-func mergeMember(ctx context.Context, tx *store.Tx, intoID, fromID int64, actor string) ([]string, error) {
-	const op = "roster.mergeMember"
+// deleted, audited with actor. It returns the roles fromID held. Every table that references
+// members.id must be re-pointed here as it is added, or the delete fails on the foreign key
+// and aborts the import.
+func (tx *Tx) MergeMember(ctx context.Context, intoID, fromID int64, actor string) ([]string, error) {
+	const op = "store.MergeMember"
 	if intoID == fromID {
-		return nil, &store.Error{Code: store.EINVALID, Op: op, Message: "不能将成员合并到其自身"}
+		return nil, &Error{Code: EINVALID, Op: op, Message: "不能将成员合并到其自身"}
 	}
 	roles, err := tx.Roles(ctx, fromID)
 	if err != nil {
 		return nil, err
 	}
-	insertIgnore := "INSERT OR IGNORE"
-	if tx.Dialect() == store.MySQL {
-		insertIgnore = "INSERT IGNORE"
-	}
 	steps := []struct {
 		query string
 		args  []any
 	}{
-		{insertIgnore + ` INTO member_roles (member_id, role, granted_by, granted_at)
+		{tx.insertIgnore() + ` INTO member_roles (member_id, role, granted_by, granted_at)
 			SELECT ?, role, granted_by, granted_at FROM member_roles WHERE member_id = ?`, []any{intoID, fromID}},
 		{`DELETE FROM member_roles WHERE member_id = ?`, []any{fromID}},
 		{`DELETE FROM members WHERE id = ?`, []any{fromID}},
@@ -37,7 +31,7 @@ func mergeMember(ctx context.Context, tx *store.Tx, intoID, fromID int64, actor 
 	tx.MembersChanged()
 	for _, s := range steps {
 		if _, err := tx.ExecContext(ctx, s.query, s.args...); err != nil {
-			return nil, &store.Error{Code: store.EINTERNAL, Op: op, Err: err}
+			return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 		}
 	}
 	for _, r := range roles {

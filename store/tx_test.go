@@ -8,9 +8,7 @@ import (
 	"github.com/unionbot/unionbot/store/storetest"
 )
 
-// TestTransactionBoundaries checks what the MySQL connection wrapper (START TRANSACTION sent
-// with the first statement, COMMIT with ExecLast's statements) must keep, on both databases:
-// an open transaction's writes are invisible to others and vanish on rollback, a committed one's
+// TestTransactionBoundaries checks, on both databases, that an open transaction's writes are invisible to others and vanish on rollback, a committed one's
 // stay, the connection is clean for the next transaction, and an empty transaction is fine.
 func TestTransactionBoundaries(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -38,7 +36,8 @@ func TestTransactionBoundaries(t *testing.T) {
 				if err := audit(tx, "bounds-committed"); err != nil {
 					return err
 				}
-				return tx.ExecLast(ctx, `INSERT INTO audit_log (at, actor, entity, entity_id, action, detail) VALUES (?, 'test', 'batch', 'bounds-last', 'write', '')`, tx.Now())
+				_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, entity, entity_id, action, detail) VALUES (?, 'test', 'batch', 'bounds-last', 'write', '')`, tx.Now())
+				return err
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/unionbot/unionbot/bot"
 	"github.com/unionbot/unionbot/bot/feishutest"
@@ -98,7 +99,17 @@ func New(t testing.TB, db *store.DB, o Options) *Chat {
 		c.Clock = NewClock(o.Now, o.ClockStep)
 		db.Now = c.Clock.Now
 	}
-	r := bot.NewRouter(bot.Options{DB: db, Log: o.Log, Metrics: bot.NewMetrics(prometheus.NewRegistry()), Deadline: o.Deadline,
+	metrics := bot.NewMetrics(prometheus.NewRegistry())
+	// A handler that refuses after writing is a bug the router rolls back; every rig's test
+	// fails on it, so a flow that does it cannot pass its own tests.
+	t.Cleanup(func() {
+		for _, typ := range []string{"message", "card_action"} {
+			if n := testutil.ToFloat64(metrics.Handled.WithLabelValues(typ, "refused_after_write")); n > 0 {
+				t.Errorf("handlertest: %v %s event(s) refused after writing (rolled back by the router)", n, typ)
+			}
+		}
+	})
+	r := bot.NewRouter(bot.Options{DB: db, Log: o.Log, Metrics: metrics, Deadline: o.Deadline,
 		Resolver: &handlers.Resolver{DB: db, Admins: o.Admins, Log: o.Log}})
 	c.Deps = handlers.Deps{DB: db, Admins: o.Admins, Log: o.Log, Loc: o.Loc, Config: o.Config}
 	handlers.Register(r, c.Deps)

@@ -123,14 +123,40 @@ func (db *DB) ClaimOutbox(ctx context.Context, worker string, limit int, lease t
 	var out []*OutboxMessage
 	err := db.InTx(ctx, func(tx *Tx) error {
 		now := tx.now
-		var ids []string
-		q := `SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+		var due []struct {
+			ID     string `db:"id"`
+			Kind   string `db:"kind"`
+			Target string `db:"target_message_id"`
+		}
+		q := `SELECT id, kind, target_message_id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
 			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY next_attempt_at, created_at LIMIT ?`
 		if db.Dialect == MySQL {
 			q += ` FOR UPDATE SKIP LOCKED`
 		}
-		if err := tx.SelectContext(ctx, &ids, q, now, now, limit); err != nil || len(ids) == 0 {
+		if err := tx.SelectContext(ctx, &due, q, now, now, limit); err != nil || len(due) == 0 {
 			return err
+		}
+		// A patch is taken only when its message is free (message_pace): the one before it has
+		// finished, PatchGap ago. Otherwise it stays waiting, due when the message is free, and
+		// EnqueuePatch keeps its content current meanwhile.
+		ids := make([]string, 0, len(due))
+		for _, d := range due {
+			if d.Kind == OutboxPatch {
+				ok, at, err := tx.takePace(ctx, d.Target, now.Add(lease))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					if _, err := tx.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = ? WHERE id = ?`, utc(at), d.ID); err != nil {
+						return err
+					}
+					continue
+				}
+			}
+			ids = append(ids, d.ID)
+		}
+		if len(ids) == 0 {
+			return nil
 		}
 		uq, args, err := sqlx.In(`UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 WHERE id IN (?)`,
 			claim, now.Add(lease), ids)
@@ -151,38 +177,59 @@ func (db *DB) ClaimOutbox(ctx context.Context, worker string, limit int, lease t
 // MarkSent records a delivered message (and drops any file bytes, which are no longer needed).
 // It returns ECONFLICT when the worker's lease on the message was lost.
 func (db *DB) MarkSent(ctx context.Context, m *OutboxMessage, messageID string) error {
-	return db.finishOutbox(ctx, "store.MarkSent", m, `status = 'sent', message_id = ?, sent_at = ?, file_data = NULL,
-		claimed_until = NULL, last_code = 0, last_error = ''`, messageID, db.now())
+	now := db.now()
+	return db.finishOutbox(ctx, "store.MarkSent", m, now.Add(PatchGap), false, `status = 'sent', message_id = ?, sent_at = ?,
+		file_data = NULL, claimed_until = NULL, last_code = 0, last_error = ''`, messageID, now)
 }
 
 // MarkRetry puts a message back in the queue for another attempt at next, recording why.
 func (db *DB) MarkRetry(ctx context.Context, m *OutboxMessage, next time.Time, code int, reason string) error {
-	return db.finishOutbox(ctx, "store.MarkRetry", m, `next_attempt_at = ?, claimed_until = NULL, last_code = ?, last_error = ?`,
-		utc(next), code, reason)
+	return db.finishOutbox(ctx, "store.MarkRetry", m, db.now().Add(PatchGap), true,
+		`next_attempt_at = ?, claimed_until = NULL, last_code = ?, last_error = ?`, utc(next), code, reason)
 }
 
 // ReleaseOutbox gives a claimed message back without counting the claim as an attempt (the
 // worker did not try to send it: it is shutting down, or an earlier message to the same
 // receiver waits for a retry). It is due again at next.
 func (db *DB) ReleaseOutbox(ctx context.Context, m *OutboxMessage, next time.Time) error {
-	return db.finishOutbox(ctx, "store.ReleaseOutbox", m, `next_attempt_at = ?, claimed_until = NULL,
+	return db.finishOutbox(ctx, "store.ReleaseOutbox", m, utc(next), true, `next_attempt_at = ?, claimed_until = NULL,
 		attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END`, utc(next))
 }
 
 // MarkFailed ends a message as failed for good, with the platform's code and reason.
 func (db *DB) MarkFailed(ctx context.Context, m *OutboxMessage, code int, reason string) error {
-	return db.finishOutbox(ctx, "store.MarkFailed", m, `status = 'failed', claimed_until = NULL, last_code = ?, last_error = ?, file_data = NULL`,
-		code, reason)
+	return db.finishOutbox(ctx, "store.MarkFailed", m, db.now().Add(PatchGap), false,
+		`status = 'failed', claimed_until = NULL, last_code = ?, last_error = ?, file_data = NULL`, code, reason)
 }
 
-func (db *DB) finishOutbox(ctx context.Context, op string, m *OutboxMessage, set string, args ...any) error {
+// finishOutbox updates a claimed message with set. A patch also frees its message for the
+// next update at free (finishPatch; again marks a patch that stays queued), in the same
+// transaction.
+func (db *DB) finishOutbox(ctx context.Context, op string, m *OutboxMessage, free time.Time, again bool, set string, args ...any) error {
+	q := `UPDATE outbox SET ` + set + ` WHERE id = ? AND claimed_by = ? AND status = 'pending'`
 	args = append(args, m.ID, m.ClaimedBy)
-	res, err := db.exec(ctx, `UPDATE outbox SET `+set+` WHERE id = ? AND claimed_by = ? AND status = 'pending'`, args...)
+	lost := &Error{Code: ECONFLICT, Op: op, Message: "outbox lease lost"}
+	if m.Kind == OutboxPatch {
+		return db.InTx(ctx, func(tx *Tx) error {
+			res, err := tx.ExecContext(ctx, q, args...)
+			if err != nil {
+				return &Error{Code: EINTERNAL, Op: op, Err: err}
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return lost
+			}
+			if err := tx.finishPatch(ctx, m, free, again); err != nil {
+				return &Error{Code: EINTERNAL, Op: op, Err: err}
+			}
+			return nil
+		})
+	}
+	res, err := db.exec(ctx, q, args...)
 	if err != nil {
 		return &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return &Error{Code: ECONFLICT, Op: op, Message: "outbox lease lost"}
+		return lost
 	}
 	return nil
 }
@@ -245,6 +292,10 @@ func (db *DB) NextOutboxDue(ctx context.Context) (time.Time, bool, error) {
 func (db *DB) PruneOutbox(ctx context.Context, retention time.Duration) (int64, error) {
 	res, err := db.exec(ctx, `DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?`, db.now().Add(-retention))
 	if err != nil {
+		return 0, fmt.Errorf("store.PruneOutbox: %w", err)
+	}
+	// The pace of messages not updated for a day: a message without a row is free.
+	if _, err := db.exec(ctx, `DELETE FROM message_pace WHERE not_before < ?`, db.now().Add(-24*time.Hour)); err != nil {
 		return 0, fmt.Errorf("store.PruneOutbox: %w", err)
 	}
 	return res.RowsAffected()

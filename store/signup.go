@@ -86,14 +86,14 @@ type signupRow struct {
 	ItPosition    sql.NullInt64  `db:"it_position"`
 	ItConfirmed   sql.NullInt64  `db:"it_confirmed"`
 	ItWaitlistSeq sql.NullInt64  `db:"it_waitlist_seq"`
-	Pubs          string         `db:"pubs"` // the publications' message ids, comma-separated; "-" for one not recorded yet
+	Pubs          string         `db:"pubs"` // the live cards' message ids, comma-separated; "-" for one not recorded yet
 }
 
-// SignupActivity is Activity plus Publications for the sign-up hot path, in one query instead
-// of three (when every publication's message id is already recorded, as it is once the
-// outbox has delivered the cards; otherwise Publications is asked as well). The publications
-// returned carry ActivityID and MessageID only.
-func (tx *Tx) SignupActivity(ctx context.Context, id int64) (*Activity, []Publication, error) {
+// SignupActivity is Activity plus its live cards (LiveCards) for the sign-up hot path, in one
+// query instead of three (when every card's message id is already recorded, as it is once the
+// outbox has delivered the cards; otherwise LiveCards is asked as well). The cards returned
+// carry Kind, EntityID and MessageID only.
+func (tx *Tx) SignupActivity(ctx context.Context, id int64) (*Activity, []LiveCard, error) {
 	const op = "store.SignupActivity"
 	var rows []signupRow
 	err := tx.SelectContext(ctx, &rows, `SELECT `+activityColumnsA+`, i.id AS it_id, i.name AS it_name,
@@ -101,7 +101,7 @@ func (tx *Tx) SignupActivity(ctx context.Context, id int64) (*Activity, []Public
 		i.min_women AS it_min_women, i.position AS it_position, i.confirmed_count AS it_confirmed,
 		i.waitlist_seq AS it_waitlist_seq,
 		COALESCE((SELECT GROUP_CONCAT(CASE WHEN p.message_id = '' THEN '-' ELSE p.message_id END)
-			FROM activity_publications p WHERE p.activity_id = a.id), '') AS pubs
+			FROM live_cards p WHERE p.kind = 'activity' AND p.entity_id = a.id), '') AS pubs
 		FROM activities a LEFT JOIN activity_items i ON i.activity_id = a.id WHERE a.id = ?`, id)
 	if err != nil {
 		return nil, nil, &Error{Code: EINTERNAL, Op: op, Err: err}
@@ -124,15 +124,15 @@ func (tx *Tx) SignupActivity(ctx context.Context, id int64) (*Activity, []Public
 	slices.SortFunc(a.Items, func(x, y *ActivityItem) int {
 		return cmp.Or(cmp.Compare(x.Position, y.Position), cmp.Compare(x.ID, y.ID))
 	})
-	var pubs []Publication
+	var pubs []LiveCard
 	for _, m := range strings.Split(rows[0].Pubs, ",") {
 		switch m {
 		case "":
-		case "-": // a card whose message id is not recorded yet: Publications learns it from the outbox
-			pubs, err := tx.Publications(ctx, a.ID)
+		case "-": // a card whose message id is not recorded yet: LiveCards learns it from the outbox
+			pubs, err := tx.LiveCards(ctx, "activity", a.ID, false)
 			return a, pubs, err
 		default:
-			pubs = append(pubs, Publication{ActivityID: a.ID, MessageID: m})
+			pubs = append(pubs, LiveCard{Kind: "activity", EntityID: a.ID, MessageID: m})
 		}
 	}
 	return a, pubs, nil

@@ -32,11 +32,11 @@ func TestSignupActivity(t *testing.T) {
 		if _, err := f.signup(withItems, withItems.Items[1].ID, m); err != nil {
 			t.Fatal(err)
 		}
-		read := func(id int64) (a *store.Activity, pubs []store.Publication, err error) {
+		read := func(id int64) (a *store.Activity, pubs []store.LiveCard, err error) {
 			err = f.tx(func(tx *store.Tx) (err error) { a, pubs, err = tx.SignupActivity(f.ctx, id); return err })
 			return
 		}
-		messages := func(pubs []store.Publication) []string {
+		messages := func(pubs []store.LiveCard) []string {
 			var out []string
 			for _, p := range pubs {
 				if p.MessageID != "" {
@@ -65,15 +65,9 @@ func TestSignupActivity(t *testing.T) {
 		}
 		// Published to two chats: while the cards are undelivered there is nothing to patch;
 		// once delivered (the outbox knows the message id) both are returned.
-		var outboxIDs []string
 		f.must(f.tx(func(tx *store.Tx) error {
 			for _, chat := range []string{"oc_a", "oc_b"} {
-				msg := &store.OutboxMessage{Kind: store.OutboxSend, ReceiveIDType: "chat_id", ReceiveID: chat, MsgType: "text", Content: `{"text":"x"}`}
-				if _, err := tx.Enqueue(f.ctx, msg); err != nil {
-					return err
-				}
-				outboxIDs = append(outboxIDs, msg.ID)
-				if _, err := tx.AddPublication(f.ctx, plain.ID, chat, msg.ID); err != nil {
+				if _, err := tx.PostCard(f.ctx, "activity", plain.ID, chat, `{"text":"x"}`); err != nil {
 					return err
 				}
 			}

@@ -191,6 +191,7 @@ func (s *Server) handleSend(q url.Values, body []byte) reply {
 		s.uuids[b.UUID] = raw
 	}
 	s.created[msg.MessageID] = chatID
+	s.sentAt[msg.MessageID] = now
 	s.messages = append(s.messages, Message{
 		Kind: KindSend, ReceiveIDType: idType, ReceiveID: b.ReceiveID, MsgType: b.MsgType, Content: b.Content,
 		UUID: b.UUID, MessageID: msg.MessageID, ChatID: chatID, At: now,
@@ -252,6 +253,7 @@ func (s *Server) handleReply(parentID string, body []byte) reply {
 		s.uuids[b.UUID] = raw
 	}
 	s.created[msg.MessageID] = chatID
+	s.sentAt[msg.MessageID] = now
 	s.messages = append(s.messages, Message{
 		Kind: KindReply, ReceiveID: parentID, MsgType: b.MsgType, Content: b.Content, UUID: b.UUID,
 		MessageID: msg.MessageID, ChatID: chatID, ReplyInThread: b.ReplyInThread, At: now,
@@ -272,9 +274,28 @@ func (s *Server) handlePatch(messageID string, body []byte) reply {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
+	// Feishu's rules for updating a message: within 14 days of sending it (for a message the
+	// fake created), at most 5 times in any second.
+	if sent, ok := s.sentAt[messageID]; ok && now.Sub(sent) > messageEditable {
+		return errReply(http.StatusBadRequest, CodeMessageTooOld, "The message has exceeded the time limit for editing (14 days).")
+	}
+	cut := now.Add(-time.Second)
+	w := s.patches[messageID]
+	i := 0
+	for i < len(w) && !w[i].After(cut) {
+		i++
+	}
+	w = w[i:]
+	if len(w) >= patchesPerMessage {
+		s.patches[messageID] = w
+		s.throttled++
+		return errReply(http.StatusBadRequest, CodeChatRateLimited, "The update frequency of this message exceeds the limit")
+	}
+	s.patches[messageID] = append(w, now)
 	s.messages = append(s.messages, Message{
 		Kind: KindPatch, ReceiveID: messageID, MsgType: "interactive", Content: b.Content,
-		MessageID: messageID, ChatID: s.created[messageID], At: s.now(),
+		MessageID: messageID, ChatID: s.created[messageID], At: now,
 	})
 	s.notifyLocked()
 	return okData(nil)

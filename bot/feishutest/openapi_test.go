@@ -579,3 +579,67 @@ func TestUnknownEndpoint(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+// TestPatchRules: the fake refuses what Feishu refuses when updating a message: a sixth update
+// of one message within a second (230020), and any update 14 days after the message was sent
+// (230031), by its settable clock.
+func TestPatchRules(t *testing.T) {
+	s := feishutest.NewT(t)
+	c := newClient(s)
+	ctx := ctxT(t)
+	var mu sync.Mutex
+	now := time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	move := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+
+	card := `{"schema":"2.0","config":{"update_multi":true},"body":{"elements":[]}}`
+	post := func() string {
+		t.Helper()
+		created, err := c.Im.V1.Message.Create(ctx, larkim.NewCreateMessageReqBuilder().ReceiveIdType("chat_id").
+			Body(larkim.NewCreateMessageReqBodyBuilder().ReceiveId("oc_1").MsgType("interactive").Content(card).Build()).Build())
+		if err != nil || !created.Success() {
+			t.Fatal(err, created)
+		}
+		return *created.Data.MessageId
+	}
+	patch := func(id string) int {
+		t.Helper()
+		pr, err := c.Im.V1.Message.Patch(ctx, larkim.NewPatchMessageReqBuilder().MessageId(id).
+			Body(larkim.NewPatchMessageReqBodyBuilder().Content(card).Build()).Build())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pr.Code
+	}
+	id, other := post(), post()
+	for i := range 5 {
+		if code := patch(id); code != 0 {
+			t.Fatalf("update %d: code %d", i+1, code)
+		}
+		move(100 * time.Millisecond)
+	}
+	if code := patch(id); code != feishutest.CodeChatRateLimited {
+		t.Errorf("a sixth update within a second: code %d, want %d", code, feishutest.CodeChatRateLimited)
+	}
+	if code := patch(other); code != 0 {
+		t.Errorf("another message's update: code %d", code)
+	}
+	move(600 * time.Millisecond)
+	if code := patch(id); code != 0 {
+		t.Errorf("an update a second after the first: code %d", code)
+	}
+	if s.Throttled() != 1 {
+		t.Errorf("Throttled = %d, want 1", s.Throttled())
+	}
+	move(14*24*time.Hour - 2*time.Second)
+	if code := patch(id); code != 0 {
+		t.Errorf("an update just within 14 days: code %d", code)
+	}
+	move(time.Hour)
+	if code := patch(id); code != feishutest.CodeMessageTooOld {
+		t.Errorf("an update after 14 days: code %d, want %d", code, feishutest.CodeMessageTooOld)
+	}
+	if fresh := post(); patch(fresh) != 0 {
+		t.Error("a new message cannot be updated")
+	}
+}

@@ -55,11 +55,12 @@ const (
 	CodeInvalidContent     = 230001   // content is not valid JSON for msg_type
 	CodeBotNotInChat       = 230002
 	CodeUserUnavailable    = 230013 // user outside the app's availability
-	CodeChatRateLimited    = 230020 // per-chat / per-user send frequency limit
+	CodeChatRateLimited    = 230020 // per-chat / per-user send frequency limit; also a message's updates (5/s)
 	CodeContentTooLarge    = 230025
 	CodeInvalidReceiveID   = 230034
 	CodeBlockedByUser      = 230053
 	CodeBadCard            = 230099
+	CodeMessageTooOld      = 230031 // the message was sent more than 14 days ago: it cannot be updated
 	CodeResourceNotFound   = 234003 // resource not in the message (approximation)
 	CodeFileTooLarge       = 234006
 	CodeCardTokenExhausted = 10002 // fake's choice: card/update token used more than twice or unknown
@@ -75,6 +76,8 @@ const (
 	maxBatchSendIDs         = 200
 	maxUUIDLen              = 50
 	cardTokenUses           = 2
+	patchesPerMessage       = 5                   // updates of one message in any sliding second
+	messageEditable         = 14 * 24 * time.Hour // a message can be updated this long after it was sent
 	defaultMaxWSConnections = 50
 )
 
@@ -235,7 +238,9 @@ type Server struct {
 	tokens   map[string]bool
 	uuids    map[string]json.RawMessage // uuid -> answered message object
 	dupUUIDs int
-	created  map[string]string // message_id -> chat_id for messages created here
+	created  map[string]string    // message_id -> chat_id for messages created here
+	sentAt   map[string]time.Time // message_id -> when it was created here (the fake's clock)
+	patches  map[string][]time.Time
 	uploads  []Upload
 	byKey    map[string]int // upload key -> index in uploads
 	res      map[string]resource
@@ -284,6 +289,8 @@ func New(opts ...Option) *Server {
 		tokens:         map[string]bool{},
 		uuids:          map[string]json.RawMessage{},
 		created:        map[string]string{},
+		sentAt:         map[string]time.Time{},
+		patches:        map[string][]time.Time{},
 		byKey:          map[string]int{},
 		res:            map[string]resource{},
 		cardUses:       map[string]int{},
@@ -304,6 +311,14 @@ func NewT(tb testing.TB, opts ...Option) *Server {
 	s := New(opts...)
 	tb.Cleanup(s.Close)
 	return s
+}
+
+// SetClock replaces the fake's clock (time.Now by default): the time it stamps on messages and
+// requests' rate windows, and compares with a message's creation for the 14-day update rule.
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	s.now = now
+	s.mu.Unlock()
 }
 
 // URL is the base URL for lark.WithOpenBaseUrl and larkws.WithDomain.
@@ -458,7 +473,8 @@ func (s *Server) DuplicateUUIDs() int {
 	return s.dupUUIDs
 }
 
-// Throttled counts requests refused by the WithLimits enforcement.
+// Throttled counts requests refused by the WithLimits enforcement and by the per-message
+// update limit (5 a second, always on).
 func (s *Server) Throttled() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -496,6 +512,8 @@ func (s *Server) Reset() {
 	s.uuids = map[string]json.RawMessage{}
 	s.dupUUIDs = 0
 	s.created = map[string]string{}
+	s.sentAt = map[string]time.Time{}
+	s.patches = map[string][]time.Time{}
 	s.uploads = nil
 	s.byKey = map[string]int{}
 	s.faults = nil

@@ -18,6 +18,7 @@ const (
 	codeRateLimited       = 99991400 // app throttled; HTTP 429 with x-ogw-ratelimit-reset
 	codeChatLimited       = 230020   // per-chat or per-user send limit
 	codeThrottled         = 11232    // another throttling code
+	codeMessageTooOld     = 230031   // a message sent more than 14 days ago cannot be updated
 	codeTenantTokenBad    = 99991663 // token hiccups: the SDK retried once already
 	codeAppTokenBad       = 99991664
 	codeTokenFormatBad    = 99991671
@@ -39,6 +40,7 @@ var codeText = map[int]string{
 	230002:             "the bot is not in the chat",
 	230013:             "the user is outside the app's availability",
 	230025:             "the message content is too large",
+	codeMessageTooOld:  "the message is too old to be updated (14 days)",
 	230034:             "the receive_id is invalid",
 	230053:             "the user has blocked the bot",
 	230099:             "the card is invalid",

@@ -263,6 +263,10 @@ func (s *session) record(m *store.OutboxMessage, o outcome, took time.Duration) 
 			"message_id", o.messageID, "took", took.Round(time.Millisecond))
 		return step{kind: stepDone}
 	case verdictFail:
+		if m.Kind == store.OutboxPatch && o.code == codeMessageTooOld {
+			s.tooOld(m, o.code, o.reason)
+			return step{kind: stepDone}
+		}
 		s.fail(m, o.code, o.reason)
 		return step{kind: stepDone}
 	}
@@ -288,4 +292,15 @@ func (s *session) fail(m *store.OutboxMessage, code int, reason string) {
 	w.mark(s.ctx, m, "failed", func(ctx context.Context) error { return w.db.MarkFailed(ctx, m, code, reason) })
 	w.log.Warn("outbox: delivery failed for good", "outbox_id", m.ID, "kind", m.Kind, "attempt", m.Attempts,
 		"code", code, "reason", reason)
+}
+
+// tooOld ends a patch of a message Feishu no longer lets be edited: the live card showing it is
+// posted afresh to its chat (store.DB.MarkCardTooOld), and the worker wakes to send it.
+func (s *session) tooOld(m *store.OutboxMessage, code int, reason string) {
+	w := s.w
+	w.met.failed.WithLabelValues(m.Kind, strconv.Itoa(code)).Inc() // before the row: see record
+	w.mark(s.ctx, m, "failed", func(ctx context.Context) error { return w.db.MarkCardTooOld(ctx, m, code, reason) })
+	w.log.Info("outbox: the message is too old to update; its card is posted afresh", "outbox_id", m.ID,
+		"message_id", m.TargetMessageID)
+	w.Notify()
 }

@@ -109,7 +109,7 @@ func (h *adminHarness) count(q string, args ...any) int {
 func (h *adminHarness) snapshot() string {
 	return fmt.Sprint(h.count(`SELECT COUNT(*) FROM activities`), h.count(`SELECT COUNT(*) FROM activity_items`),
 		h.count(`SELECT COALESCE(SUM(version), 0) FROM activities`), h.count(`SELECT COUNT(*) FROM outbox WHERE kind <> 'reply'`),
-		h.count(`SELECT COUNT(*) FROM activity_publications`), h.count(`SELECT COUNT(*) FROM signup_entries WHERE live_member IS NOT NULL`))
+		h.count(`SELECT COUNT(*) FROM live_cards`), h.count(`SELECT COUNT(*) FROM signup_entries WHERE live_member IS NOT NULL`))
 }
 
 // form is a valid 新建活动 submission, as Feishu sends it.

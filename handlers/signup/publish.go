@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/unionbot/unionbot/bot"
 	"github.com/unionbot/unionbot/bot/card"
+	"github.com/unionbot/unionbot/bot/livecard"
 	"github.com/unionbot/unionbot/store"
 )
 
@@ -64,17 +66,8 @@ func publish(ctx context.Context, tx *store.Tx, a *store.Activity, defaultChats 
 		}
 	}
 	for _, chat := range targets {
-		key := fmt.Sprintf("activity.publish:%d:%s", a.ID, chat)
-		m := &store.OutboxMessage{Kind: store.OutboxSend, ReceiveIDType: "chat_id", ReceiveID: chat, MsgType: "interactive",
-			Content: string(content), DedupKey: &key}
-		added, err := tx.Enqueue(ctx, m)
-		if err != nil {
+		if _, err := tx.PostCard(ctx, cardKind, a.ID, chat, string(content)); err != nil {
 			return 0, 0, err
-		}
-		if added {
-			if _, err := tx.AddPublication(ctx, a.ID, chat, m.ID); err != nil {
-				return 0, 0, err
-			}
 		}
 	}
 	if a.NotifyAll {
@@ -132,57 +125,34 @@ func eligibleMembers(ctx context.Context, tx *store.Tx, a *store.Activity, loc *
 	return out, nil
 }
 
-// RefreshPublished queues an update of every group-chat card of the activity (coalesced per
-// message: at most one waiting patch each), so the cards show the current seats and state.
-// The sign-up paths call it after a change of seats, with a holding the store's counters after
-// the change; it costs one indexed query when the activity was not posted to any chat, and
-// builds the card from the counters otherwise.
+// cardKind is the live-card kind of activities' group cards (bot/livecard).
+const cardKind = "activity"
+
+// newActivityCards returns the live cards of activities: the group card, rendered from the
+// activity's counters.
+func newActivityCards(db *store.DB, loc *time.Location, log *slog.Logger) *livecard.Kind {
+	return livecard.New(db, cardKind, func(ctx context.Context, tx *store.Tx, id int64) (*card.Card, error) {
+		a, err := tx.Activity(ctx, id)
+		if store.ErrorCode(err) == store.ENOTFOUND {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return groupCard(a, counterStats(a), loc), nil
+	}, log)
+}
+
+// RefreshPublished queues an update of every group-chat card of the activity that does not
+// show its current seats and state (livecard.Show: coalesced per message, or posted afresh
+// once Feishu no longer lets the message be edited). The sign-up paths call it after a change
+// of seats, with a holding the store's counters after the change; it costs one indexed query
+// when the activity was not posted to any chat, and builds the card from the counters
+// otherwise. 报名 clicks refresh the cards after their commit instead (livecard.Kind.Touch),
+// and the sign-up job repairs what a crash in between left behind.
 func RefreshPublished(ctx context.Context, tx *store.Tx, a *store.Activity, loc *time.Location) error {
-	_, err := patchPublished(ctx, tx, a, loc, false)
+	_, err := livecard.Show(ctx, tx, cardKind, a.ID, groupCard(a, counterStats(a), loc))
 	return err
-}
-
-// RepairPublished is RefreshPublished for the cards whose last queued content is not what the
-// activity shows now; it reports how many it patched. A click's card refresh runs after its
-// commit (cardRefresher): a process that dies in between leaves the cards showing the seats
-// as they were, and the sign-up job repairs them on its next run.
-func RepairPublished(ctx context.Context, tx *store.Tx, a *store.Activity, loc *time.Location) (int, error) {
-	return patchPublished(ctx, tx, a, loc, true)
-}
-
-// patchPublished queues a patch of each delivered group-chat card of the activity, rendered
-// from its counters; with onlyStale, of those whose last queued content differs.
-func patchPublished(ctx context.Context, tx *store.Tx, a *store.Activity, loc *time.Location, onlyStale bool) (int, error) {
-	pubs, err := tx.Publications(ctx, a.ID)
-	if err != nil || len(pubs) == 0 {
-		return 0, err
-	}
-	var content []byte
-	n := 0
-	for _, p := range pubs {
-		if p.MessageID == "" {
-			continue // not delivered yet: it will go out with the newest state anyway, or be patched next time
-		}
-		if content == nil {
-			if content, err = groupCard(a, counterStats(a), loc).JSON(); err != nil {
-				return 0, err
-			}
-		}
-		if onlyStale {
-			last, err := tx.LastCard(ctx, p)
-			if err != nil {
-				return 0, err
-			}
-			if last == string(content) {
-				continue
-			}
-		}
-		if _, err := tx.EnqueuePatch(ctx, p.MessageID, string(content)); err != nil {
-			return 0, err
-		}
-		n++
-	}
-	return n, nil
 }
 
 // counterStats are the seats of an activity from its counters (as the store left them in a),

@@ -96,10 +96,10 @@ func TestPublishAndPatchThroughTheOutbox(t *testing.T) {
 	})
 }
 
-func publications(t *testing.T, db *store.DB, id int64) (out []store.Publication) {
+func publications(t *testing.T, db *store.DB, id int64) (out []store.LiveCard) {
 	t.Helper()
 	err := db.InTx(context.Background(), func(tx *store.Tx) (err error) {
-		out, err = tx.Publications(context.Background(), id)
+		out, err = tx.LiveCards(context.Background(), cardKind, id, false)
 		return err
 	})
 	if err != nil {
@@ -192,7 +192,7 @@ func TestSignupsRefreshGroupCards(t *testing.T) {
 		}
 
 		// A burst: every click answered, and the card ends at the final seats.
-		runs0 := h.sig.cards.runs.Load()
+		runs0 := h.sig.cards.Runs()
 		var wg sync.WaitGroup
 		for i := 1; i <= burst; i++ {
 			wg.Add(1)
@@ -205,7 +205,7 @@ func TestSignupsRefreshGroupCards(t *testing.T) {
 		}
 		wg.Wait()
 		untilPatched(fmt.Sprintf("剩余 %d / 40", 40-1-burst))
-		if n := h.sig.cards.runs.Load() - runs0; n < 1 || n >= burst {
+		if n := h.sig.cards.Runs() - runs0; n < 1 || n >= burst {
 			t.Errorf("%d refreshes for %d clicks; want at least one and fewer than the clicks", n, burst)
 		}
 

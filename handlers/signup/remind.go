@@ -10,6 +10,7 @@ import (
 
 	"github.com/unionbot/unionbot/bot"
 	"github.com/unionbot/unionbot/bot/card"
+	"github.com/unionbot/unionbot/bot/livecard"
 	"github.com/unionbot/unionbot/config"
 	"github.com/unionbot/unionbot/jobs"
 	"github.com/unionbot/unionbot/store"
@@ -35,6 +36,7 @@ func RegisterJobs(e *jobs.Engine, d JobDeps) error {
 	if r.Log == nil {
 		r.Log = slog.Default()
 	}
+	r.cards = newActivityCards(r.DB, r.Loc, r.Log)
 	return e.Add(jobs.Job{
 		Name: JobName,
 		Spec: d.Config.RemindersSchedule,
@@ -43,7 +45,10 @@ func RegisterJobs(e *jobs.Engine, d JobDeps) error {
 	})
 }
 
-type reminders struct{ JobDeps }
+type reminders struct {
+	JobDeps
+	cards *livecard.Kind
+}
 
 // run does what is due at r.At for every open or closed activity. Each activity's step runs in
 // its own transaction; a state change (open → closed → finished) and the messages it causes
@@ -88,9 +93,10 @@ func (rm *reminders) activity(ctx context.Context, r *jobs.Run, id int64) error 
 }
 
 // repairCards brings the group cards of an open or closed activity up to date when a crash
-// between a click and its card refresh left them behind (RepairPublished).
+// between a click and its card refresh left them behind (livecard.Kind.Refresh: cards that
+// show the current rendering are left alone).
 func (rm *reminders) repairCards(ctx context.Context, r *jobs.Run, tx *store.Tx, a *store.Activity) error {
-	n, err := RepairPublished(ctx, tx, a, rm.Loc)
+	n, err := rm.cards.Refresh(ctx, tx, a.ID)
 	if n > 0 {
 		rm.Log.Info("sign-up cards repaired", "activity", a.ID, "cards", n)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/unionbot/unionbot/bot"
+	"github.com/unionbot/unionbot/bot/livecard"
 	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/store"
 	"github.com/unionbot/unionbot/store/secret"
@@ -34,7 +35,7 @@ type handler struct {
 	log  *slog.Logger
 	box  *secret.Box // seals ID numbers; nil when security.data_key is not set
 	// cards refreshes group-chat cards after 报名 clicks, outside their transactions.
-	cards *cardRefresher
+	cards *livecard.Kind
 }
 
 func newHandler(d handlers.Deps) *handler {
@@ -45,7 +46,7 @@ func newHandler(d handlers.Deps) *handler {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
-	h.cards = newCardRefresher(h.db, h.loc, h.log)
+	h.cards = newActivityCards(h.db, h.loc, h.log)
 	if d.Config != nil {
 		box, err := secret.FromBase64(d.Config.Security.DataKey)
 		if err != nil {

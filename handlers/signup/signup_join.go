@@ -8,6 +8,7 @@ import (
 
 	"github.com/unionbot/unionbot/bot"
 	"github.com/unionbot/unionbot/bot/card"
+	"github.com/unionbot/unionbot/bot/livecard"
 	"github.com/unionbot/unionbot/store"
 	"github.com/unionbot/unionbot/store/secret"
 )
@@ -96,9 +97,9 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if hasGroupCards(pubs) {
+	if livecard.Delivered(pubs) { // the group cards are refreshed after the commit
 		notify := c.Notifier()
-		c.Tx.AfterCommit(func() { h.cards.touch(a.ID, notify) })
+		c.Tx.AfterCommit(func() { h.cards.Touch(a.ID, notify) })
 	}
 	e := res.Entry
 	var toast *bot.Response
@@ -136,17 +137,6 @@ func senderFacts(c *bot.Context) (*store.MemberFacts, error) {
 		return m.Facts(), nil
 	}
 	return c.Tx.MemberFacts(c.Ctx, c.Sender.MemberID)
-}
-
-// hasGroupCards reports whether any of the activity's group-chat cards has been delivered
-// (and so can be patched): after a sign-up, the card refresher updates them (refresh.go).
-func hasGroupCards(pubs []store.Publication) bool {
-	for _, p := range pubs {
-		if p.MessageID != "" {
-			return true
-		}
-	}
-	return false
 }
 
 // stale answers a click on an outdated card: a warning and the current card.

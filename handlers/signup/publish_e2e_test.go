@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -239,6 +240,137 @@ func TestSignupsRefreshGroupCards(t *testing.T) {
 		runJob()
 		if n := patches(); n != queued {
 			t.Errorf("a second run patched again: %d patches queued, want %d", n, queued)
+		}
+	})
+}
+
+// TestCardPostedAfreshAfter14Days: Feishu refuses to update a message 14 days after it was
+// sent (the fake enforces it by its clock, moved with the store's). An activity changed 15 days
+// after it was published gets a fresh card in each chat, and its old messages no patch; the
+// next change patches the fresh ones. A patch the platform nevertheless refuses as too old (the
+// store's clock a little behind the platform's) falls back the same way.
+func TestCardPostedAfreshAfter14Days(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		start := time.Date(2024, 3, 30, 2, 0, 0, 0, time.UTC)
+		h := newAdminHarness(t, db, start)
+		ctx := context.Background()
+		fake := feishutest.NewT(t)
+		var mu sync.Mutex
+		fakeNow := start
+		fake.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return fakeNow })
+		at := func(store, platform time.Duration) {
+			h.setNow(start.Add(store))
+			mu.Lock()
+			fakeNow = start.Add(platform)
+			mu.Unlock()
+		}
+		client := lark.NewClient(fake.AppID(), fake.AppSecret(), lark.WithOpenBaseUrl(fake.URL()), lark.WithLogLevel(larkcore.LogLevelError))
+		w := outbox.New(db, client, outbox.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+		drain := func() {
+			t.Helper()
+			dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			if err := w.Drain(dctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// cards returns each chat's messages showing the activity, oldest first.
+		cards := func() map[string][]string {
+			out := map[string][]string{}
+			for _, m := range fake.Messages() {
+				if m.Kind == feishutest.KindSend && strings.HasPrefix(m.ReceiveID, "oc_") {
+					out[m.ReceiveID] = append(out[m.ReceiveID], m.MessageID)
+				}
+			}
+			return out
+		}
+		patched := func(id string) (contents []string) {
+			for _, r := range fake.RequestsFor(feishutest.OpPatch) {
+				if strings.HasSuffix(r.Path, "/"+id) {
+					contents = append(contents, fmt.Sprint(r.Code))
+				}
+			}
+			return contents
+		}
+		off := h.member(officer, "赵干事", "9001", "机关分工会", "F", store.RoleOfficer)
+		h.click(off.OpenID, map[string]any{"action": actCreate}, form(map[string]any{fOpens: "2020-01-01 09:00 +0800",
+			fCloses: "2030-01-01 18:00 +0800", fStart: "2030-02-01 14:00 +0800", fEnd: "2030-02-01 18:00 +0800", fNotifyAll: false}))
+		acts, _ := db.Activities(ctx)
+		a, _ := db.Activity(ctx, acts[0].ID)
+		if toast, _ := h.click(off.OpenID, map[string]any{"action": actPublish, "a": a.ID, "v": a.Version}, nil); !strings.Contains(toast, "已发布") {
+			t.Fatalf("publish: %q", toast)
+		}
+		drain()
+		first := cards()
+		if len(first) != 2 || len(first["oc_group1"]) != 1 || len(first["oc_default"]) != 1 {
+			t.Fatalf("published: %v", first)
+		}
+		edit := func(capacity string) {
+			t.Helper()
+			cur, _ := db.Activity(ctx, a.ID)
+			if toast, _ := h.click(off.OpenID, map[string]any{"action": actUpdate, "a": cur.ID, "v": cur.Version}, form(map[string]any{fCapacity: capacity,
+				fOpens: "2020-01-01 09:00 +0800", fCloses: "2030-01-01 18:00 +0800", fStart: "2030-02-01 14:00 +0800",
+				fEnd: "2030-02-01 18:00 +0800", fNotifyAll: false})); toast != "已保存修改。" {
+				t.Fatalf("update: %q", toast)
+			}
+			drain()
+		}
+		lastContent := func(chat string) string {
+			var last string
+			ids := cards()[chat]
+			for _, m := range fake.Messages() {
+				if (m.Kind == feishutest.KindSend && m.ReceiveID == chat) || (m.Kind == feishutest.KindPatch && m.ReceiveID == ids[len(ids)-1]) {
+					last = m.Content
+				}
+			}
+			return last
+		}
+
+		// 15 days later: a fresh card in each chat, no update of the old message attempted.
+		at(15*24*time.Hour, 15*24*time.Hour)
+		edit("12")
+		second := cards()
+		for chat, ids := range second {
+			if len(ids) != 2 || ids[0] != first[chat][0] {
+				t.Errorf("%s: messages %v after a change 15 days on; want the first and a fresh one", chat, ids)
+				continue
+			}
+			if p := patched(ids[0]); len(p) != 0 {
+				t.Errorf("%s: the old message got update requests %v", chat, p)
+			}
+			if c := lastContent(chat); !strings.Contains(c, "剩余 12 / 12") {
+				t.Errorf("%s: the fresh card shows %.200s", chat, c)
+			}
+		}
+		pubs := publications(t, db, a.ID)
+		for _, p := range pubs {
+			if ids := second[p.ChatID]; len(ids) != 2 || p.MessageID != ids[1] {
+				t.Errorf("the live card of %s follows %q; want the fresh message %v", p.ChatID, p.MessageID, ids)
+			}
+		}
+
+		// The next change patches the fresh messages.
+		at(15*24*time.Hour+time.Minute, 15*24*time.Hour+time.Minute)
+		edit("13")
+		for chat, ids := range cards() {
+			if p := patched(ids[len(ids)-1]); len(ids) != 2 || !slices.Equal(p, []string{"0"}) || !strings.Contains(lastContent(chat), "剩余 13 / 13") {
+				t.Errorf("%s: messages %v, updates of the fresh one %v; want one accepted update showing 13 seats", chat, ids, p)
+			}
+		}
+
+		// The platform's clock ahead of the store's: the store still patches, the platform
+		// refuses (230031), and the card is posted afresh with the newest seats.
+		at(29*24*time.Hour-2*time.Hour, 30*24*time.Hour)
+		edit("14")
+		drain() // the fresh sends queued by the refusals
+		for chat, ids := range cards() {
+			if len(ids) != 3 || !slices.Equal(patched(ids[1]), []string{"0", "230031"}) || !strings.Contains(lastContent(chat), "剩余 14 / 14") {
+				t.Errorf("%s: messages %v, updates of the second %v, the card shows 14 seats: %v", chat, ids, patched(ids[1]),
+					strings.Contains(lastContent(chat), "剩余 14 / 14"))
+			}
+		}
+		if n := fake.Throttled(); n != 0 {
+			t.Errorf("%d requests over the platform's limits", n)
 		}
 	})
 }

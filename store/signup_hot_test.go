@@ -12,7 +12,7 @@ import (
 	"github.com/unionbot/unionbot/store/storetest"
 )
 
-// TestSignupActivity checks the hot path's one-query read against Activity and Publications:
+// TestSignupActivity checks the hot path's one-query read against Activity and LiveCards:
 // the same activity and items, and the group cards' message ids once known.
 func TestSignupActivity(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {

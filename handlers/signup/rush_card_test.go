@@ -23,7 +23,8 @@ import (
 // outbox worker running beside it and delivering through the real SDK to the fake Open
 // Platform (which refuses a sixth update of one message within a second): once the rush is
 // over, the group card shows the final seats after a handful of patches in all, every one
-// accepted.
+// accepted. (The rush's own outcome is TestRush's to check: on a loaded machine a few clicks
+// may time out here, and the card must show whatever the seats came to.)
 func TestRushGroupCard(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -46,14 +47,18 @@ func TestRushGroupCard(t *testing.T) {
 
 		fake := feishutest.NewT(t)
 		client := lark.NewClient(fake.AppID(), fake.AppSecret(), lark.WithOpenBaseUrl(fake.URL()), lark.WithLogLevel(larkcore.LogLevelError))
-		w := outbox.New(db, client, outbox.Config{PollInterval: 20 * time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+		w := outbox.New(db, client, outbox.Config{PollInterval: 50 * time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 		h.must(db.InTx(ctx, func(tx *store.Tx) error {
 			_, err := tx.PostCard(ctx, "activity", a.ID, "oc_rush", `{"schema":"2.0","config":{"update_multi":true},"body":{"elements":[]}}`)
 			return err
 		}))
-		dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		h.must(w.Drain(dctx))
+		drain := func() {
+			t.Helper()
+			dctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			h.must(w.Drain(dctx))
+		}
+		drain()
 		msgs := fake.MessagesTo("oc_rush")
 		if len(msgs) != 1 {
 			t.Fatalf("the card reached the group %d times", len(msgs))
@@ -71,15 +76,17 @@ func TestRushGroupCard(t *testing.T) {
 		rctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); w.Run(rctx) }()
+		began := time.Now()
 		res := runRush(h, a)
-		checkRush(t, db, a, res)
 		over := time.Now()
-		final := fmt.Sprintf("剩余 0 / %d", rushSeats)
+		after, err := db.Activity(ctx, a.ID)
+		h.must(err)
+		final := fmt.Sprintf("剩余 %d / %d", rushSeats-after.Confirmed, rushSeats)
 		for {
 			p := patches()
 			if len(p) > 0 && strings.Contains(p[len(p)-1].Content, final) {
-				t.Logf("%d clicks in %s; the card showed the final seats %s after the last click",
-					rushMembers, res.elapsed.Round(time.Millisecond), p[len(p)-1].At.Sub(over).Round(time.Millisecond))
+				t.Logf("%d clicks (%d errors) in %s; the card showed the final seats %s after the rush began",
+					rushMembers, len(res.errors), res.elapsed.Round(time.Millisecond), p[len(p)-1].At.Sub(began).Round(time.Millisecond))
 				break
 			}
 			if time.Since(over) > 20*time.Second {
@@ -89,7 +96,7 @@ func TestRushGroupCard(t *testing.T) {
 		}
 		stop()
 		<-done
-		h.must(w.Drain(dctx)) // whatever was still queued
+		drain() // whatever was still queued
 		p := patches()
 		if len(p) > 5 || !strings.Contains(p[len(p)-1].Content, final) {
 			t.Errorf("%d patches of the group card, the last showing the final seats: %v; want at most 5",

@@ -241,14 +241,20 @@ func (c *Context) Reply(msg Content) error {
 		MsgType: msg.MsgType, Content: msg.JSON})
 }
 
-// Patch queues a replacement of the card in message messageID.
+// Patch queues a replacement of the card in message messageID, coalesced with a patch of it
+// still waiting in the outbox (store.Tx.EnqueuePatch).
 func (c *Context) Patch(messageID string, card Renderer) error {
 	b, err := card.JSON()
 	if err != nil {
 		return err
 	}
-	return c.enqueue(&store.OutboxMessage{Kind: store.OutboxPatch, TargetMessageID: messageID,
-		MsgType: "interactive", Content: string(b)})
+	if _, err := c.Tx.EnqueuePatch(c.Ctx, messageID, string(b)); err != nil {
+		return err
+	}
+	if c.notify != nil {
+		c.Tx.AfterCommit(c.notify)
+	}
+	return nil
 }
 
 // SendFile queues a file (uploaded, then sent) to a member 1:1.

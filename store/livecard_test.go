@@ -197,6 +197,15 @@ func TestPatchPace(t *testing.T) {
 		if len(rows) != 1 || rows[0] != `{"v":4}` {
 			t.Errorf("after a retry with a patch behind: %v; want one with the newest content", rows)
 		}
+		// The outbox's pruning forgets the pace of messages not updated for a day.
+		count := func() (n int) { db.Get(ctx, &n, `SELECT COUNT(*) FROM message_pace`); return n }
+		if _, err := db.PruneOutbox(ctx, time.Hour); err != nil || count() != 1 {
+			t.Errorf("pruned a message updated now: %v, %d left", err, count())
+		}
+		clk.add(25 * time.Hour)
+		if _, err := db.PruneOutbox(ctx, time.Hour); err != nil || count() != 0 {
+			t.Errorf("after a day: %v, %d paces left", err, count())
+		}
 	})
 }
 

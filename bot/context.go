@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/unionbot/unionbot/store"
@@ -168,10 +170,48 @@ func (c *Context) Arg(i int) string {
 	return ""
 }
 
-// ValueString returns a string field of the callback value ("" when missing or not a string).
-func (c *Context) ValueString(key string) string {
+// String returns a string field of the callback value ("" when missing or not a string).
+func (c *Context) String(key string) string {
 	s, _ := c.Value[key].(string)
 	return s
+}
+
+// Int returns an integer field of the callback value, 0 when it is missing or not an integer.
+func (c *Context) Int(key string) int64 {
+	n, _ := c.IntOK(key)
+	return n
+}
+
+// IntOK returns an integer field of the callback value and whether it held one. JSON numbers
+// arrive as float64 (or json.Number from a decoder that keeps them), tests pass int or int64,
+// and older cards carry numeric strings.
+func (c *Context) IntOK(key string) (int64, bool) {
+	switch x := c.Value[key].(type) {
+	case float64:
+		n := int64(x)
+		return n, float64(n) == x
+	case int:
+		return int64(x), true
+	case int64:
+		return x, true
+	case json.Number:
+		n, err := x.Int64()
+		return n, err == nil
+	case string:
+		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// Bool returns a boolean field of the callback value: true, or the number 1 (false when
+// missing).
+func (c *Context) Bool(key string) bool {
+	if b, ok := c.Value[key].(bool); ok {
+		return b
+	}
+	n, ok := c.IntOK(key)
+	return ok && n == 1
 }
 
 // FormString returns a string field of the submitted form ("" when missing).

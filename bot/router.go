@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -390,10 +391,14 @@ func (r *Router) observe(typ, route, outcome string, start time.Time, c *Context
 		"chat_type", c.ChatType, "ms", d.Milliseconds())
 }
 
+// deniedMessage names the roles that may, admins included.
 func deniedMessage(roles []string) string {
-	names := make([]string, 0, len(roles))
+	names := make([]string, 0, len(roles)+1)
 	for _, r := range roles {
 		names = append(names, store.RoleNames[r])
+	}
+	if !slices.Contains(roles, store.RoleAdmin) { // an admin passes every check
+		names = append(names, store.RoleNames[store.RoleAdmin])
 	}
 	return "你没有权限进行此操作（需要：" + strings.Join(names, "、") + "）。如需开通，请联系工会管理员。"
 }

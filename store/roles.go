@@ -20,6 +20,19 @@ const (
 	RoleAdmin       = "admin"        // 管理员
 )
 
+// Role sets, the one place that says who may do what, for bot.Command.Roles, bot.Action.Roles
+// and bot.Sender.HasAny. An admin passes every check (bot.Sender.Has), so RoleAdmin appears
+// only in AdminOnly.
+var (
+	// AdminOnly may grant roles, enter holidays and read the failed deliveries.
+	AdminOnly = []string{RoleAdmin}
+	// Officers run the union's business: activities (create, publish, export, check-in,
+	// lottery) and the ten tasks (assign, decide extensions, create).
+	Officers = []string{RoleOfficer, RoleChair}
+	// BranchOfficers act for a branch: sign its members up and confirm their sign-ups.
+	BranchOfficers = []string{RoleBranchChair, RoleOfficer, RoleChair}
+)
+
 // AllRoles lists the roles from least to most powerful.
 var AllRoles = []string{RoleMember, RoleDelegate, RoleBranchChair, RoleOfficer, RoleCommittee, RoleChair, RoleAdmin}
 

@@ -16,8 +16,6 @@ import (
 	"github.com/unionbot/unionbot/store"
 )
 
-var adminOnly = []string{store.RoleAdmin}
-
 // formatHelp explains the arrangement format.
 const formatHelp = "每条：日期或日期范围、休/班、名称（可连续粘贴多条）。例如：\n" +
 	"2027-01-01 休 元旦\n2027-02-06..2027-02-12 休 春节\n2027-02-07 班 春节调休\n" +
@@ -26,9 +24,9 @@ const formatHelp = "每条：日期或日期范围、休/班、名称（可连�
 // Register adds the holiday commands.
 func Register(r *bot.Router, d handlers.Deps) {
 	h := &calendarHandlers{deps: d, cal: workday.New(d.Loc, d.DB)}
-	r.Command(bot.Command{Names: []string{"节假日", "holidays"}, Roles: adminOnly, Usage: "节假日 [年份]",
+	r.Command(bot.Command{Names: []string{"节假日", "holidays"}, Roles: store.AdminOnly, Usage: "节假日 [年份]",
 		Help: "查看某年的节假日与调休安排", Handler: h.show})
-	r.Command(bot.Command{Names: []string{"节假日导入", "holidays-import"}, Roles: adminOnly, MinArgs: 1,
+	r.Command(bot.Command{Names: []string{"节假日导入", "holidays-import"}, Roles: store.AdminOnly, MinArgs: 1,
 		Usage: "节假日导入 <安排，每行一条，如 2027-01-01 休 元旦>", Help: "录入下一年的节假日安排", Handler: h.importText, Solo: true})
 }
 

@@ -13,9 +13,6 @@ import (
 	"github.com/unionbot/unionbot/store"
 )
 
-// officerRoles may create, edit, publish, cancel and export activities.
-var officerRoles = []string{store.RoleOfficer, store.RoleChair, store.RoleAdmin}
-
 // admin is the officer side of sign-ups: the activity forms, publishing, export, reminders.
 type admin struct {
 	db           *store.DB
@@ -78,7 +75,7 @@ func (h *admin) createActivity(c *bot.Context) (*bot.Response, error) {
 // loadForChange loads the activity of a card click and refuses a stale card (an older
 // version than the activity's, or a cancelled activity).
 func (h *admin) loadForChange(c *bot.Context) (*store.Activity, error) {
-	id, ok := valueInt(c.Value, "a")
+	id, ok := c.IntOK("a")
 	if !ok {
 		return nil, store.Errorf(store.EINVALID, "卡片数据不完整，请发送「活动管理」重新打开。")
 	}
@@ -89,7 +86,7 @@ func (h *admin) loadForChange(c *bot.Context) (*store.Activity, error) {
 	if a.Status == store.ActivityCancelled {
 		return nil, store.Errorf(store.EINVALID, "活动「%s」已取消，不能再操作。", a.Title)
 	}
-	if v, ok := valueInt(c.Value, "v"); ok && int(v) != a.Version {
+	if v, ok := c.IntOK("v"); ok && int(v) != a.Version {
 		return nil, &staleError{a: a}
 	}
 	return a, nil
@@ -215,7 +212,7 @@ func countPeople(people []store.Participant) int {
 
 // previewActivity shows an activity's officer card (from 活动管理 or a button).
 func (h *admin) previewActivity(c *bot.Context) (*bot.Response, error) {
-	id, ok := valueInt(c.Value, "a")
+	id, ok := c.IntOK("a")
 	if !ok {
 		return nil, store.Errorf(store.EINVALID, "卡片数据不完整。")
 	}
@@ -359,26 +356,6 @@ func officerCard(a *store.Activity, st *store.ActivityStats, loc *time.Location)
 	}
 	cd.Add(card.Buttons(buttons...))
 	return cd
-}
-
-// valueInt reads an integer of a callback value (JSON numbers arrive as float64 or
-// json.Number, or as strings).
-func valueInt(v map[string]any, key string) (int64, bool) {
-	switch x := v[key].(type) {
-	case float64:
-		return int64(x), x == float64(int64(x))
-	case int:
-		return int64(x), true
-	case int64:
-		return x, true
-	case string:
-		n, err := parseInt(x)
-		return int64(n), err == nil
-	case fmt.Stringer: // json.Number
-		n, err := parseInt(x.String())
-		return int64(n), err == nil
-	}
-	return 0, false
 }
 
 func orDash(s string) string {

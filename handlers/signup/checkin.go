@@ -28,7 +28,7 @@ func (h *handler) checkInOpen(c *bot.Context) (*bot.Response, error) {
 // checkIn is a participant's click on 签到: idempotent, the first time kept. The shared card
 // stays as it is; the answer is the toast.
 func (h *handler) checkIn(c *bot.Context) (*bot.Response, error) {
-	at, first, err := c.Tx.CheckIn(c.Ctx, intValue(c, "a"), c.Sender.MemberID, h.loc)
+	at, first, err := c.Tx.CheckIn(c.Ctx, c.Int("a"), c.Sender.MemberID, h.loc)
 	if err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func (h *admin) exportCmd(c *bot.Context) (*bot.Response, error) {
 
 // exportAction is the 导出名单 button.
 func (h *admin) exportAction(c *bot.Context) (*bot.Response, error) {
-	id, ok := valueInt(c.Value, "a")
+	id, ok := c.IntOK("a")
 	if !ok {
 		return nil, store.Errorf(store.EINVALID, "卡片数据不完整，请发送「导出」重新选择。")
 	}

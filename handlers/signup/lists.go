@@ -117,7 +117,7 @@ func (h *handler) roster(c *bot.Context) (*bot.Response, error) {
 		return nil, err
 	}
 	counts := fmt.Sprintf("已确认 %d，候补 %d，待确认 %d，待抽签 %d（共 %d 人）。", st.Confirmed, st.Waitlisted, st.Pending, st.Applied, st.People)
-	officer := c.Sender.HasAny(officerRoles)
+	officer := c.Sender.HasAny(store.Officers)
 	if a.Sensitive && !officer {
 		return bot.Info(fmt.Sprintf("「%s」：%s本活动的报名名单仅工会干事可见。", a.Title, counts)), nil
 	}

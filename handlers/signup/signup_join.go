@@ -22,39 +22,22 @@ const (
 	idPurpose      = "signup.id_number"
 )
 
-// intValue reads an integer field of the callback value (JSON numbers arrive as float64, but
-// strings are accepted too).
-func intValue(c *bot.Context, key string) int64 {
-	switch v := c.Value[key].(type) {
-	case float64:
-		return int64(v)
-	case int:
-		return int64(v)
-	case int64:
-		return v
-	case string:
-		n, _ := strconv.ParseInt(v, 10, 64)
-		return n
-	}
-	return 0
-}
-
 // personal reports whether the clicked card was the member's own (1:1) card.
-func personal(c *bot.Context) bool { return intValue(c, "p") == 1 }
+func personal(c *bot.Context) bool { return c.Int("p") == 1 }
 
 // join answers 报名: stale cards are refused with a fresh card; team and unit activities lead
 // to their own forms; insured activities ask for the ID number first (1:1 only); everything
 // else signs the member up at once.
 func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 	// The activity, its items and its group cards in one query (the hot path of a rush).
-	a, pubs, err := c.Tx.SignupActivity(c.Ctx, intValue(c, "a"))
+	a, pubs, err := c.Tx.SignupActivity(c.Ctx, c.Int("a"))
 	if err != nil {
 		if store.ErrorCode(err) == store.ENOTFOUND {
 			return bot.Warn(msgStale), nil
 		}
 		return nil, err
 	}
-	if a.Status == store.ActivityCancelled || (intValue(c, "v") != 0 && int(intValue(c, "v")) != a.Version) {
+	if a.Status == store.ActivityCancelled || (c.Int("v") != 0 && int(c.Int("v")) != a.Version) {
 		return h.stale(c, a)
 	}
 	switch a.EntryMode {
@@ -69,7 +52,7 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 	if s := a.SignupState(c.Now, h.loc); s != "" {
 		return bot.Warn(s), nil
 	}
-	itemID := intValue(c, "i")
+	itemID := c.Int("i")
 	var cipher, masked string
 	if a.NeedsInsurance {
 		if !h.box.Enabled() {
@@ -200,7 +183,7 @@ func (h *handler) inPlaceOrPrivate(c *bot.Context, cd *card.Card, toast string) 
 
 // cancel answers 取消报名 on a card: the seat goes to the first waitlisted person at once.
 func (h *handler) cancel(c *bot.Context) (*bot.Response, error) {
-	res, err := c.Tx.CancelEntry(c.Ctx, intValue(c, "e"), c.Sender.MemberID, false, c.Sender.OpenID, h.loc)
+	res, err := c.Tx.CancelEntry(c.Ctx, c.Int("e"), c.Sender.MemberID, false, c.Sender.OpenID, h.loc)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +203,7 @@ func (h *handler) cancel(c *bot.Context) (*bot.Response, error) {
 	}
 	resp := bot.Success(text)
 	resp.Reply = nil
-	if c.ValueString("from") == "mine" {
+	if c.String("from") == "mine" {
 		cd, err := h.mineCard(c)
 		if err != nil {
 			return nil, err
@@ -238,7 +221,7 @@ func (h *handler) cancel(c *bot.Context) (*bot.Response, error) {
 
 // show opens an activity's sign-up card for the member (from the 活动 list).
 func (h *handler) show(c *bot.Context) (*bot.Response, error) {
-	a, err := c.Tx.Activity(c.Ctx, intValue(c, "a"))
+	a, err := c.Tx.Activity(c.Ctx, c.Int("a"))
 	if err != nil {
 		return nil, err
 	}

@@ -10,29 +10,28 @@ import (
 // registerMember registers the member side: sign-up, cancel, lists, teams, unit rosters,
 // confirmations, check-in and the lottery commands.
 func registerMember(r *bot.Router, h *handler) {
-	chairs := append([]string{store.RoleBranchChair}, officerRoles...)
 	r.Command(bot.Command{Names: []string{"活动", "activities"}, Help: "查看可以报名的活动", Handler: h.activities})
 	r.Command(bot.Command{Names: []string{"我的报名", "mine"}, Help: "查看或取消我的报名", Handler: h.mine})
 	r.Command(bot.Command{Names: []string{"名单", "roster"}, Usage: "名单 <活动名称或编号>", Help: "查看活动报名名单",
 		Handler: h.roster})
 	r.Command(bot.Command{Names: []string{"组队", "team"}, Usage: "组队 <活动名称或编号>", Help: "为组队活动创建队伍",
 		Handler: h.teamCmd})
-	r.Command(bot.Command{Names: []string{"分工会报名", "unit-signup"}, Roles: chairs, Usage: "分工会报名 <活动名称或编号>",
+	r.Command(bot.Command{Names: []string{"分工会报名", "unit-signup"}, Roles: store.BranchOfficers, Usage: "分工会报名 <活动名称或编号>",
 		Help: "分工会主席统一报名本分工会人员", Handler: h.unitCmd})
-	r.Command(bot.Command{Names: []string{"待确认", "pending"}, Roles: chairs, Help: "确认本分工会成员的报名",
+	r.Command(bot.Command{Names: []string{"待确认", "pending"}, Roles: store.BranchOfficers, Help: "确认本分工会成员的报名",
 		Handler: h.pending})
-	r.Command(bot.Command{Names: []string{"签到", "checkin"}, Roles: officerRoles, Usage: "签到 <活动名称或编号>",
+	r.Command(bot.Command{Names: []string{"签到", "checkin"}, Roles: store.Officers, Usage: "签到 <活动名称或编号>",
 		Help: "开启活动签到（在当前会话发出签到卡片）", Handler: h.checkInOpen})
-	r.Command(bot.Command{Names: []string{"签到情况", "checkin-status"}, Roles: officerRoles, Usage: "签到情况 <活动名称或编号>",
+	r.Command(bot.Command{Names: []string{"签到情况", "checkin-status"}, Roles: store.Officers, Usage: "签到情况 <活动名称或编号>",
 		Help: "查看签到和缺席名单", Handler: h.checkInStatus})
-	r.Command(bot.Command{Names: []string{"抽签", "draw"}, Roles: officerRoles, Usage: "抽签 <活动名称或编号>", MinArgs: 1,
+	r.Command(bot.Command{Names: []string{"抽签", "draw"}, Roles: store.Officers, Usage: "抽签 <活动名称或编号>", MinArgs: 1,
 		Help: "为报名已截止的抽签活动抽签", Handler: h.draw, Solo: true})
-	r.Command(bot.Command{Names: []string{"抽签核验", "verify-draw"}, Roles: officerRoles, Usage: "抽签核验 <活动名称或编号>", MinArgs: 1,
+	r.Command(bot.Command{Names: []string{"抽签核验", "verify-draw"}, Roles: store.Officers, Usage: "抽签核验 <活动名称或编号>", MinArgs: 1,
 		Help: "按保存的种子重算抽签结果并核对", Handler: h.verifyDraw})
 
 	// 报名 clicks on one activity contend for its seat counter: they take it in batches.
 	r.Action(bot.Action{Name: actJoin, Handler: h.join, Serial: func(c *bot.Context) string {
-		if a := intValue(c, "a"); a != 0 {
+		if a := c.Int("a"); a != 0 {
 			return fmt.Sprint("activity:", a)
 		}
 		return ""
@@ -47,11 +46,11 @@ func registerMember(r *bot.Router, h *handler) {
 		return h.inPlaceOrPrivate(c, cd, "")
 	}})
 	r.Action(bot.Action{Name: actTeamNew, Handler: func(c *bot.Context) (*bot.Response, error) {
-		a, err := c.Tx.Activity(c.Ctx, intValue(c, "a"))
+		a, err := c.Tx.Activity(c.Ctx, c.Int("a"))
 		if err != nil {
 			return nil, err
 		}
-		if a.Status == store.ActivityCancelled || int(intValue(c, "v")) != a.Version {
+		if a.Status == store.ActivityCancelled || int(c.Int("v")) != a.Version {
 			return h.stale(c, a)
 		}
 		return h.teamForm(c, a)
@@ -61,9 +60,9 @@ func registerMember(r *bot.Router, h *handler) {
 	r.Action(bot.Action{Name: actTeamInvite, Handler: h.teamInvite})
 	r.Action(bot.Action{Name: actInviteAnswer, Handler: h.inviteAnswer})
 	r.Action(bot.Action{Name: actCheckIn, Handler: h.checkIn})
-	r.Action(bot.Action{Name: actDecide, Roles: chairs, Handler: h.decide})
-	r.Action(bot.Action{Name: actUnitAdd, Roles: chairs, Handler: h.unitAdd})
-	r.Action(bot.Action{Name: actUnitConfirm, Roles: chairs, Handler: h.unitConfirm})
+	r.Action(bot.Action{Name: actDecide, Roles: store.BranchOfficers, Handler: h.decide})
+	r.Action(bot.Action{Name: actUnitAdd, Roles: store.BranchOfficers, Handler: h.unitAdd})
+	r.Action(bot.Action{Name: actUnitConfirm, Roles: store.BranchOfficers, Handler: h.unitConfirm})
 }
 
 // draw answers 抽签 <活动> (officers), for a lottery activity whose sign-up has closed.

@@ -90,11 +90,11 @@ func (h *handler) unitCard(c *bot.Context, a *store.Activity, note string) (*car
 
 // unitAdd adds the picked people to the unit's list (waiting for the chair's confirmation).
 func (h *handler) unitAdd(c *bot.Context) (*bot.Response, error) {
-	a, err := c.Tx.Activity(c.Ctx, intValue(c, "a"))
+	a, err := c.Tx.Activity(c.Ctx, c.Int("a"))
 	if err != nil {
 		return nil, err
 	}
-	if a.Status == store.ActivityCancelled || int(intValue(c, "v")) != a.Version {
+	if a.Status == store.ActivityCancelled || int(c.Int("v")) != a.Version {
 		return h.stale(c, a)
 	}
 	chair, err := h.chairBranch(c)
@@ -130,11 +130,11 @@ func (h *handler) unitConfirm(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	es, err := c.Tx.ConfirmUnit(c.Ctx, intValue(c, "a"), chair.BranchID, c.Sender.OpenID, h.loc)
+	es, err := c.Tx.ConfirmUnit(c.Ctx, c.Int("a"), chair.BranchID, c.Sender.OpenID, h.loc)
 	if err != nil {
 		return nil, err
 	}
-	a, err := c.Tx.Activity(c.Ctx, intValue(c, "a"))
+	a, err := c.Tx.Activity(c.Ctx, c.Int("a"))
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func (h *handler) unitCmd(c *bot.Context) (*bot.Response, error) {
 // pending answers 待确认: entries waiting for confirmation, of the chair's own 分工会 (all for
 // officers). Entries of sensitive activities are shown to officers only.
 func (h *handler) pending(c *bot.Context) (*bot.Response, error) {
-	officer := c.Sender.HasAny(officerRoles)
+	officer := c.Sender.HasAny(store.Officers)
 	var branch int64
 	if !officer {
 		chair, err := h.chairBranch(c)
@@ -214,7 +214,7 @@ func (h *handler) pending(c *bot.Context) (*bot.Response, error) {
 
 // decide is a chair's (or officer's) 通过 / 不通过 on one entry.
 func (h *handler) decide(c *bot.Context) (*bot.Response, error) {
-	e, err := c.Tx.Entry(c.Ctx, intValue(c, "e"))
+	e, err := c.Tx.Entry(c.Ctx, c.Int("e"))
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (h *handler) decide(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !c.Sender.HasAny(officerRoles) {
+	if !c.Sender.HasAny(store.Officers) {
 		chair, err := h.chairBranch(c)
 		if err != nil {
 			return nil, err
@@ -231,7 +231,7 @@ func (h *handler) decide(c *bot.Context) (*bot.Response, error) {
 			return bot.Fail("你只能确认本分工会成员的报名。"), nil
 		}
 	}
-	e, err = c.Tx.DecideEntry(c.Ctx, e.ID, intValue(c, "ok") == 1, c.Sender.OpenID, h.loc)
+	e, err = c.Tx.DecideEntry(c.Ctx, e.ID, c.Int("ok") == 1, c.Sender.OpenID, h.loc)
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ func (h *handler) teamForm(c *bot.Context, a *store.Activity) (*bot.Response, er
 	for _, it := range a.Items {
 		items = append(items, card.Option{Text: card.T(fmt.Sprintf("%s（每队 %d–%d 人）", it.Name, it.TeamMin, it.TeamMax)), Value: strconv.FormatInt(it.ID, 10)})
 	}
-	anyBranch := c.Sender.HasAny([]string{store.RoleOfficer, store.RoleChair, store.RoleAdmin})
+	anyBranch := c.Sender.HasAny(store.Officers)
 	for _, b := range branches {
 		if anyBranch || b.ID == m.BranchID {
 			bopts = append(bopts, card.Option{Text: card.T(b.Name), Value: strconv.FormatInt(b.ID, 10)})
@@ -60,7 +60,7 @@ func (h *handler) teamForm(c *bot.Context, a *store.Activity) (*bot.Response, er
 }
 
 func initialItem(a *store.Activity, c *bot.Context) int64 {
-	if id := intValue(c, "i"); a.Item(id) != nil {
+	if id := c.Int("i"); a.Item(id) != nil {
 		return id
 	}
 	return a.Items[0].ID
@@ -68,11 +68,11 @@ func initialItem(a *store.Activity, c *bot.Context) int64 {
 
 // teamCreate handles the team form.
 func (h *handler) teamCreate(c *bot.Context) (*bot.Response, error) {
-	a, err := c.Tx.Activity(c.Ctx, intValue(c, "a"))
+	a, err := c.Tx.Activity(c.Ctx, c.Int("a"))
 	if err != nil {
 		return nil, err
 	}
-	if a.Status == store.ActivityCancelled || int(intValue(c, "v")) != a.Version {
+	if a.Status == store.ActivityCancelled || int(c.Int("v")) != a.Version {
 		return h.stale(c, a)
 	}
 	m, err := c.Tx.MemberFacts(c.Ctx, c.Sender.MemberID)
@@ -83,7 +83,7 @@ func (h *handler) teamCreate(c *bot.Context) (*bot.Response, error) {
 	branchID, _ := strconv.ParseInt(c.FormString("branch"), 10, 64)
 	// A team enters for its captain's own 分工会 (the quota, 限报一队, is per 分工会); only an
 	// officer may enter one for another unit (merged small units, a team set up by the office).
-	if !c.Sender.HasAny([]string{store.RoleOfficer, store.RoleChair, store.RoleAdmin}) {
+	if !c.Sender.HasAny(store.Officers) {
 		switch {
 		case m.BranchID == 0:
 			return bot.Warn("请先发送「我的信息」选择你所在的分工会，再创建队伍。"), nil
@@ -158,11 +158,11 @@ func (h *handler) teamCard(c *bot.Context, teamID int64) (*card.Card, error) {
 
 // teamShow opens the team card for its captain.
 func (h *handler) teamShow(c *bot.Context) (*bot.Response, error) {
-	t, err := c.Tx.Team(c.Ctx, intValue(c, "t"))
+	t, err := c.Tx.Team(c.Ctx, c.Int("t"))
 	if err != nil {
 		return nil, err
 	}
-	if t.CaptainID != c.Sender.MemberID && !c.Sender.HasAny(officerRoles) {
+	if t.CaptainID != c.Sender.MemberID && !c.Sender.HasAny(store.Officers) {
 		return bot.Fail("只有队长可以管理队伍。"), nil
 	}
 	cd, err := h.teamCard(c, t.ID)
@@ -175,7 +175,7 @@ func (h *handler) teamShow(c *bot.Context) (*bot.Response, error) {
 // teamInvite handles the invitation form: every picked person must be a known member who may
 // join; each gets a 1:1 card to accept or decline.
 func (h *handler) teamInvite(c *bot.Context) (*bot.Response, error) {
-	teamID := intValue(c, "t")
+	teamID := c.Int("t")
 	ids := c.FormStrings("people")
 	if len(ids) == 0 {
 		return bot.Warn("请选择要邀请的队员。"), nil
@@ -250,14 +250,14 @@ func (h *handler) inviteAnswer(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	accept := intValue(c, "ok") == 1
+	accept := c.Int("ok") == 1
 	var cipher, masked string
 	if accept {
 		var inv struct {
 			TeamID int64 `db:"team_id"`
 		}
 		// Ask the activity whether an ID number is needed only when accepting.
-		if err := c.Tx.GetContext(c.Ctx, &inv, `SELECT team_id FROM signup_invites WHERE id = ?`, intValue(c, "n")); err == nil {
+		if err := c.Tx.GetContext(c.Ctx, &inv, `SELECT team_id FROM signup_invites WHERE id = ?`, c.Int("n")); err == nil {
 			if t, err := c.Tx.Team(c.Ctx, inv.TeamID); err == nil {
 				if a, err := c.Tx.Activity(c.Ctx, t.ActivityID); err == nil && a.NeedsInsurance {
 					if cipher, masked, err = h.sealID(c.FormString("id_number")); err != nil {
@@ -267,7 +267,7 @@ func (h *handler) inviteAnswer(c *bot.Context) (*bot.Response, error) {
 			}
 		}
 	}
-	ans, err := c.Tx.AnswerInvite(c.Ctx, intValue(c, "n"), m, accept, cipher, masked, c.Sender.OpenID, h.loc)
+	ans, err := c.Tx.AnswerInvite(c.Ctx, c.Int("n"), m, accept, cipher, masked, c.Sender.OpenID, h.loc)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package tasks
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +32,7 @@ func (h *Handlers) boardCommand(c *bot.Context) (*bot.Response, error) {
 }
 
 func (h *Handlers) boardAction(c *bot.Context) (*bot.Response, error) {
-	year := int(valueInt(c.Value, "year"))
+	year := int(c.Int("year"))
 	if year == 0 {
 		year = h.today(c).Year()
 	}
@@ -66,7 +65,7 @@ func (h *Handlers) taskCard(c *bot.Context, id int64) (*card.Card, *store.Task, 
 }
 
 func (h *Handlers) show(c *bot.Context) (*bot.Response, error) {
-	cd, _, err := h.taskCard(c, valueInt(c.Value, "task_id"))
+	cd, _, err := h.taskCard(c, c.Int("task_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +81,7 @@ func mayReport(c *bot.Context, t *store.Task) error {
 }
 
 func (h *Handlers) progressForm(c *bot.Context) (*bot.Response, error) {
-	t, err := c.Tx.TaskByID(c.Ctx, valueInt(c.Value, "task_id"))
+	t, err := c.Tx.TaskByID(c.Ctx, c.Int("task_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +93,7 @@ func (h *Handlers) progressForm(c *bot.Context) (*bot.Response, error) {
 
 // progress saves a progress report from the form.
 func (h *Handlers) progress(c *bot.Context) (*bot.Response, error) {
-	id := valueInt(c.Value, "task_id")
+	id := c.Int("task_id")
 	t, err := c.Tx.TaskByID(c.Ctx, id)
 	if err != nil {
 		return nil, err
@@ -116,7 +115,7 @@ func (h *Handlers) progress(c *bot.Context) (*bot.Response, error) {
 	who, name := actor(c)
 	u := store.ProgressUpdate{Progress: p, Note: c.FormString("note"), Problems: c.FormString("problems"),
 		MilestoneID: ms, Evidence: c.FormString("evidence")}
-	if _, err := c.Tx.UpdateProgress(c.Ctx, id, int(valueInt(c.Value, "version")), u, who, name, h.today(c).Format(time.DateOnly)); err != nil {
+	if _, err := c.Tx.UpdateProgress(c.Ctx, id, int(c.Int("version")), u, who, name, h.today(c).Format(time.DateOnly)); err != nil {
 		return nil, err
 	}
 	cd, _, err := h.taskCard(c, id)
@@ -131,7 +130,7 @@ func (h *Handlers) progress(c *bot.Context) (*bot.Response, error) {
 }
 
 func (h *Handlers) extendForm(c *bot.Context) (*bot.Response, error) {
-	t, err := c.Tx.TaskByID(c.Ctx, valueInt(c.Value, "task_id"))
+	t, err := c.Tx.TaskByID(c.Ctx, c.Int("task_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +145,7 @@ func (h *Handlers) extendForm(c *bot.Context) (*bot.Response, error) {
 
 // extend records an extension request and asks the officers to decide it.
 func (h *Handlers) extend(c *bot.Context) (*bot.Response, error) {
-	id := valueInt(c.Value, "task_id")
+	id := c.Int("task_id")
 	t, err := c.Tx.TaskByID(c.Ctx, id)
 	if err != nil {
 		return nil, err
@@ -166,7 +165,7 @@ func (h *Handlers) extend(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	officers, err := h.officerOpenIDs(c)
+	officers, err := roleOpenIDs(c.Ctx, h.DB, store.Officers...)
 	if err != nil {
 		return nil, err
 	}
@@ -190,29 +189,14 @@ func (h *Handlers) extend(c *bot.Context) (*bot.Response, error) {
 	return &bot.Response{Toast: &bot.Toast{Type: "success", Text: "已提交延期申请，等待工会干事审批。"}, Card: cd}, nil
 }
 
-// officerOpenIDs lists the open_ids of the officers and chairs (and admins by configuration).
-func (h *Handlers) officerOpenIDs(c *bot.Context) ([]string, error) {
-	holders, err := h.DB.RoleHolders(c.Ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, rh := range holders {
-		if (rh.Role == store.RoleOfficer || rh.Role == store.RoleChair) && rh.OpenID != "" && !slices.Contains(out, rh.OpenID) {
-			out = append(out, rh.OpenID)
-		}
-	}
-	return out, nil
-}
-
 // decide approves or refuses an extension request; the requester is told.
 func (h *Handlers) decide(c *bot.Context) (*bot.Response, error) {
 	me, err := c.Tx.MemberByID(c.Ctx, c.Sender.MemberID)
 	if err != nil {
 		return nil, err
 	}
-	approve := valueBool(c.Value, "approve")
-	e, err := c.Tx.DecideExtension(c.Ctx, valueInt(c.Value, "ext_id"), approve, me, c.Sender.OpenID)
+	approve := c.Bool("approve")
+	e, err := c.Tx.DecideExtension(c.Ctx, c.Int("ext_id"), approve, me, c.Sender.OpenID)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +225,7 @@ func (h *Handlers) decide(c *bot.Context) (*bot.Response, error) {
 }
 
 func (h *Handlers) manageForm(c *bot.Context) (*bot.Response, error) {
-	t, err := c.Tx.TaskByID(c.Ctx, valueInt(c.Value, "task_id"))
+	t, err := c.Tx.TaskByID(c.Ctx, c.Int("task_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +249,7 @@ func (h *Handlers) members(c *bot.Context, openIDs []string) ([]*store.Member, e
 }
 
 func (h *Handlers) setOwners(c *bot.Context) (*bot.Response, error) {
-	id := valueInt(c.Value, "task_id")
+	id := c.Int("task_id")
 	ms, err := h.members(c, c.FormStrings("owners"))
 	if err != nil {
 		return nil, err
@@ -279,7 +263,7 @@ func (h *Handlers) setOwners(c *bot.Context) (*bot.Response, error) {
 		ids[i] = m.ID
 	}
 	who, name := actor(c)
-	t, err := c.Tx.SetTaskOwners(c.Ctx, id, int(valueInt(c.Value, "version")), ids, who, name)
+	t, err := c.Tx.SetTaskOwners(c.Ctx, id, int(c.Int("version")), ids, who, name)
 	if err != nil {
 		return nil, err
 	}
@@ -301,9 +285,9 @@ func (h *Handlers) setOwners(c *bot.Context) (*bot.Response, error) {
 }
 
 func (h *Handlers) setDeadline(c *bot.Context) (*bot.Response, error) {
-	id := valueInt(c.Value, "task_id")
+	id := c.Int("task_id")
 	who, name := actor(c)
-	t, err := c.Tx.SetTaskDeadline(c.Ctx, id, int(valueInt(c.Value, "version")), c.FormString("deadline"), who, name,
+	t, err := c.Tx.SetTaskDeadline(c.Ctx, id, int(c.Int("version")), c.FormString("deadline"), who, name,
 		h.today(c).Format(time.DateOnly))
 	if err != nil {
 		return nil, err
@@ -324,10 +308,10 @@ func (h *Handlers) setDeadline(c *bot.Context) (*bot.Response, error) {
 }
 
 func (h *Handlers) addMilestone(c *bot.Context) (*bot.Response, error) {
-	id := valueInt(c.Value, "task_id")
+	id := c.Int("task_id")
 	who, name := actor(c)
 	m := &store.Milestone{Name: c.FormString("name"), Planned: c.FormString("planned")}
-	if _, err := c.Tx.AddMilestone(c.Ctx, id, int(valueInt(c.Value, "version")), m, who, name, h.today(c).Format(time.DateOnly)); err != nil {
+	if _, err := c.Tx.AddMilestone(c.Ctx, id, int(c.Int("version")), m, who, name, h.today(c).Format(time.DateOnly)); err != nil {
 		return nil, err
 	}
 	cd, _, err := h.taskCard(c, id)
@@ -338,7 +322,7 @@ func (h *Handlers) addMilestone(c *bot.Context) (*bot.Response, error) {
 }
 
 func (h *Handlers) createForm(c *bot.Context) (*bot.Response, error) {
-	year := int(valueInt(c.Value, "year"))
+	year := int(c.Int("year"))
 	if year == 0 {
 		year = h.today(c).Year()
 	}
@@ -355,7 +339,7 @@ func (h *Handlers) createForm(c *bot.Context) (*bot.Response, error) {
 
 // create makes a new task from the officers' form. Its deadline may not be before today.
 func (h *Handlers) create(c *bot.Context) (*bot.Response, error) {
-	year := int(valueInt(c.Value, "year"))
+	year := int(c.Int("year"))
 	n, err := strconv.Atoi(strings.TrimSpace(c.FormString("number")))
 	if err != nil {
 		return nil, store.Errorf(store.EINVALID, "序号应为整数，收到「%s」。", c.FormString("number"))

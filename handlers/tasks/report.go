@@ -21,7 +21,7 @@ func (c *Cadence) report(ctx context.Context, r *jobs.Run) error {
 	if err != nil || len(moments) == 0 {
 		return err
 	}
-	to, err := roleOpenIDs(ctx, r.DB, store.RoleChair, store.RoleOfficer)
+	to, err := roleOpenIDs(ctx, r.DB, store.Officers...)
 	if err != nil || len(to) == 0 {
 		return err
 	}

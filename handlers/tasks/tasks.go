@@ -11,7 +11,6 @@
 package tasks
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/unionbot/unionbot/bot"
@@ -19,9 +18,6 @@ import (
 	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/store"
 )
-
-// officerRoles may manage tasks (admins pass every check).
-var officerRoles = []string{store.RoleOfficer, store.RoleChair}
 
 // Handlers are the tracker's chat flows.
 type Handlers struct {
@@ -46,7 +42,7 @@ func Register(r *bot.Router, d handlers.Deps, cfg config.Tasks) {
 func (h *Handlers) register(r *bot.Router) {
 	r.Command(bot.Command{Names: []string{"实事", "tasks", "十件实事"}, Usage: "实事 [年份]",
 		Help: "查看年度十件实事的进展（颜色、进度、责任人）", Handler: h.boardCommand})
-	r.Command(bot.Command{Names: []string{"新建实事", "newtask"}, Roles: officerRoles,
+	r.Command(bot.Command{Names: []string{"新建实事", "newtask"}, Roles: store.Officers,
 		Help: "新建一项年度实事（工会干事）", Handler: h.createForm})
 	r.Action(bot.Action{Name: "tasks.board", Handler: h.boardAction})
 	r.Action(bot.Action{Name: "tasks.show", Handler: h.show})
@@ -54,13 +50,13 @@ func (h *Handlers) register(r *bot.Router) {
 	r.Action(bot.Action{Name: "tasks.progress", Handler: h.progress})
 	r.Action(bot.Action{Name: "tasks.extend_form", Handler: h.extendForm})
 	r.Action(bot.Action{Name: "tasks.extend", Handler: h.extend})
-	r.Action(bot.Action{Name: "tasks.decide", Roles: officerRoles, Handler: h.decide})
-	r.Action(bot.Action{Name: "tasks.manage", Roles: officerRoles, Handler: h.manageForm})
-	r.Action(bot.Action{Name: "tasks.owners", Roles: officerRoles, Handler: h.setOwners})
-	r.Action(bot.Action{Name: "tasks.deadline", Roles: officerRoles, Handler: h.setDeadline})
-	r.Action(bot.Action{Name: "tasks.milestone", Roles: officerRoles, Handler: h.addMilestone})
-	r.Action(bot.Action{Name: "tasks.create_form", Roles: officerRoles, Handler: h.createForm})
-	r.Action(bot.Action{Name: "tasks.create", Roles: officerRoles, Handler: h.create})
+	r.Action(bot.Action{Name: "tasks.decide", Roles: store.Officers, Handler: h.decide})
+	r.Action(bot.Action{Name: "tasks.manage", Roles: store.Officers, Handler: h.manageForm})
+	r.Action(bot.Action{Name: "tasks.owners", Roles: store.Officers, Handler: h.setOwners})
+	r.Action(bot.Action{Name: "tasks.deadline", Roles: store.Officers, Handler: h.setDeadline})
+	r.Action(bot.Action{Name: "tasks.milestone", Roles: store.Officers, Handler: h.addMilestone})
+	r.Action(bot.Action{Name: "tasks.create_form", Roles: store.Officers, Handler: h.createForm})
+	r.Action(bot.Action{Name: "tasks.create", Roles: store.Officers, Handler: h.create})
 }
 
 // today is the union's date of the event, at midnight in the union's zone.
@@ -69,32 +65,7 @@ func (h *Handlers) today(c *bot.Context) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, h.Loc)
 }
 
-func isOfficer(s *bot.Sender) bool { return s.HasAny(officerRoles) }
-
-// valueInt reads an integer from a card's callback value (numbers arrive as float64 or
-// json.Number, or as strings from older cards).
-func valueInt(v map[string]any, key string) int64 {
-	switch x := v[key].(type) {
-	case float64:
-		return int64(x)
-	case int:
-		return int64(x)
-	case int64:
-		return x
-	case string:
-		n, _ := strconv.ParseInt(x, 10, 64)
-		return n
-	case interface{ Int64() (int64, error) }:
-		n, _ := x.Int64()
-		return n
-	}
-	return 0
-}
-
-func valueBool(v map[string]any, key string) bool {
-	b, _ := v[key].(bool)
-	return b
-}
+func isOfficer(s *bot.Sender) bool { return s.HasAny(store.Officers) }
 
 // actor is the sender as the history names them.
 func actor(c *bot.Context) (id, name string) { return c.Sender.OpenID, c.Sender.Name }

@@ -1,0 +1,34 @@
+package bot
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestContextValues(t *testing.T) {
+	c := &Context{Value: map[string]any{
+		"float": float64(42), "fraction": 1.5, "number": json.Number("7"), "int": 3, "int64": int64(1) << 40,
+		"string": "12", "word": "abc", "yes": true, "one": float64(1), "zero": float64(0),
+	}}
+	for _, tc := range []struct {
+		key  string
+		want int64
+		ok   bool
+	}{
+		{"float", 42, true}, {"fraction", 1, false}, {"number", 7, true}, {"int", 3, true},
+		{"int64", 1 << 40, true}, {"string", 12, true}, {"word", 0, false}, {"missing", 0, false},
+	} {
+		if n, ok := c.IntOK(tc.key); n != tc.want || ok != tc.ok {
+			t.Errorf("IntOK(%q) = %d, %v; want %d, %v", tc.key, n, ok, tc.want, tc.ok)
+		}
+		if tc.ok && c.Int(tc.key) != tc.want {
+			t.Errorf("Int(%q) = %d, want %d", tc.key, c.Int(tc.key), tc.want)
+		}
+	}
+	if !c.Bool("yes") || !c.Bool("one") || c.Bool("zero") || c.Bool("missing") || c.Bool("string") {
+		t.Error("Bool: want true for true and 1, false otherwise")
+	}
+	if c.String("word") != "abc" || c.String("float") != "" {
+		t.Error("String: want the string field, or empty for a non-string")
+	}
+}

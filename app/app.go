@@ -106,10 +106,11 @@ func (m *Main) Open(ctx context.Context) error {
 		Deadline:  c.Bot.CardDeadline,
 		Notify:    m.Outbox.Notify,
 	})
-	handlers.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location()})
-	calendar.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location()})
-	tasks.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location()}, c.Tasks)
-	signup.Register(m.Router, handlers.Deps{DB: db, Admins: c.Admins, Log: m.Log, Loc: c.Location(), Config: c})
+	deps := m.deps()
+	handlers.Register(m.Router, deps)
+	calendar.Register(m.Router, deps)
+	tasks.Register(m.Router, deps)
+	signup.Register(m.Router, deps)
 	if m.Jobs, err = NewJobs(ctx, m); err != nil {
 		db.Close()
 		return err
@@ -139,6 +140,12 @@ func (m *Main) Open(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 	}
 	return nil
+}
+
+// deps are what every flow gets, in Register and RegisterJobs alike.
+func (m *Main) deps() handlers.Deps {
+	c := m.Config
+	return handlers.Deps{DB: m.DB, Admins: c.Admins, Log: m.Log, Loc: c.Location(), Config: c}
 }
 
 // Addr is the HTTP listener's address (useful with server.addr port 0).

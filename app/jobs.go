@@ -63,13 +63,11 @@ func registerJobs(e *jobs.Engine, m *Main) error {
 			return err
 		}
 	}
-	// Other packages register their jobs below, one line each, e.g.
-	if err := signup.RegisterJobs(e, signup.JobDeps{DB: m.DB, Loc: c.Location(), Log: m.Log.With("component", "signup"), Config: c.Signup}); err != nil {
-		return err
-	}
-	//	if err := tasks.RegisterJobs(e, ...); err != nil { return err }
-	if err := tasks.RegisterJobs(e, handlers.Deps{DB: m.DB, Admins: c.Admins, Log: m.Log, Loc: c.Location()}, c.Tasks); err != nil {
-		return err
+	// Each flow with jobs registers them here, one line each.
+	for _, register := range []func(*jobs.Engine, handlers.Deps) error{signup.RegisterJobs, tasks.RegisterJobs} {
+		if err := register(e, m.deps()); err != nil {
+			return err
+		}
 	}
 	return nil
 }

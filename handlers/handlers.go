@@ -13,21 +13,37 @@ import (
 	"github.com/unionbot/unionbot/store"
 )
 
-// Deps are what the handlers need.
+// Deps are what every flow gets, in Register and RegisterJobs alike. A flow keeps them in its
+// handler struct (embedded) and reads its own configuration section from Config.
 type Deps struct {
 	DB     *store.DB
 	Admins []string // open_ids holding the admin role by configuration
 	Log    *slog.Logger
 	Loc    *time.Location // the union's time zone, for showing times
-	// Config is the whole configuration, for flows with their own section (security.data_key,
-	// signup.*). Nil in tests that need none: flows then use their defaults.
+	// Config is the whole configuration (security.data_key, signup.*, tasks.*): always set in
+	// production; tests set what they need or leave it nil for the defaults (WithDefaults).
 	Config *config.Config
+}
+
+// WithDefaults returns d with what a test may leave out filled in: UTC, the default logger and
+// the default configuration. Every flow's Register and RegisterJobs start with it.
+func (d Deps) WithDefaults() Deps {
+	if d.Loc == nil {
+		d.Loc = time.UTC
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Config == nil {
+		d.Config = config.Default()
+	}
+	return d
 }
 
 // Register adds every command and card action to the router, and the menu as the fallback
 // for anything the bot does not understand.
 func Register(r *bot.Router, d Deps) {
-	h := &handlers{Deps: d, router: r}
+	h := &handlers{Deps: d.WithDefaults(), router: r}
 	h.registerMenu()
 	h.registerProfile()
 	h.registerRoles()

@@ -23,23 +23,24 @@ const formatHelp = "每条：日期或日期范围、休/班、名称（可连�
 
 // Register adds the holiday commands.
 func Register(r *bot.Router, d handlers.Deps) {
-	h := &calendarHandlers{deps: d, cal: workday.New(d.Loc, d.DB)}
+	d = d.WithDefaults()
+	h := &handler{Deps: d, cal: workday.New(d.Loc, d.DB)}
 	r.Command(bot.Command{Names: []string{"节假日", "holidays"}, Roles: store.AdminOnly, Usage: "节假日 [年份]",
 		Help: "查看某年的节假日与调休安排", Handler: h.show})
 	r.Command(bot.Command{Names: []string{"节假日导入", "holidays-import"}, Roles: store.AdminOnly, MinArgs: 1,
 		Usage: "节假日导入 <安排，每行一条，如 2027-01-01 休 元旦>", Help: "录入下一年的节假日安排", Handler: h.importText, Solo: true})
 }
 
-type calendarHandlers struct {
-	deps handlers.Deps
-	cal  *workday.Calendar
+type handler struct {
+	handlers.Deps
+	cal *workday.Calendar
 }
 
-func (h *calendarHandlers) show(c *bot.Context) (*bot.Response, error) {
+func (h *handler) show(c *bot.Context) (*bot.Response, error) {
 	if err := h.cal.Reload(c.Ctx); err != nil {
 		return nil, err
 	}
-	now := c.Now.In(h.deps.Loc)
+	now := c.Now.In(h.Loc)
 	year := now.Year()
 	if len(c.Args) > 0 {
 		y, err := strconv.Atoi(strings.TrimSuffix(c.Args[0], "年"))
@@ -63,7 +64,7 @@ func (h *calendarHandlers) show(c *bot.Context) (*bot.Response, error) {
 	return bot.ReplyCard(k), nil
 }
 
-func (h *calendarHandlers) importText(c *bot.Context) (*bot.Response, error) {
+func (h *handler) importText(c *bot.Context) (*bot.Response, error) {
 	days, err := workday.ParseArrangementText(c.ArgText)
 	if err != nil {
 		return nil, store.Errorf(store.EINVALID, "%s。没有导入任何内容。\n%s", strings.TrimSuffix(store.ErrorMessage(err), "。"), formatHelp)

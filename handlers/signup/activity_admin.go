@@ -3,7 +3,6 @@ package signup
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -14,24 +13,18 @@ import (
 )
 
 // admin is the officer side of sign-ups: the activity forms, publishing, export, reminders.
-type admin struct {
-	db           *store.DB
-	loc          *time.Location
-	log          *slog.Logger
-	defaultChats []string // signup.default_chats
-}
 
 // newActivityCmd answers 新建活动 with the empty form.
-func (h *admin) newActivityCmd(c *bot.Context) (*bot.Response, error) {
+func (h *handler) newActivityCmd(c *bot.Context) (*bot.Response, error) {
 	branches, err := h.branchNames(c.Ctx)
 	if err != nil {
 		return nil, err
 	}
-	return bot.ReplyCard(activityForm(nil, branches, h.loc)), nil
+	return bot.ReplyCard(activityForm(nil, branches, h.Loc)), nil
 }
 
-func (h *admin) branchNames(ctx context.Context) ([]string, error) {
-	bs, err := h.db.Branches(ctx)
+func (h *handler) branchNames(ctx context.Context) ([]string, error) {
+	bs, err := h.DB.Branches(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -56,8 +49,8 @@ func checkBranches(ctx context.Context, tx *store.Tx, a *store.Activity) error {
 }
 
 // createActivity saves a submitted 新建活动 form as a draft and answers with its preview.
-func (h *admin) createActivity(c *bot.Context) (*bot.Response, error) {
-	a, err := parseActivityForm(c.FormValue, h.loc)
+func (h *handler) createActivity(c *bot.Context) (*bot.Response, error) {
+	a, err := parseActivityForm(c.FormValue, h.Loc)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +67,7 @@ func (h *admin) createActivity(c *bot.Context) (*bot.Response, error) {
 
 // loadForChange loads the activity of a card click and refuses a stale card (an older
 // version than the activity's, or a cancelled activity).
-func (h *admin) loadForChange(c *bot.Context) (*store.Activity, error) {
+func (h *handler) loadForChange(c *bot.Context) (*store.Activity, error) {
 	id, ok := c.IntOK("a")
 	if !ok {
 		return nil, store.Errorf(store.EINVALID, "卡片数据不完整，请发送「活动管理」重新打开。")
@@ -99,7 +92,7 @@ type staleError struct{ a *store.Activity }
 func (e *staleError) Error() string { return "stale activity card" }
 
 // staleOr turns a staleError into a toast with the fresh preview; other errors pass through.
-func (h *admin) staleOr(c *bot.Context, err error) (*bot.Response, error) {
+func (h *handler) staleOr(c *bot.Context, err error) (*bot.Response, error) {
 	if se, ok := err.(*staleError); ok {
 		return h.previewResponse(c, se.a, "卡片已过期：活动已被修改过，已刷新为最新内容，请重新操作。")
 	}
@@ -107,7 +100,7 @@ func (h *admin) staleOr(c *bot.Context, err error) (*bot.Response, error) {
 }
 
 // editActivity opens the edit form, prefilled.
-func (h *admin) editActivity(c *bot.Context) (*bot.Response, error) {
+func (h *handler) editActivity(c *bot.Context) (*bot.Response, error) {
 	a, err := h.loadForChange(c)
 	if err != nil {
 		return h.staleOr(c, err)
@@ -119,12 +112,12 @@ func (h *admin) editActivity(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &bot.Response{Card: activityForm(a, branches, h.loc)}, nil
+	return &bot.Response{Card: activityForm(a, branches, h.Loc)}, nil
 }
 
 // updateActivity saves the edit form: the activity's version grows, so older cards become
 // stale, and the cards posted in group chats are refreshed.
-func (h *admin) updateActivity(c *bot.Context) (*bot.Response, error) {
+func (h *handler) updateActivity(c *bot.Context) (*bot.Response, error) {
 	cur, err := h.loadForChange(c)
 	if err != nil {
 		if _, stale := err.(*staleError); stale {
@@ -132,7 +125,7 @@ func (h *admin) updateActivity(c *bot.Context) (*bot.Response, error) {
 		}
 		return nil, err
 	}
-	a, err := parseActivityForm(c.FormValue, h.loc)
+	a, err := parseActivityForm(c.FormValue, h.Loc)
 	if err != nil {
 		return nil, err
 	}
@@ -153,14 +146,14 @@ func (h *admin) updateActivity(c *bot.Context) (*bot.Response, error) {
 	if err := c.Tx.Audit(c.Ctx, c.Sender.OpenID, "activity", fmt.Sprint(a.ID), "edit", fmt.Sprint("version ", a.Version)); err != nil {
 		return nil, err
 	}
-	if err := RefreshPublished(c.Ctx, c.Tx, a, h.loc); err != nil {
+	if err := RefreshPublished(c.Ctx, c.Tx, a, h.Loc); err != nil {
 		return nil, err
 	}
 	return h.previewResponse(c, a, "已保存修改。")
 }
 
 // cancelActivity calls the activity off and tells everyone signed up, 1:1.
-func (h *admin) cancelActivity(c *bot.Context) (*bot.Response, error) {
+func (h *handler) cancelActivity(c *bot.Context) (*bot.Response, error) {
 	a, err := h.loadForChange(c)
 	if err != nil {
 		return h.staleOr(c, err)
@@ -169,14 +162,14 @@ func (h *admin) cancelActivity(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := tellCancelled(c.Ctx, c.Tx, a, people, "工会已取消该活动", h.loc); err != nil {
+	if err := tellCancelled(c.Ctx, c.Tx, a, people, "工会已取消该活动", h.Loc); err != nil {
 		return nil, err
 	}
 	a, err = c.Tx.Activity(c.Ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}
-	if err := RefreshPublished(c.Ctx, c.Tx, a, h.loc); err != nil {
+	if err := RefreshPublished(c.Ctx, c.Tx, a, h.Loc); err != nil {
 		return nil, err
 	}
 	return h.previewResponse(c, a, fmt.Sprintf("活动已取消，已通知 %d 位报名者。", countPeople(people)))
@@ -211,7 +204,7 @@ func countPeople(people []store.Participant) int {
 }
 
 // previewActivity shows an activity's officer card (from 活动管理 or a button).
-func (h *admin) previewActivity(c *bot.Context) (*bot.Response, error) {
+func (h *handler) previewActivity(c *bot.Context) (*bot.Response, error) {
 	id, ok := c.IntOK("a")
 	if !ok {
 		return nil, store.Errorf(store.EINVALID, "卡片数据不完整。")
@@ -224,8 +217,8 @@ func (h *admin) previewActivity(c *bot.Context) (*bot.Response, error) {
 }
 
 // manageCmd answers 活动管理: the newest activities with a button each.
-func (h *admin) manageCmd(c *bot.Context) (*bot.Response, error) {
-	acts, err := h.db.Activities(c.Ctx)
+func (h *handler) manageCmd(c *bot.Context) (*bot.Response, error) {
+	acts, err := h.DB.Activities(c.Ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +231,7 @@ func (h *admin) manageCmd(c *bot.Context) (*bot.Response, error) {
 			cd.Add(card.Note(fmt.Sprintf("另有 %d 个较早的活动未列出。", len(acts)-20)))
 			break
 		}
-		cd.Add(card.Markdown(fmt.Sprintf("**%s**　%s · %s", a.Title, store.ActivityStatusName(a.Status), a.StartsAt.In(h.loc).Format("2006-01-02 15:04"))),
+		cd.Add(card.Markdown(fmt.Sprintf("**%s**　%s · %s", a.Title, store.ActivityStatusName(a.Status), a.StartsAt.In(h.Loc).Format("2006-01-02 15:04"))),
 			card.Buttons(
 				card.Button{Text: card.T("查看"), Value: card.Action(actPreview).With("a", a.ID)},
 				card.Button{Text: card.T("导出名单"), Value: card.Action(actExport).With("a", a.ID)},
@@ -249,12 +242,12 @@ func (h *admin) manageCmd(c *bot.Context) (*bot.Response, error) {
 }
 
 // previewResponse answers with the officer card of a (and a toast when toast is set).
-func (h *admin) previewResponse(c *bot.Context, a *store.Activity, toast string) (*bot.Response, error) {
+func (h *handler) previewResponse(c *bot.Context, a *store.Activity, toast string) (*bot.Response, error) {
 	stats, err := c.Tx.ActivityStats(c.Ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	resp := &bot.Response{Card: officerCard(a, stats, h.loc)}
+	resp := &bot.Response{Card: officerCard(a, stats, h.Loc)}
 	if toast != "" {
 		resp.Toast = &bot.Toast{Type: "success", Text: toast}
 		if strings.HasPrefix(toast, "卡片已过期") {

@@ -7,7 +7,7 @@ import (
 
 // routes registers the officer side: the activity forms and preview, publishing, export and
 // the reminder opt-out.
-func (h *admin) routes(r *bot.Router) {
+func (h *handler) routes(r *bot.Router) {
 	r.Command(bot.Command{Names: []string{"新建活动", "new-activity"}, Roles: store.Officers,
 		Help: "新建报名活动（表单）", Handler: h.newActivityCmd})
 	r.Command(bot.Command{Names: []string{"活动管理", "manage-activities"}, Roles: store.Officers,

@@ -12,6 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/unionbot/unionbot/bot"
+	"github.com/unionbot/unionbot/config"
 	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/handlers/handlertest"
 	"github.com/unionbot/unionbot/store"
@@ -35,11 +36,12 @@ type adminHarness struct {
 
 func newAdminHarness(t *testing.T, db *store.DB, now time.Time) *adminHarness {
 	h := &adminHarness{t: t, db: db, loc: shanghai(t)}
-	h.Chat = handlertest.New(t, db, handlertest.Options{Admins: []string{adminID}, Loc: h.loc, Now: now, IDPrefix: "om_sa",
+	cfg := config.Default()
+	cfg.Signup.DefaultChats = []string{"oc_default"}
+	h.Chat = handlertest.New(t, db, handlertest.Options{Admins: []string{adminID}, Loc: h.loc, Now: now, IDPrefix: "om_sa", Config: cfg,
 		Register: func(r *bot.Router, deps handlers.Deps) {
 			h.sig = newHandler(deps)
-			registerMember(r, h.sig)
-			(&admin{db: db, loc: deps.Loc, log: deps.Log, defaultChats: []string{"oc_default"}}).routes(r)
+			h.sig.register(r)
 		}})
 	return h
 }

@@ -30,7 +30,7 @@ const (
 	actUnitConfirm  = "signup.unit.confirm"
 )
 
-func (h *handler) at(t time.Time) string { return t.In(h.loc).Format("1月2日 15:04") }
+func (h *handler) at(t time.Time) string { return t.In(h.Loc).Format("1月2日 15:04") }
 
 // seatsText describes the seats of the activity (itemID 0) or one item, from the counters.
 func seatsText(a *store.Activity, itemID int64) string {
@@ -149,7 +149,7 @@ func (h *handler) cardHead(a *store.Activity, now time.Time) *card.Card {
 	case a.Status == store.ActivityDraft:
 		color, state = card.Grey, "未发布"
 	case now.Before(a.SignupOpensAt):
-		color, state = card.Blue, a.SignupOpensAt.In(h.loc).Format("1月2日 15:04")+" 开始报名"
+		color, state = card.Blue, a.SignupOpensAt.In(h.Loc).Format("1月2日 15:04")+" 开始报名"
 	case !now.Before(a.SignupClosesAt):
 		color, state = card.Grey, "报名已截止"
 	}
@@ -205,7 +205,7 @@ func (h *handler) cardHead(a *store.Activity, now time.Time) *card.Card {
 // sharedCard is the card that replaces a group (shared) card after a click: counts only, from
 // the counters the click just changed, so it costs no query.
 func (h *handler) sharedCard(a *store.Activity) *card.Card {
-	return groupCard(a, counterStats(a), h.loc)
+	return groupCard(a, counterStats(a), h.Loc)
 }
 
 func orNone(s string) string {

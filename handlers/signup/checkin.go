@@ -28,16 +28,16 @@ func (h *handler) checkInOpen(c *bot.Context) (*bot.Response, error) {
 // checkIn is a participant's click on 签到: idempotent, the first time kept. The shared card
 // stays as it is; the answer is the toast.
 func (h *handler) checkIn(c *bot.Context) (*bot.Response, error) {
-	at, first, err := c.Tx.CheckIn(c.Ctx, c.Int("a"), c.Sender.MemberID, h.loc)
+	at, first, err := c.Tx.CheckIn(c.Ctx, c.Int("a"), c.Sender.MemberID, h.Loc)
 	if err != nil {
 		return nil, err
 	}
 	if !first {
-		r := bot.Info("你已于 " + at.In(h.loc).Format("1月2日 15:04") + " 签到，无需重复签到。")
+		r := bot.Info("你已于 " + at.In(h.Loc).Format("1月2日 15:04") + " 签到，无需重复签到。")
 		r.Reply = nil
 		return r, nil
 	}
-	r := bot.Success("签到成功（" + at.In(h.loc).Format("15:04") + "）。")
+	r := bot.Success("签到成功（" + at.In(h.Loc).Format("15:04") + "）。")
 	r.Reply = nil
 	return r, nil
 }
@@ -49,7 +49,7 @@ func (h *handler) checkInStatus(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	list, err := h.db.CheckInList(c.Ctx, a.ID)
+	list, err := h.DB.CheckInList(c.Ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (h *handler) findPastActivity(c *bot.Context, arg string) (*store.Activity,
 	if err == nil || store.ErrorCode(err) != store.ENOTFOUND || name == "" {
 		return a, err
 	}
-	done, e := h.db.Activities(c.Ctx, store.ActivityFinished)
+	done, e := h.DB.Activities(c.Ctx, store.ActivityFinished)
 	if e != nil {
 		return nil, e
 	}

@@ -11,9 +11,9 @@ import (
 )
 
 // exportCmd answers 导出 [活动编号或名称]: the roster file 1:1, or a list to choose from.
-func (h *admin) exportCmd(c *bot.Context) (*bot.Response, error) {
+func (h *handler) exportCmd(c *bot.Context) (*bot.Response, error) {
 	q := strings.TrimSpace(c.ArgText)
-	acts, err := h.db.Activities(c.Ctx)
+	acts, err := h.DB.Activities(c.Ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -44,14 +44,14 @@ func (h *admin) exportCmd(c *bot.Context) (*bot.Response, error) {
 			cd.Add(card.Note("只列出最新的 15 个活动；可发送「导出 活动名称」。"))
 			break
 		}
-		cd.Add(card.Markdown(fmt.Sprintf("**%s**　%s · %s", a.Title, store.ActivityStatusName(a.Status), a.StartsAt.In(h.loc).Format("2006-01-02"))),
+		cd.Add(card.Markdown(fmt.Sprintf("**%s**　%s · %s", a.Title, store.ActivityStatusName(a.Status), a.StartsAt.In(h.Loc).Format("2006-01-02"))),
 			card.Buttons(card.Button{Text: card.T("导出"), Value: card.Action(actExport).With("a", a.ID)}))
 	}
 	return bot.ReplyCard(cd), nil
 }
 
 // exportAction is the 导出名单 button.
-func (h *admin) exportAction(c *bot.Context) (*bot.Response, error) {
+func (h *handler) exportAction(c *bot.Context) (*bot.Response, error) {
 	id, ok := c.IntOK("a")
 	if !ok {
 		return nil, store.Errorf(store.EINVALID, "卡片数据不完整，请发送「导出」重新选择。")
@@ -65,7 +65,7 @@ func (h *admin) exportAction(c *bot.Context) (*bot.Response, error) {
 
 // export builds the roster workbook and queues it as a file, 1:1 to the officer who asked
 // (never to a group, even when asked in one).
-func (h *admin) export(c *bot.Context, a *store.Activity) (*bot.Response, error) {
+func (h *handler) export(c *bot.Context, a *store.Activity) (*bot.Response, error) {
 	a, err := c.Tx.Activity(c.Ctx, a.ID) // with its items
 	if err != nil {
 		return nil, err
@@ -73,11 +73,11 @@ func (h *admin) export(c *bot.Context, a *store.Activity) (*bot.Response, error)
 	if a.Status == store.ActivityDraft {
 		return nil, store.Errorf(store.EINVALID, "活动「%s」还是草稿，没有报名可导出。", a.Title)
 	}
-	rows, err := h.db.Roster(c.Ctx, a.ID)
+	rows, err := h.DB.Roster(c.Ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}
-	branches, err := h.db.BranchMemberCounts(c.Ctx)
+	branches, err := h.DB.BranchMemberCounts(c.Ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -93,11 +93,11 @@ func (h *admin) export(c *bot.Context, a *store.Activity) (*bot.Response, error)
 		}
 		lines = append(lines, l)
 	}
-	data, err := buildRoster(a, lines, branches, c.Now, h.loc)
+	data, err := buildRoster(a, lines, branches, c.Now, h.Loc)
 	if err != nil {
 		return nil, err
 	}
-	name := rosterFileName(a.Title, c.Now, h.loc)
+	name := rosterFileName(a.Title, c.Now, h.Loc)
 	if err := c.SendFile(c.Sender.OpenID, name, data); err != nil {
 		return nil, err
 	}

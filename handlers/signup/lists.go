@@ -12,7 +12,7 @@ import (
 // activities answers 活动: the open activities, each with a button opening its sign-up card
 // (in place in a 1:1 chat; sent 1:1 when asked in a group).
 func (h *handler) activities(c *bot.Context) (*bot.Response, error) {
-	list, err := h.db.OpenActivities(c.Ctx, c.Now)
+	list, err := h.DB.OpenActivities(c.Ctx, c.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func (h *handler) roster(c *bot.Context) (*bot.Response, error) {
 	if a.Sensitive && !officer {
 		return bot.Info(fmt.Sprintf("「%s」：%s本活动的报名名单仅工会干事可见。", a.Title, counts)), nil
 	}
-	rows, err := h.db.Roster(c.Ctx, a.ID)
+	rows, err := h.DB.Roster(c.Ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}

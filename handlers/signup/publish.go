@@ -21,7 +21,7 @@ const batchSize = 200
 // publishActivity opens a draft for sign-up and sends its card: to the activity's chats and
 // signup.default_chats (remembered, to be patched as seats fill), and with NotifyAll to every
 // eligible member through batch sends of at most 200.
-func (h *admin) publishActivity(c *bot.Context) (*bot.Response, error) {
+func (h *handler) publishActivity(c *bot.Context) (*bot.Response, error) {
 	a, err := h.loadForChange(c)
 	if err != nil {
 		return h.staleOr(c, err)
@@ -29,7 +29,7 @@ func (h *admin) publishActivity(c *bot.Context) (*bot.Response, error) {
 	if a.Status != store.ActivityDraft {
 		return nil, store.Errorf(store.EINVALID, "活动「%s」%s，不用再发布。", a.Title, store.ActivityStatusName(a.Status))
 	}
-	chats, people, err := publish(c.Ctx, c.Tx, a, h.defaultChats, c.Sender.OpenID, h.loc)
+	chats, people, err := publish(c.Ctx, c.Tx, a, h.Config.Signup.DefaultChats, c.Sender.OpenID, h.Loc)
 	if err != nil {
 		return nil, err
 	}

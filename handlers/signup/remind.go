@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/unionbot/unionbot/bot"
 	"github.com/unionbot/unionbot/bot/card"
 	"github.com/unionbot/unionbot/bot/livecard"
-	"github.com/unionbot/unionbot/config"
+	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/jobs"
 	"github.com/unionbot/unionbot/store"
 )
@@ -22,31 +21,20 @@ const JobName = "signup.reminders"
 // systemActor is how the job appears in the audit trail.
 const systemActor = "system:" + JobName
 
-// JobDeps are what the sign-up job needs.
-type JobDeps struct {
-	DB     *store.DB
-	Loc    *time.Location
-	Log    *slog.Logger
-	Config config.Signup
-}
-
 // RegisterJobs adds the job signup.reminders to the engine.
-func RegisterJobs(e *jobs.Engine, d JobDeps) error {
-	r := &reminders{JobDeps: d}
-	if r.Log == nil {
-		r.Log = slog.Default()
-	}
+func RegisterJobs(e *jobs.Engine, d handlers.Deps) error {
+	r := &reminders{Deps: d.WithDefaults()}
 	r.cards = newActivityCards(r.DB, r.Loc, r.Log)
 	return e.Add(jobs.Job{
 		Name: JobName,
-		Spec: d.Config.RemindersSchedule,
+		Spec: r.Config.Signup.RemindersSchedule,
 		Help: "sign-ups: closing reminders; at close the lottery, team checks, summary, cancellation; event reminders; finishing; stale group cards",
 		Run:  r.run,
 	})
 }
 
 type reminders struct {
-	JobDeps
+	handlers.Deps
 	cards *livecard.Kind
 }
 
@@ -106,7 +94,7 @@ func (rm *reminders) repairCards(ctx context.Context, r *jobs.Run, tx *store.Tx,
 // closingSoon reminds the eligible members who have not signed up (and did not opt out) that
 // sign-up closes in signup.close_reminder.
 func (rm *reminders) closingSoon(ctx context.Context, r *jobs.Run, tx *store.Tx, a *store.Activity) error {
-	lead := rm.Config.CloseReminder
+	lead := rm.Config.Signup.CloseReminder
 	due := a.SignupClosesAt.Add(-lead)
 	if lead <= 0 || a.Status != store.ActivityOpen || r.At.Before(due) || !r.At.Before(a.SignupClosesAt) ||
 		due.Before(a.SignupOpensAt) {
@@ -254,7 +242,7 @@ func (rm *reminders) beforeEvent(ctx context.Context, r *jobs.Run, tx *store.Tx,
 		lead time.Duration
 	}
 	var due *step
-	for _, s := range []step{{"event-early", rm.Config.EventReminderEarly}, {"event-late", rm.Config.EventReminderLate}} {
+	for _, s := range []step{{"event-early", rm.Config.Signup.EventReminderEarly}, {"event-late", rm.Config.Signup.EventReminderLate}} {
 		if s.lead > 0 && !r.At.Before(a.StartsAt.Add(-s.lead)) {
 			due = &s
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/unionbot/unionbot/config"
+	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/jobs"
 	"github.com/unionbot/unionbot/store"
 	"github.com/unionbot/unionbot/store/storetest"
@@ -23,7 +24,7 @@ func newEngine(t *testing.T, db *store.DB, loc *time.Location) *jobs.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := RegisterJobs(e, JobDeps{DB: db, Loc: loc, Log: log, Config: config.Default().Signup}); err != nil {
+	if err := RegisterJobs(e, handlers.Deps{DB: db, Loc: loc, Log: log, Config: config.Default()}); err != nil {
 		t.Fatal(err)
 	}
 	return e

@@ -10,50 +10,38 @@
 package signup
 
 import (
-	"log/slog"
-	"time"
-
 	"github.com/unionbot/unionbot/bot"
 	"github.com/unionbot/unionbot/bot/livecard"
 	"github.com/unionbot/unionbot/handlers"
-	"github.com/unionbot/unionbot/store"
 	"github.com/unionbot/unionbot/store/secret"
 )
 
 // Register adds the sign-up commands and card actions to the router.
 func Register(r *bot.Router, d handlers.Deps) {
-	h := newHandler(d)
+	newHandler(d).register(r)
+}
+
+func (h *handler) register(r *bot.Router) {
 	registerMember(r, h)
-	registerAdmin(r, h)
+	h.routes(r)
 }
 
 // handler holds what the sign-up flows share.
 type handler struct {
-	deps handlers.Deps
-	db   *store.DB
-	loc  *time.Location
-	log  *slog.Logger
-	box  *secret.Box // seals ID numbers; nil when security.data_key is not set
+	handlers.Deps
+	box *secret.Box // seals ID numbers; nil when security.data_key is not set
 	// cards refreshes group-chat cards after 报名 clicks, outside their transactions.
 	cards *livecard.Kind
 }
 
 func newHandler(d handlers.Deps) *handler {
-	h := &handler{deps: d, db: d.DB, loc: d.Loc, log: d.Log}
-	if h.loc == nil {
-		h.loc = time.UTC
+	h := &handler{Deps: d.WithDefaults()}
+	h.cards = newActivityCards(h.DB, h.Loc, h.Log)
+	box, err := secret.FromBase64(h.Config.Security.DataKey)
+	if err != nil {
+		// Config validation refuses a bad key before this; stay safe anyway.
+		h.Log.Error("security.data_key unusable; ID numbers cannot be collected", "err", err)
 	}
-	if h.log == nil {
-		h.log = slog.Default()
-	}
-	h.cards = newActivityCards(h.db, h.loc, h.log)
-	if d.Config != nil {
-		box, err := secret.FromBase64(d.Config.Security.DataKey)
-		if err != nil {
-			// Config validation refuses a bad key before this; stay safe anyway.
-			h.log.Error("security.data_key unusable; ID numbers cannot be collected", "err", err)
-		}
-		h.box = box
-	}
+	h.box = box
 	return h
 }

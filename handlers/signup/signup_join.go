@@ -49,7 +49,7 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 		}
 		return bot.Warn("本活动由分工会主席统一报名，请联系你所在的分工会。"), nil
 	}
-	if s := a.SignupState(c.Now, h.loc); s != "" {
+	if s := a.SignupState(c.Now, h.Loc); s != "" {
 		return bot.Warn(s), nil
 	}
 	itemID := c.Int("i")
@@ -76,7 +76,7 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 		return nil, err
 	}
 	res, err := c.Tx.SignUp(c.Ctx, store.SignupRequest{Activity: a, ItemID: itemID, Member: m, IDCipher: cipher,
-		IDMasked: masked, Actor: c.Sender.OpenID, Loc: h.loc})
+		IDMasked: masked, Actor: c.Sender.OpenID, Loc: h.Loc})
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +183,7 @@ func (h *handler) inPlaceOrPrivate(c *bot.Context, cd *card.Card, toast string) 
 
 // cancel answers 取消报名 on a card: the seat goes to the first waitlisted person at once.
 func (h *handler) cancel(c *bot.Context) (*bot.Response, error) {
-	res, err := c.Tx.CancelEntry(c.Ctx, c.Int("e"), c.Sender.MemberID, false, c.Sender.OpenID, h.loc)
+	res, err := c.Tx.CancelEntry(c.Ctx, c.Int("e"), c.Sender.MemberID, false, c.Sender.OpenID, h.Loc)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +191,7 @@ func (h *handler) cancel(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := RefreshPublished(c.Ctx, c.Tx, a, h.loc); err != nil {
+	if err := RefreshPublished(c.Ctx, c.Tx, a, h.Loc); err != nil {
 		return nil, err
 	}
 	text := "已取消报名。"
@@ -256,7 +256,7 @@ func (h *handler) findActivity(c *bot.Context, arg string) (*store.Activity, err
 	if id, err := strconv.ParseInt(arg, 10, 64); err == nil {
 		return c.Tx.Activity(c.Ctx, id)
 	}
-	all, err := h.db.Activities(c.Ctx, store.ActivityOpen, store.ActivityClosed)
+	all, err := h.DB.Activities(c.Ctx, store.ActivityOpen, store.ActivityClosed)
 	if err != nil {
 		return nil, err
 	}

@@ -78,7 +78,7 @@ func (h *handler) draw(c *bot.Context) (*bot.Response, error) {
 	if a, err = c.Tx.Activity(c.Ctx, a.ID); err != nil {
 		return nil, err
 	}
-	if err := RefreshPublished(c.Ctx, c.Tx, a, h.loc); err != nil {
+	if err := RefreshPublished(c.Ctx, c.Tx, a, h.Loc); err != nil {
 		return nil, err
 	}
 	return bot.Success(fmt.Sprintf("「%s」已抽签：%d 人报名，%d 人中签，%d 人候补。抽签种子 %d（可用「抽签核验 %d」复核）。每位报名人已收到私信通知。",
@@ -91,7 +91,7 @@ func (h *handler) verifyDraw(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	order, ok, err := h.db.CheckLottery(c.Ctx, a.ID)
+	order, ok, err := h.DB.CheckLottery(c.Ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}

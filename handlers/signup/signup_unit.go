@@ -66,7 +66,7 @@ func (h *handler) unitCard(c *bot.Context, a *store.Activity, note string) (*car
 		lines = []string{"（尚未报名）"}
 	}
 	cd.Add(card.Markdown(fmt.Sprintf("**%s 的名单**\n%s", chair.BranchName, strings.Join(lines, "\n"))))
-	if a.SignupState(c.Now, h.loc) != "" {
+	if a.SignupState(c.Now, h.Loc) != "" {
 		return cd, nil
 	}
 	els := []card.Element{card.PersonPicker{Name: "people", Label: card.T("添加人员"), Multi: true, Required: true}}
@@ -114,7 +114,7 @@ func (h *handler) unitAdd(c *bot.Context) (*bot.Response, error) {
 		people = append(people, found[id])
 	}
 	item, _ := strconv.ParseInt(c.FormString("item"), 10, 64)
-	if _, err := c.Tx.AddUnitEntries(c.Ctx, a, item, chair.BranchID, people, chair.ID, c.Sender.OpenID, h.loc); err != nil {
+	if _, err := c.Tx.AddUnitEntries(c.Ctx, a, item, chair.BranchID, people, chair.ID, c.Sender.OpenID, h.Loc); err != nil {
 		return nil, err
 	}
 	cd, err := h.unitCard(c, a, "")
@@ -130,7 +130,7 @@ func (h *handler) unitConfirm(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	es, err := c.Tx.ConfirmUnit(c.Ctx, c.Int("a"), chair.BranchID, c.Sender.OpenID, h.loc)
+	es, err := c.Tx.ConfirmUnit(c.Ctx, c.Int("a"), chair.BranchID, c.Sender.OpenID, h.Loc)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func (h *handler) unitConfirm(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := RefreshPublished(c.Ctx, c.Tx, a, h.loc); err != nil {
+	if err := RefreshPublished(c.Ctx, c.Tx, a, h.Loc); err != nil {
 		return nil, err
 	}
 	ok, wait := 0, 0
@@ -231,14 +231,14 @@ func (h *handler) decide(c *bot.Context) (*bot.Response, error) {
 			return bot.Fail("你只能确认本分工会成员的报名。"), nil
 		}
 	}
-	e, err = c.Tx.DecideEntry(c.Ctx, e.ID, c.Int("ok") == 1, c.Sender.OpenID, h.loc)
+	e, err = c.Tx.DecideEntry(c.Ctx, e.ID, c.Int("ok") == 1, c.Sender.OpenID, h.Loc)
 	if err != nil {
 		return nil, err
 	}
 	if a, err = c.Tx.Activity(c.Ctx, e.ActivityID); err != nil {
 		return nil, err
 	}
-	if err := RefreshPublished(c.Ctx, c.Tx, a, h.loc); err != nil {
+	if err := RefreshPublished(c.Ctx, c.Tx, a, h.Loc); err != nil {
 		return nil, err
 	}
 	resp := bot.Success("已处理：" + store.EntryStatusNames[e.Status] + "，报名人已收到通知。")

@@ -15,13 +15,13 @@ import (
 
 // teamForm is the form to create a team (in place on a 1:1 card, else sent 1:1).
 func (h *handler) teamForm(c *bot.Context, a *store.Activity) (*bot.Response, error) {
-	if s := a.SignupState(c.Now, h.loc); s != "" {
+	if s := a.SignupState(c.Now, h.Loc); s != "" {
 		return bot.Warn(s), nil
 	}
 	if a.NeedsInsurance && !h.box.Enabled() {
 		return bot.Fail(msgNoKey), nil
 	}
-	branches, err := h.db.Branches(c.Ctx)
+	branches, err := h.DB.Branches(c.Ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -99,11 +99,11 @@ func (h *handler) teamCreate(c *bot.Context) (*bot.Response, error) {
 		}
 	}
 	t, err := c.Tx.CreateTeam(c.Ctx, store.TeamRequest{Activity: a, ItemID: itemID, Name: c.FormString("team_name"), BranchID: branchID,
-		Captain: m, IDCipher: cipher, IDMasked: masked, Actor: c.Sender.OpenID, Loc: h.loc})
+		Captain: m, IDCipher: cipher, IDMasked: masked, Actor: c.Sender.OpenID, Loc: h.Loc})
 	if err != nil {
 		return nil, err
 	}
-	if err := RefreshPublished(c.Ctx, c.Tx, a, h.loc); err != nil {
+	if err := RefreshPublished(c.Ctx, c.Tx, a, h.Loc); err != nil {
 		return nil, err
 	}
 	cd, err := h.teamCard(c, t.ID)
@@ -146,7 +146,7 @@ func (h *handler) teamCard(c *bot.Context, teamID int64) (*card.Card, error) {
 	if probs := store.TeamRuleProblems(it, d.Members); len(probs) > 0 {
 		cd.Add(card.Note("尚未满足：" + strings.Join(probs, "；") + "。报名截止时仍不满足的队伍将被通知处理。"))
 	}
-	if d.Status != store.EntryCancelled && a.SignupState(c.Now, h.loc) == "" && len(d.Members)+len(d.Invites) < it.TeamMax {
+	if d.Status != store.EntryCancelled && a.SignupState(c.Now, h.Loc) == "" && len(d.Members)+len(d.Invites) < it.TeamMax {
 		cd.Add(card.Form("invite",
 			card.PersonPicker{Name: "people", Label: card.T("邀请队员"), Multi: true, Required: true},
 			card.Buttons(card.Button{Text: card.T("发送邀请"), Type: card.Primary, Name: "submit", Form: card.Submit,
@@ -196,7 +196,7 @@ func (h *handler) teamInvite(c *bot.Context) (*bot.Response, error) {
 	if unknown > 0 {
 		return bot.Fail(fmt.Sprintf("选中的人里有 %d 位还没有使用过工会机器人，无法邀请：请他们先给机器人发一条消息（如「菜单」）完成登记，再重新邀请。", unknown)), nil
 	}
-	invs, err := c.Tx.InviteToTeam(c.Ctx, teamID, c.Sender.MemberID, people, c.Sender.OpenID, h.loc)
+	invs, err := c.Tx.InviteToTeam(c.Ctx, teamID, c.Sender.MemberID, people, c.Sender.OpenID, h.Loc)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +267,7 @@ func (h *handler) inviteAnswer(c *bot.Context) (*bot.Response, error) {
 			}
 		}
 	}
-	ans, err := c.Tx.AnswerInvite(c.Ctx, c.Int("n"), m, accept, cipher, masked, c.Sender.OpenID, h.loc)
+	ans, err := c.Tx.AnswerInvite(c.Ctx, c.Int("n"), m, accept, cipher, masked, c.Sender.OpenID, h.Loc)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/unionbot/unionbot/config"
+	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/handlers/signup"
 	"github.com/unionbot/unionbot/jobs"
 	"github.com/unionbot/unionbot/store"
@@ -121,7 +122,7 @@ func (h *mh) runReminders(at time.Time) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e, err := jobs.NewEngine(jobs.Options{DB: h.db, Loc: shanghai(), Log: log})
 	h.must(err)
-	h.must(signup.RegisterJobs(e, signup.JobDeps{DB: h.db, Loc: shanghai(), Log: log, Config: config.Default().Signup}))
+	h.must(signup.RegisterJobs(e, handlers.Deps{DB: h.db, Loc: shanghai(), Log: log, Config: config.Default()}))
 	h.setNow(at)
 	h.must(e.RunJob(h.ctx, signup.JobName, at))
 }

@@ -87,7 +87,7 @@ func fixture() []*store.Task {
 }
 
 func TestCardsGolden(t *testing.T) {
-	h := tasks.New(handlers.Deps{Loc: shanghai}, defaultCfg())
+	h := tasks.New(handlers.Deps{Loc: shanghai})
 	ts := fixture()
 	today := day("2024-07-01")
 	at := time.Date(2024, 6, 28, 2, 30, 0, 0, time.UTC)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/unionbot/unionbot/bot"
-	"github.com/unionbot/unionbot/config"
 	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/handlers/handlertest"
 	"github.com/unionbot/unionbot/handlers/tasks"
@@ -29,9 +28,6 @@ func mustLoc(name string) *time.Location {
 	return l
 }
 
-// defaultCfg is the default tasks configuration.
-func defaultCfg() config.Tasks { return config.Default().Tasks }
-
 // harness is the shared webhook rig with the tasks commands.
 type harness struct{ *handlertest.Chat }
 
@@ -39,7 +35,7 @@ type harness struct{ *handlertest.Chat }
 // database clock at start (Asia/Shanghai).
 func newHarness(t *testing.T, db *store.DB, start time.Time) *harness {
 	return &harness{handlertest.New(t, db, handlertest.Options{Admins: []string{admin}, Loc: shanghai, Deadline: 5 * time.Second,
-		Now: start, IDPrefix: "om_t", Register: func(r *bot.Router, d handlers.Deps) { tasks.Register(r, d, defaultCfg()) }})}
+		Now: start, IDPrefix: "om_t", Register: func(r *bot.Router, d handlers.Deps) { tasks.Register(r, d) }})}
 }
 
 // member creates a member with an open_id and a 工号, and grants roles.

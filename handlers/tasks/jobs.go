@@ -37,8 +37,8 @@ type Cadence struct {
 }
 
 // RegisterJobs adds the tracker's jobs to the engine.
-func RegisterJobs(e *jobs.Engine, d handlers.Deps, cfg config.Tasks) error {
-	c, err := NewCadence(d, cfg)
+func RegisterJobs(e *jobs.Engine, d handlers.Deps) error {
+	c, err := NewCadence(d)
 	if err != nil {
 		return err
 	}
@@ -50,14 +50,15 @@ func RegisterJobs(e *jobs.Engine, d handlers.Deps, cfg config.Tasks) error {
 	return nil
 }
 
-// NewCadence returns the jobs for the configuration.
-func NewCadence(d handlers.Deps, cfg config.Tasks) (*Cadence, error) {
-	days, err := config.ParseRemindDays(cfg.RemindDays)
+// NewCadence returns the jobs for d (d.Config.Tasks, or the defaults).
+func NewCadence(d handlers.Deps) (*Cadence, error) {
+	th := New(d)
+	days, err := config.ParseRemindDays(th.Cfg.RemindDays)
 	if err != nil {
 		return nil, fmt.Errorf("tasks.remind_days: %w", err)
 	}
-	h, m := cfg.RemindClock()
-	return &Cadence{Handlers: New(d, cfg), remindDays: days, hour: h, min: m}, nil
+	h, m := th.Cfg.RemindClock()
+	return &Cadence{Handlers: th, remindDays: days, hour: h, min: m}, nil
 }
 
 // Jobs lists the tracker's jobs.

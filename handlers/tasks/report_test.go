@@ -17,7 +17,7 @@ import (
 // TestReportLayout reads the quarterly workbook back and compares its layout and cells with
 // testdata/report.golden.txt (-update rewrites it).
 func TestReportLayout(t *testing.T) {
-	c, err := tasks.NewCadence(handlers.Deps{Loc: shanghai}, defaultCfg())
+	c, err := tasks.NewCadence(handlers.Deps{Loc: shanghai})
 	if err != nil {
 		t.Fatal(err)
 	}

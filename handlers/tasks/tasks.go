@@ -22,21 +22,20 @@ import (
 // Handlers are the tracker's chat flows.
 type Handlers struct {
 	handlers.Deps
-	Cfg  config.Tasks
+	Cfg  config.Tasks // Deps.Config.Tasks
 	Pace Pace
 }
 
-// New returns the tracker's handlers for the configuration.
-func New(d handlers.Deps, cfg config.Tasks) *Handlers {
-	if d.Loc == nil {
-		d.Loc = time.UTC
-	}
+// New returns the tracker's handlers for d (d.Config.Tasks, or the defaults).
+func New(d handlers.Deps) *Handlers {
+	d = d.WithDefaults()
+	cfg := d.Config.Tasks
 	return &Handlers{Deps: d, Cfg: cfg, Pace: Pace{NearDays: cfg.NearDays, Margin: cfg.PaceMargin}}
 }
 
 // Register adds the tracker's commands and card actions to the router.
-func Register(r *bot.Router, d handlers.Deps, cfg config.Tasks) {
-	New(d, cfg).register(r)
+func Register(r *bot.Router, d handlers.Deps) {
+	New(d).register(r)
 }
 
 func (h *Handlers) register(r *bot.Router) {

@@ -48,7 +48,7 @@ func newSim(t *testing.T, db *store.DB) *sim {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tasks.RegisterJobs(e, handlers.Deps{DB: db, Log: log, Loc: shanghai}, defaultCfg()); err != nil {
+	if err := tasks.RegisterJobs(e, handlers.Deps{DB: db, Log: log, Loc: shanghai}); err != nil {
 		t.Fatal(err)
 	}
 	s.e = e

@@ -40,16 +40,6 @@ func (d Deps) WithDefaults() Deps {
 	return d
 }
 
-// Register adds every command and card action to the router, and the menu as the fallback
-// for anything the bot does not understand.
-func Register(r *bot.Router, d Deps) {
-	h := &handlers{Deps: d.WithDefaults(), router: r}
-	h.registerMenu()
-	h.registerProfile()
-	h.registerRoles()
-	h.registerOutbox()
-}
-
 type handlers struct {
 	Deps
 	router *bot.Router

@@ -9,13 +9,6 @@ import (
 	"github.com/unionbot/unionbot/store"
 )
 
-func (h *handlers) registerMenu() {
-	h.router.Command(bot.Command{Names: []string{"菜单", "帮助", "help", "menu", "?", "？"},
-		Help: "显示你可以使用的功能", Handler: h.menu})
-	h.router.Action(bot.Action{Name: "menu.show", Handler: h.menu})
-	h.router.Fallback(h.menu)
-}
-
 // menu answers with the menu card: what this member may do, by role. It is also the answer to
 // anything the bot does not understand.
 func (h *handlers) menu(c *bot.Context) (*bot.Response, error) {
@@ -50,11 +43,11 @@ func (h *handlers) menuCard(c *bot.Context) *card.Card {
 	for _, r := range c.Sender.Roles {
 		roles = append(roles, store.RoleNames[r])
 	}
-	buttons := []card.Button{{Text: card.T("我的信息"), Type: card.Primary, Value: card.Action("profile.show")}}
+	buttons := []card.Button{{Text: card.T("我的信息"), Type: card.Primary, Value: card.Action(actProfileShow)}}
 	if c.Sender.Has(store.RoleAdmin) {
 		buttons = append(buttons,
-			card.Button{Text: card.T("角色名单"), Value: card.Action("roles.list")},
-			card.Button{Text: card.T("发送失败的消息"), Value: card.Action("outbox.failed")})
+			card.Button{Text: card.T("角色名单"), Value: card.Action(actRoles)},
+			card.Button{Text: card.T("发送失败的消息"), Value: card.Action(actFailed)})
 	}
 	return card.NewText(card.I18n("工会助手", "Union assistant")).Color(card.Blue).
 		Subtitle(c.Sender.Name+" · "+strings.Join(roles, "、")).

@@ -6,14 +6,7 @@ import (
 
 	"github.com/unionbot/unionbot/bot"
 	"github.com/unionbot/unionbot/bot/card"
-	"github.com/unionbot/unionbot/store"
 )
-
-func (h *handlers) registerOutbox() {
-	h.router.Command(bot.Command{Names: []string{"发送失败", "failed"}, Roles: store.AdminOnly,
-		Help: "查看最近发送失败的消息及原因", Handler: h.failedMessages})
-	h.router.Action(bot.Action{Name: "outbox.failed", Roles: store.AdminOnly, Handler: h.failedMessages})
-}
 
 // failedMessages shows admins the newest messages Feishu refused for good, with the code and
 // the reason (for example a member outside the app's availability), and whom they were for.

@@ -11,13 +11,6 @@ import (
 	"github.com/unionbot/unionbot/store"
 )
 
-func (h *handlers) registerProfile() {
-	h.router.Command(bot.Command{Names: []string{"我的信息", "profile", "me", "资料"},
-		Help: "查看并完善你的姓名、工号、分工会", Handler: h.profileShow})
-	h.router.Action(bot.Action{Name: "profile.show", Handler: h.profileShow})
-	h.router.Action(bot.Action{Name: "profile.save", Handler: h.profileSave})
-}
-
 var employeeNoPattern = regexp.MustCompile(`^[0-9A-Za-z-]{1,32}$`)
 
 func (h *handlers) profileShow(c *bot.Context) (*bot.Response, error) {
@@ -59,7 +52,7 @@ func (h *handlers) profileCard(c *bot.Context) (*card.Card, error) {
 		card.Select{Name: "gender", Label: card.T("性别"), Initial: m.Gender,
 			Options: []card.Option{{Text: card.T("男"), Value: "M"}, {Text: card.T("女"), Value: "F"}}},
 		card.Buttons(card.Button{Text: card.T("保存"), Type: card.Primary, Form: card.Submit, Name: "profile_submit",
-			Value: card.Action("profile.save")}))
+			Value: card.Action(actProfileSave)}))
 	return card.New("我的信息").Color(card.Turquoise).Add(
 		card.Fields(fields...),
 		card.Note("工号只能登记一次；如需更正已登记的工号，请联系工会干事。"),

@@ -9,18 +9,6 @@ import (
 	"github.com/unionbot/unionbot/store"
 )
 
-func (h *handlers) registerRoles() {
-	h.router.Command(bot.Command{Names: []string{"授权", "grant"}, Roles: store.AdminOnly, MinArgs: 2,
-		Usage: "授权 <姓名或工号> <角色>", Help: "授予角色（代表、分工会主席、工会干事、提案委员、主席、管理员）",
-		Handler: func(c *bot.Context) (*bot.Response, error) { return h.changeRole(c, true) }})
-	h.router.Command(bot.Command{Names: []string{"撤销", "revoke"}, Roles: store.AdminOnly, MinArgs: 2,
-		Usage: "撤销 <姓名或工号> <角色>", Help: "撤销角色",
-		Handler: func(c *bot.Context) (*bot.Response, error) { return h.changeRole(c, false) }})
-	h.router.Command(bot.Command{Names: []string{"角色", "roles"}, Roles: store.AdminOnly,
-		Help: "查看谁担任什么角色", Handler: h.listRoles})
-	h.router.Action(bot.Action{Name: "roles.list", Roles: store.AdminOnly, Handler: h.listRoles})
-}
-
 // changeRole grants or revokes a role: "授权 张三 工会干事". The person is found by 工号, or by
 // name when the name is unique; the role by its Chinese or English name.
 func (h *handlers) changeRole(c *bot.Context, grant bool) (*bot.Response, error) {

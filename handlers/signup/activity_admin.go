@@ -68,7 +68,7 @@ func (h *handler) createActivity(c *bot.Context) (*bot.Response, error) {
 // loadForChange loads the activity of a card click and refuses a stale card (an older
 // version than the activity's, or a cancelled activity).
 func (h *handler) loadForChange(c *bot.Context) (*store.Activity, error) {
-	id, ok := c.IntOK("a")
+	id, ok := c.IntOK("activity_id")
 	if !ok {
 		return nil, store.Errorf(store.EINVALID, "卡片数据不完整，请发送「活动管理」重新打开。")
 	}
@@ -79,7 +79,7 @@ func (h *handler) loadForChange(c *bot.Context) (*store.Activity, error) {
 	if a.Status == store.ActivityCancelled {
 		return nil, store.Errorf(store.EINVALID, "活动「%s」已取消，不能再操作。", a.Title)
 	}
-	if v, ok := c.IntOK("v"); ok && int(v) != a.Version {
+	if v, ok := c.IntOK("version"); ok && int(v) != a.Version {
 		return nil, &staleError{a: a}
 	}
 	return a, nil
@@ -205,7 +205,7 @@ func countPeople(people []store.Participant) int {
 
 // previewActivity shows an activity's officer card (from 活动管理 or a button).
 func (h *handler) previewActivity(c *bot.Context) (*bot.Response, error) {
-	id, ok := c.IntOK("a")
+	id, ok := c.IntOK("activity_id")
 	if !ok {
 		return nil, store.Errorf(store.EINVALID, "卡片数据不完整。")
 	}
@@ -233,8 +233,8 @@ func (h *handler) manageCmd(c *bot.Context) (*bot.Response, error) {
 		}
 		cd.Add(card.Markdown(fmt.Sprintf("**%s**　%s · %s", a.Title, store.ActivityStatusName(a.Status), a.StartsAt.In(h.Loc).Format("2006-01-02 15:04"))),
 			card.Buttons(
-				card.Button{Text: card.T("查看"), Value: card.Action(actPreview).With("a", a.ID)},
-				card.Button{Text: card.T("导出名单"), Value: card.Action(actExport).With("a", a.ID)},
+				card.Button{Text: card.T("查看"), Value: card.Action(actPreview).With("activity_id", a.ID)},
+				card.Button{Text: card.T("导出名单"), Value: card.Action(actExport).With("activity_id", a.ID)},
 			))
 	}
 	cd.Add(card.Buttons(card.Button{Text: card.T("新建活动"), Type: card.Primary, Value: card.Action(actNew)}))
@@ -332,7 +332,7 @@ func officerCard(a *store.Activity, st *store.ActivityStats, loc *time.Location)
 		chats += "；并私信所有符合条件的会员"
 	}
 	cd.Add(card.Note("发布范围：" + chats))
-	ver := card.Action("").With("a", a.ID).With("v", a.Version)
+	ver := card.Action("").With("activity_id", a.ID).With("version", a.Version)
 	var buttons []card.Button
 	if a.Status == store.ActivityDraft {
 		buttons = append(buttons, card.Button{Text: card.T("发布"), Type: card.Primary, Value: ver.With(card.ActionKey, actPublish)})
@@ -341,7 +341,7 @@ func officerCard(a *store.Activity, st *store.ActivityStats, loc *time.Location)
 		buttons = append(buttons, card.Button{Text: card.T("编辑"), Value: ver.With(card.ActionKey, actEdit)})
 	}
 	if a.Status != store.ActivityDraft {
-		buttons = append(buttons, card.Button{Text: card.T("导出名单"), Value: card.Action(actExport).With("a", a.ID)})
+		buttons = append(buttons, card.Button{Text: card.T("导出名单"), Value: card.Action(actExport).With("activity_id", a.ID)})
 	}
 	if slices.Contains([]string{store.ActivityDraft, store.ActivityOpen, store.ActivityClosed}, a.Status) {
 		buttons = append(buttons, card.Button{Text: card.T("取消活动"), Type: card.Danger, Value: ver.With(card.ActionKey, actCancel),
@@ -356,4 +356,13 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
+}
+
+// newActivityAction is the 新建活动 button: the empty form in place of the card.
+func (h *handler) newActivityAction(c *bot.Context) (*bot.Response, error) {
+	resp, err := h.newActivityCmd(c)
+	if resp != nil {
+		resp.Reply = nil
+	}
+	return resp, err
 }

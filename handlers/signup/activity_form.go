@@ -10,18 +10,6 @@ import (
 	"github.com/unionbot/unionbot/store"
 )
 
-// Card actions of the officer's activity forms.
-const (
-	actNew     = "activity.new"     // open an empty 新建活动 form
-	actCreate  = "activity.create"  // submit the 新建活动 form → a draft and its preview
-	actEdit    = "activity.edit"    // open the form prefilled (a, v)
-	actUpdate  = "activity.update"  // submit the edit form (a, v)
-	actPublish = "activity.publish" // publish a draft (a, v)
-	actCancel  = "activity.cancel"  // cancel the activity, after a confirm dialog (a, v)
-	actExport  = "activity.export"  // the roster as .xlsx, 1:1 (a)
-	actPreview = "activity.preview" // show an activity's officer card (a)
-)
-
 // Names of the form's fields (form_value keys).
 const (
 	fTitle, fKind, fDesc, fPlace                   = "title", "kind", "description", "place"
@@ -46,7 +34,7 @@ func activityForm(a *store.Activity, branches []string, loc *time.Location) *car
 	title, submit := "新建活动", card.Action(actCreate)
 	v := &store.Activity{Kind: store.KindSport, EntryMode: store.ModeIndividual, Allocation: store.AllocFirstCome, MembersOnly: true}
 	if a != nil {
-		title, submit, v = "编辑活动", card.Action(actUpdate).With("a", a.ID).With("v", a.Version), a
+		title, submit, v = "编辑活动", card.Action(actUpdate).With("activity_id", a.ID).With("version", a.Version), a
 	}
 	at := func(t time.Time) string {
 		if t.IsZero() {

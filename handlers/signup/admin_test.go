@@ -155,7 +155,7 @@ func TestActivityAdmin(t *testing.T) {
 		if toast, _ := h.click(plain.OpenID, map[string]any{"action": actCreate}, form(nil)); !strings.Contains(toast, "没有权限") {
 			t.Errorf("member submits the form: %q", toast)
 		}
-		if toast, _ := h.click(plain.OpenID, map[string]any{"action": actExport, "a": 1}, nil); !strings.Contains(toast, "没有权限") {
+		if toast, _ := h.click(plain.OpenID, map[string]any{"action": actExport, "activity_id": 1}, nil); !strings.Contains(toast, "没有权限") {
 			t.Errorf("member exports: %q", toast)
 		}
 
@@ -210,7 +210,7 @@ func TestActivityAdmin(t *testing.T) {
 			t.Fatalf("activity = %+v", a)
 		}
 		ver := func(a *store.Activity, act string) map[string]any {
-			return map[string]any{"action": act, "a": a.ID, "v": a.Version}
+			return map[string]any{"action": act, "activity_id": a.ID, "version": a.Version}
 		}
 
 		// Publish: sign-up opens; cards go to the chats (remembered) and to every eligible

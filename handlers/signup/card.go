@@ -9,27 +9,6 @@ import (
 	"github.com/unionbot/unionbot/store"
 )
 
-// Card action names of the member side. Buttons carry the activity ("a"), the version the card
-// showed ("v"), the item ("i"), an entry ("e"), a team ("t") or an invitation ("n"), and "p": 1
-// on cards that were sent to one member only (1:1), which may show that member's own state.
-// A click on a card without "p" (a group card, shared by everyone who sees it) is answered with
-// a toast for the clicker and a card that shows counts only.
-const (
-	actJoin         = "signup.join"
-	actCancelEntry  = "signup.cancel"
-	actShow         = "signup.card"
-	actMine         = "signup.mine"
-	actTeamNew      = "signup.team.new"
-	actTeamCreate   = "signup.team.create"
-	actTeamShow     = "signup.team.show"
-	actTeamInvite   = "signup.team.invite"
-	actInviteAnswer = "signup.invite"
-	actCheckIn      = "signup.checkin"
-	actDecide       = "signup.decide"
-	actUnitAdd      = "signup.unit.add"
-	actUnitConfirm  = "signup.unit.confirm"
-)
-
 func (h *handler) at(t time.Time) string { return t.In(h.Loc).Format("1月2日 15:04") }
 
 // seatsText describes the seats of the activity (itemID 0) or one item, from the counters.
@@ -92,31 +71,31 @@ func (h *handler) personalCard(a *store.Activity, mine []*store.Entry, note stri
 		cd.Add(card.Note("本活动的报名名单仅工会干事可见。"))
 	}
 	var buttons []card.Button
-	base := card.Action(actJoin).With("a", a.ID).With("v", a.Version).With("p", 1)
+	base := card.Action(actJoin).With("activity_id", a.ID).With("version", a.Version).With("personal", true)
 	open := a.Status == store.ActivityOpen
 	switch {
 	case !open:
 	case a.EntryMode == store.ModeTeam:
 		if len(mine) == 0 || !a.OneItemPerPerson {
 			buttons = append(buttons, card.Button{Text: card.T("创建队伍"), Type: card.Primary,
-				Value: card.Action(actTeamNew).With("a", a.ID).With("v", a.Version).With("p", 1)})
+				Value: card.Action(actTeamNew).With("activity_id", a.ID).With("version", a.Version).With("personal", true)})
 		}
 	case a.EntryMode == store.ModeUnit:
 	case len(a.Items) == 0:
 		if len(mine) == 0 {
-			buttons = append(buttons, card.Button{Text: card.T("报名"), Type: card.Primary, Value: base.With("i", 0)})
+			buttons = append(buttons, card.Button{Text: card.T("报名"), Type: card.Primary, Value: base.With("item_id", 0)})
 		}
 	default:
 		for _, it := range a.Items {
 			if entered[it.ID] != nil || (a.OneItemPerPerson && len(mine) > 0) {
 				continue
 			}
-			buttons = append(buttons, card.Button{Text: card.T("报名 " + it.Name), Type: card.Primary, Value: base.With("i", it.ID)})
+			buttons = append(buttons, card.Button{Text: card.T("报名 " + it.Name), Type: card.Primary, Value: base.With("item_id", it.ID)})
 		}
 	}
 	for _, e := range mine {
 		if e.Role == store.RoleCaptain {
-			buttons = append(buttons, card.Button{Text: card.T("管理队伍"), Value: card.Action(actTeamShow).With("t", e.TeamID).With("p", 1)})
+			buttons = append(buttons, card.Button{Text: card.T("管理队伍"), Value: card.Action(actTeamShow).With("team_id", e.TeamID).With("personal", true)})
 		}
 		if (open || a.Status == store.ActivityClosed) && now.Before(a.CancelDeadline) {
 			label := "取消报名"
@@ -128,7 +107,7 @@ func (h *handler) personalCard(a *store.Activity, mine []*store.Entry, note stri
 				text = "你是队长：取消将撤销整支队伍，队员的报名随之取消。"
 			}
 			buttons = append(buttons, card.Button{Text: card.T(label), Type: card.Danger,
-				Value:   card.Action(actCancelEntry).With("e", e.ID).With("p", 1).With("a", a.ID),
+				Value:   card.Action(actCancelEntry).With("entry_id", e.ID).With("personal", true).With("activity_id", a.ID),
 				Confirm: &card.Confirm{Title: card.T("确认取消报名？"), Text: card.T(text)}})
 		}
 	}

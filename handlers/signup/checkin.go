@@ -19,16 +19,21 @@ func (h *handler) checkInOpen(c *bot.Context) (*bot.Response, error) {
 	if a, err = c.Tx.OpenCheckIn(c.Ctx, a.ID, c.Sender.OpenID); err != nil {
 		return nil, err
 	}
+	return bot.ReplyCard(h.checkInCard(a)), nil
+}
+
+// checkInCard is the card members click to check in.
+func (h *handler) checkInCard(a *store.Activity) *card.Card {
 	cd := card.New("签到：" + a.Title).Subtitle(h.at(a.StartsAt) + " · " + orNone(a.Place)).Color(card.Turquoise)
 	cd.Add(card.Markdown("已报名并获得名额的参加者，请点击下方按钮签到（每人一次）。"))
-	cd.Add(card.Buttons(card.Button{Text: card.T("签到"), Type: card.Primary, Value: card.Action(actCheckIn).With("a", a.ID)}))
-	return bot.ReplyCard(cd), nil
+	cd.Add(card.Buttons(card.Button{Text: card.T("签到"), Type: card.Primary, Value: card.Action(actCheckIn).With("activity_id", a.ID)}))
+	return cd
 }
 
 // checkIn is a participant's click on 签到: idempotent, the first time kept. The shared card
 // stays as it is; the answer is the toast.
 func (h *handler) checkIn(c *bot.Context) (*bot.Response, error) {
-	at, first, err := c.Tx.CheckIn(c.Ctx, c.Int("a"), c.Sender.MemberID, h.Loc)
+	at, first, err := c.Tx.CheckIn(c.Ctx, c.Int("activity_id"), c.Sender.MemberID, h.Loc)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ func TestCheckIn(t *testing.T) {
 		if _, st, pos := h.entryOf(a, "ou_c3"); st != store.EntryWaitlisted || pos != 1 {
 			t.Fatalf("setup: 候补者 %s %d", st, pos)
 		}
-		checkIn := map[string]any{"action": "signup.checkin", "a": a.ID}
+		checkIn := map[string]any{"action": "signup.checkin", "activity_id": a.ID}
 
 		h.setNow(a.StartsAt.Add(-30 * time.Minute))
 		t.Run("before check-in opens", func(t *testing.T) {
@@ -43,7 +43,7 @@ func TestCheckIn(t *testing.T) {
 		if !strings.Contains(cardJSON, "签到：教职工趣味运动会") {
 			t.Fatalf("check-in card: %.500s", cardJSON)
 		}
-		if v := cardValue(t, cardJSON, "signup.checkin"); v["a"] != float64(a.ID) {
+		if v := cardValue(t, cardJSON, "signup.checkin"); v["activity_id"] != float64(a.ID) {
 			t.Errorf("check-in button %v", v)
 		}
 		var opened []time.Time
@@ -93,7 +93,7 @@ func TestCheckIn(t *testing.T) {
 		t.Run("not a participant", func(t *testing.T) {
 			h.refused(t, "ou_c3", checkIn, nil, "你在本活动的报名状态是“候补”，只有已确认的参加者才能签到")
 			h.refused(t, "ou_c4", checkIn, nil, "你没有报名本活动（或报名已取消），不能签到")
-			h.refused(t, "ou_c1", map[string]any{"action": "signup.checkin", "a": 99999}, nil, "找不到该活动")
+			h.refused(t, "ou_c1", map[string]any{"action": "signup.checkin", "activity_id": 99999}, nil, "找不到该活动")
 		})
 		// Check-in answers with toasts only: nobody gets a message.
 		for _, who := range []string{"ou_c1", "ou_c3", "ou_c4"} {

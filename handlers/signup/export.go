@@ -45,14 +45,14 @@ func (h *handler) exportCmd(c *bot.Context) (*bot.Response, error) {
 			break
 		}
 		cd.Add(card.Markdown(fmt.Sprintf("**%s**　%s · %s", a.Title, store.ActivityStatusName(a.Status), a.StartsAt.In(h.Loc).Format("2006-01-02"))),
-			card.Buttons(card.Button{Text: card.T("导出"), Value: card.Action(actExport).With("a", a.ID)}))
+			card.Buttons(card.Button{Text: card.T("导出"), Value: card.Action(actExport).With("activity_id", a.ID)}))
 	}
 	return bot.ReplyCard(cd), nil
 }
 
 // exportAction is the 导出名单 button.
 func (h *handler) exportAction(c *bot.Context) (*bot.Response, error) {
-	id, ok := c.IntOK("a")
+	id, ok := c.IntOK("activity_id")
 	if !ok {
 		return nil, store.Errorf(store.EINVALID, "卡片数据不完整，请发送「导出」重新选择。")
 	}

@@ -20,10 +20,7 @@ func (h *handler) activities(c *bot.Context) (*bot.Response, error) {
 		return bot.Info("目前没有开放报名的活动。"), nil
 	}
 	cd := card.New("进行中的活动").Subtitle(fmt.Sprintf("共 %d 个", len(list)))
-	p := 0
-	if c.ChatType == "p2p" {
-		p = 1
-	}
+	p := c.ChatType == "p2p"
 	for i, a := range list {
 		if i >= 20 {
 			cd.Add(card.Note(fmt.Sprintf("还有 %d 个活动未列出。", len(list)-i)))
@@ -41,7 +38,7 @@ func (h *handler) activities(c *bot.Context) (*bot.Response, error) {
 			seats = fmt.Sprintf("%d 个项目", len(a.Items))
 		}
 		cd.Add(card.Markdown(fmt.Sprintf("**#%d %s**\n%s · %s · %s\n%s", a.ID, a.Title, h.at(a.StartsAt), orNone(a.Place), state, seats)))
-		cd.Add(card.Buttons(card.Button{Text: card.T("查看 / 报名"), Value: card.Action(actShow).With("a", a.ID).With("p", p)}))
+		cd.Add(card.Buttons(card.Button{Text: card.T("查看 / 报名"), Value: card.Action(actShow).With("activity_id", a.ID).With("personal", p)}))
 	}
 	return bot.ReplyCard(cd), nil
 }
@@ -87,7 +84,7 @@ func (h *handler) mineCard(c *bot.Context) (*card.Card, error) {
 		cd.Add(card.Markdown(line))
 		var buttons []card.Button
 		if e.Role == store.RoleCaptain {
-			buttons = append(buttons, card.Button{Text: card.T("管理队伍"), Value: card.Action(actTeamShow).With("t", e.TeamID).With("p", 1)})
+			buttons = append(buttons, card.Button{Text: card.T("管理队伍"), Value: card.Action(actTeamShow).With("team_id", e.TeamID).With("personal", true)})
 		}
 		if c.Now.Before(e.CancelDeadline) {
 			text := "取消后名额将让给候补的人，不能恢复。"
@@ -95,7 +92,7 @@ func (h *handler) mineCard(c *bot.Context) (*card.Card, error) {
 				text = "你是队长：取消将撤销整支队伍，队员的报名随之取消。"
 			}
 			buttons = append(buttons, card.Button{Text: card.T("取消报名"), Type: card.Danger,
-				Value:   card.Action(actCancelEntry).With("e", e.ID).With("from", "mine").With("p", 1),
+				Value:   card.Action(actCancelEntry).With("entry_id", e.ID).With("from", "mine").With("personal", true),
 				Confirm: &card.Confirm{Title: card.T("确认取消「" + title + "」的报名？"), Text: card.T(text)}})
 		} else {
 			cd.Add(card.Note("已过取消截止时间（" + h.at(e.CancelDeadline) + "），如需取消请联系工会。"))
@@ -158,4 +155,13 @@ func (h *handler) roster(c *bot.Context) (*bot.Response, error) {
 		b.WriteString(line + "\n")
 	}
 	return bot.Info(strings.TrimSpace(b.String())), nil
+}
+
+// mineAction is the 我的报名 button: the member's sign-ups, in place on a 1:1 card.
+func (h *handler) mineAction(c *bot.Context) (*bot.Response, error) {
+	cd, err := h.mineCard(c)
+	if err != nil {
+		return nil, err
+	}
+	return h.inPlaceOrPrivate(c, cd, "")
 }

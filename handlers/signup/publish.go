@@ -204,7 +204,7 @@ func groupCard(a *store.Activity, st *store.ActivityStats, loc *time.Location) *
 	var buttons []card.Button
 	if len(a.Items) == 0 {
 		buttons = append(buttons, card.Button{Text: card.T("报名"), Type: card.Primary,
-			Value: card.Action("signup.join").With("a", a.ID).With("v", a.Version).With("i", 0)})
+			Value: card.Action(actJoin).With("activity_id", a.ID).With("version", a.Version).With("item_id", 0)})
 	}
 	var lines []string
 	for _, it := range a.Items {
@@ -216,7 +216,7 @@ func groupCard(a *store.Activity, st *store.ActivityStats, loc *time.Location) *
 		}
 		lines = append(lines, fmt.Sprintf("· %s：%s", it.Name, seats(it.Capacity, s)))
 		buttons = append(buttons, card.Button{Text: card.T("报名 " + it.Name), Type: card.Primary,
-			Value: card.Action("signup.join").With("a", a.ID).With("v", a.Version).With("i", it.ID)})
+			Value: card.Action(actJoin).With("activity_id", a.ID).With("version", a.Version).With("item_id", it.ID)})
 	}
 	if len(lines) > 0 {
 		cd.Add(card.Markdown(strings.Join(lines, "\n")))

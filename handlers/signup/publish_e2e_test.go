@@ -47,7 +47,7 @@ func TestPublishAndPatchThroughTheOutbox(t *testing.T) {
 		h.click(off.OpenID, map[string]any{"action": actCreate}, form(map[string]any{fOpens: "2020-01-01 09:00 +0800"}))
 		acts, _ := db.Activities(ctx)
 		a, _ := db.Activity(ctx, acts[0].ID)
-		if toast, _ := h.click(off.OpenID, map[string]any{"action": actPublish, "a": a.ID, "v": a.Version}, nil); !strings.Contains(toast, "已发布") {
+		if toast, _ := h.click(off.OpenID, map[string]any{"action": actPublish, "activity_id": a.ID, "version": a.Version}, nil); !strings.Contains(toast, "已发布") {
 			t.Fatalf("publish: %q", toast)
 		}
 		drain()
@@ -71,7 +71,7 @@ func TestPublishAndPatchThroughTheOutbox(t *testing.T) {
 		// Three quick edits: each group message gets one patch, with the newest content.
 		for _, capacity := range []string{"12", "13", "14"} {
 			cur, _ := db.Activity(ctx, a.ID)
-			if toast, _ := h.click(off.OpenID, map[string]any{"action": actUpdate, "a": cur.ID, "v": cur.Version}, form(map[string]any{fCapacity: capacity, fOpens: "2020-01-01 09:00 +0800"})); toast != "已保存修改。" {
+			if toast, _ := h.click(off.OpenID, map[string]any{"action": actUpdate, "activity_id": cur.ID, "version": cur.Version}, form(map[string]any{fCapacity: capacity, fOpens: "2020-01-01 09:00 +0800"})); toast != "已保存修改。" {
 				t.Fatalf("update: %q", toast)
 			}
 		}
@@ -138,7 +138,7 @@ func TestSignupsRefreshGroupCards(t *testing.T) {
 			fCapacity: "40", fQuota: nil, fItems: nil, fOneItem: false}))
 		acts, _ := db.Activities(ctx)
 		a, _ := db.Activity(ctx, acts[0].ID)
-		if toast, _ := h.click(off.OpenID, map[string]any{"action": actPublish, "a": a.ID, "v": a.Version}, nil); !strings.Contains(toast, "已发布") {
+		if toast, _ := h.click(off.OpenID, map[string]any{"action": actPublish, "activity_id": a.ID, "version": a.Version}, nil); !strings.Contains(toast, "已发布") {
 			t.Fatalf("publish: %q", toast)
 		}
 		drain()
@@ -184,7 +184,7 @@ func TestSignupsRefreshGroupCards(t *testing.T) {
 			}
 		}
 
-		join := map[string]any{"action": actJoin, "a": a.ID, "v": a.Version, "i": 0}
+		join := map[string]any{"action": actJoin, "activity_id": a.ID, "version": a.Version, "item_id": 0}
 		if toast, _ := h.click("ou_rf_00", join, nil); !strings.Contains(toast, "报名成功") {
 			t.Fatalf("join: %q", toast)
 		}

@@ -15,23 +15,8 @@ import (
 	"github.com/unionbot/unionbot/store"
 )
 
-// JobName is the sign-up reminders job.
-const JobName = "signup.reminders"
-
 // systemActor is how the job appears in the audit trail.
 const systemActor = "system:" + JobName
-
-// RegisterJobs adds the job signup.reminders to the engine.
-func RegisterJobs(e *jobs.Engine, d handlers.Deps) error {
-	r := &reminders{Deps: d.WithDefaults()}
-	r.cards = newActivityCards(r.DB, r.Loc, r.Log)
-	return e.Add(jobs.Job{
-		Name: JobName,
-		Spec: r.Config.Signup.RemindersSchedule,
-		Help: "sign-ups: closing reminders; at close the lottery, team checks, summary, cancellation; event reminders; finishing; stale group cards",
-		Run:  r.run,
-	})
-}
 
 type reminders struct {
 	handlers.Deps
@@ -227,7 +212,7 @@ func closeSummary(a *store.Activity, st *store.ActivityStats, notes []string, ca
 		cd.Add(card.Markdown(strings.Join(notes, "\n")))
 	}
 	cd.Add(card.Note("活动时间："+a.StartsAt.In(loc).Format("2006-01-02 15:04")),
-		card.Buttons(card.Button{Text: card.T("导出名单"), Type: card.Primary, Value: card.Action(actExport).With("a", a.ID)}))
+		card.Buttons(card.Button{Text: card.T("导出名单"), Type: card.Primary, Value: card.Action(actExport).With("activity_id", a.ID)}))
 	return cd
 }
 
@@ -281,9 +266,7 @@ func (rm *reminders) afterEvent(ctx context.Context, r *jobs.Run, tx *store.Tx, 
 	return tx.FinishActivity(ctx, a.ID, systemActor)
 }
 
-// Opt-out of the closing reminders: the 不再提醒 button and the commands.
-const actOptOut = "signup.optout"
-
+// optOut and optIn answer the 不再提醒 button and the commands.
 func optOut(c *bot.Context) (*bot.Response, error) {
 	changed, err := c.Tx.SetReminderOptOut(c.Ctx, c.Sender.MemberID, true)
 	if err != nil {

@@ -10,21 +10,10 @@
 package signup
 
 import (
-	"github.com/unionbot/unionbot/bot"
 	"github.com/unionbot/unionbot/bot/livecard"
 	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/store/secret"
 )
-
-// Register adds the sign-up commands and card actions to the router.
-func Register(r *bot.Router, d handlers.Deps) {
-	newHandler(d).register(r)
-}
-
-func (h *handler) register(r *bot.Router) {
-	registerMember(r, h)
-	h.routes(r)
-}
 
 // handler holds what the sign-up flows share.
 type handler struct {

@@ -16,6 +16,7 @@ import (
 // Messages of the sign-up path.
 const (
 	msgStale       = "卡片已过期：活动信息已更新或已取消，请以最新卡片为准。"
+	msgOldCard     = "卡片已过期：这是旧版卡片，已换成最新卡片，请重新操作。"
 	msgNoKey       = "本活动需要填写身份证号（用于购买保险），但系统尚未配置数据加密密钥，暂不能报名。请联系工会管理员。"
 	msgBadIDNumber = "身份证号不正确：应为 18 位，最后一位是校验码（数字或 X），请核对后重新提交。"
 	msgSentPrivate = "已把报名卡片私信发给你，请在与机器人的单聊中继续。"
@@ -23,21 +24,21 @@ const (
 )
 
 // personal reports whether the clicked card was the member's own (1:1) card.
-func personal(c *bot.Context) bool { return c.Int("p") == 1 }
+func personal(c *bot.Context) bool { return c.Bool("personal") }
 
 // join answers 报名: stale cards are refused with a fresh card; team and unit activities lead
 // to their own forms; insured activities ask for the ID number first (1:1 only); everything
 // else signs the member up at once.
 func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 	// The activity, its items and its group cards in one query (the hot path of a rush).
-	a, pubs, err := c.Tx.SignupActivity(c.Ctx, c.Int("a"))
+	a, pubs, err := c.Tx.SignupActivity(c.Ctx, c.Int("activity_id"))
 	if err != nil {
 		if store.ErrorCode(err) == store.ENOTFOUND {
 			return bot.Warn(msgStale), nil
 		}
 		return nil, err
 	}
-	if a.Status == store.ActivityCancelled || (c.Int("v") != 0 && int(c.Int("v")) != a.Version) {
+	if a.Status == store.ActivityCancelled || (c.Int("version") != 0 && int(c.Int("version")) != a.Version) {
 		return h.stale(c, a)
 	}
 	switch a.EntryMode {
@@ -52,7 +53,7 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 	if s := a.SignupState(c.Now, h.Loc); s != "" {
 		return bot.Warn(s), nil
 	}
-	itemID := c.Int("i")
+	itemID := c.Int("item_id")
 	var cipher, masked string
 	if a.NeedsInsurance {
 		if !h.box.Enabled() {
@@ -124,9 +125,15 @@ func senderFacts(c *bot.Context) (*store.MemberFacts, error) {
 
 // stale answers a click on an outdated card: a warning and the current card.
 func (h *handler) stale(c *bot.Context, a *store.Activity) (*bot.Response, error) {
+	return h.staleCard(c, a, personal(c))
+}
+
+// staleCard is the stale-card answer: a toast and the activity's current card, the member's
+// own when the clicked card was personal.
+func (h *handler) staleCard(c *bot.Context, a *store.Activity, personal bool) (*bot.Response, error) {
 	resp := bot.Warn(msgStale)
 	resp.Reply = nil
-	if personal(c) {
+	if personal {
 		mine, err := c.Tx.MemberEntries(c.Ctx, a.ID, c.Sender.MemberID)
 		if err != nil {
 			return nil, err
@@ -155,7 +162,7 @@ func (h *handler) idForm(c *bot.Context, a *store.Activity, itemID int64, note s
 		card.Markdown("本活动需要购买保险，请填写身份证号。号码加密保存，只显示为 110***********1234，活动结束后删除。"),
 		card.Input{Name: "id_number", Label: card.T("身份证号"), Placeholder: card.T("18 位身份证号"), Required: true, MaxLength: 18},
 		card.Buttons(card.Button{Text: card.T(what), Type: card.Primary, Name: "submit", Form: card.Submit,
-			Value: card.Action(actJoin).With("a", a.ID).With("v", a.Version).With("i", itemID).With("p", 1)}),
+			Value: card.Action(actJoin).With("activity_id", a.ID).With("version", a.Version).With("item_id", itemID).With("personal", true)}),
 	))
 	return h.inPlaceOrPrivate(c, cd, "")
 }
@@ -183,7 +190,7 @@ func (h *handler) inPlaceOrPrivate(c *bot.Context, cd *card.Card, toast string) 
 
 // cancel answers 取消报名 on a card: the seat goes to the first waitlisted person at once.
 func (h *handler) cancel(c *bot.Context) (*bot.Response, error) {
-	res, err := c.Tx.CancelEntry(c.Ctx, c.Int("e"), c.Sender.MemberID, false, c.Sender.OpenID, h.Loc)
+	res, err := c.Tx.CancelEntry(c.Ctx, c.Int("entry_id"), c.Sender.MemberID, false, c.Sender.OpenID, h.Loc)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +228,7 @@ func (h *handler) cancel(c *bot.Context) (*bot.Response, error) {
 
 // show opens an activity's sign-up card for the member (from the 活动 list).
 func (h *handler) show(c *bot.Context) (*bot.Response, error) {
-	a, err := c.Tx.Activity(c.Ctx, c.Int("a"))
+	a, err := c.Tx.Activity(c.Ctx, c.Int("activity_id"))
 	if err != nil {
 		return nil, err
 	}

@@ -117,7 +117,7 @@ func (h *mh) activity(set func(a *store.Activity)) *store.Activity {
 }
 
 func join(a *store.Activity, item int64) map[string]any {
-	return map[string]any{"action": "signup.join", "a": a.ID, "v": a.Version, "i": item}
+	return map[string]any{"action": "signup.join", "activity_id": a.ID, "version": a.Version, "item_id": item}
 }
 
 // snapshot is the sign-up state of the database, to prove a refusal changed nothing.
@@ -159,7 +159,7 @@ func TestSignupCardFlow(t *testing.T) {
 		}
 		// A 1:1 card click shows the member's own state and a cancel button.
 		p := join(a, 0)
-		p["p"] = 1
+		p["personal"] = true
 		got = h.click("ou_s2", p, nil)
 		if !strings.Contains(string(got.Card), "你的报名") || !strings.Contains(string(got.Card), "已确认") || !strings.Contains(string(got.Card), "signup.cancel") {
 			t.Errorf("personal answer card: %.600s", got.Card)
@@ -180,7 +180,7 @@ func TestSignupCardFlow(t *testing.T) {
 		}
 		var entry int64
 		h.must(db.Get(h.ctx, &entry, `SELECT e.id FROM signup_entries e JOIN members m ON m.id = e.member_id WHERE m.open_id = 'ou_s1'`))
-		got = h.click("ou_s1", map[string]any{"action": "signup.cancel", "e": entry, "from": "mine", "p": 1}, nil)
+		got = h.click("ou_s1", map[string]any{"action": "signup.cancel", "entry_id": entry, "from": "mine", "personal": true}, nil)
 		if got.Toast.Type != "success" || !strings.Contains(got.Toast.Content, "已取消报名") || !strings.Contains(string(got.Card), "没有报名任何活动") {
 			t.Errorf("cancel: %+v %.300s", got.Toast, got.Card)
 		}
@@ -199,7 +199,7 @@ func TestSignupCardFlow(t *testing.T) {
 		if !strings.Contains(list, "羽毛球比赛") || !strings.Contains(list, "signup.card") {
 			t.Errorf("activities: %.400s", list)
 		}
-		got = h.click("ou_s4", map[string]any{"action": "signup.card", "a": a.ID, "p": 1}, nil)
+		got = h.click("ou_s4", map[string]any{"action": "signup.card", "activity_id": a.ID, "personal": true}, nil)
 		if !strings.Contains(string(got.Card), "候补") {
 			t.Errorf("card from the list: %.400s", got.Card)
 		}
@@ -261,7 +261,13 @@ func TestSignupBadInput(t *testing.T) {
 			{"one item per person", "ou_b2", join(oneItem, oneItem.Items[1].ID), "不得兼项：已报名“男单”"},
 			{"stale: cancelled", "ou_b1", join(cancelled, 0), "卡片已过期"},
 			{"stale: edited", "ou_b1", staleCard, "卡片已过期"},
-			{"unknown activity", "ou_b1", map[string]any{"action": "signup.join", "a": 99999, "v": 1}, "卡片已过期"},
+			{"unknown activity", "ou_b1", map[string]any{"action": "signup.join", "activity_id": 99999, "version": 1}, "卡片已过期"},
+			// Cards posted before the keys were spelled out: the stale answer, nothing written.
+			{"old keys: group card", "ou_b3", map[string]any{"action": "signup.join", "a": open.ID, "v": open.Version, "i": 0}, "卡片已过期"},
+			{"old keys: 1:1 card", "ou_b3", map[string]any{"action": "signup.join", "a": open.ID, "v": open.Version, "i": 0, "p": 1}, "卡片已过期"},
+			{"old keys: unknown activity", "ou_b3", map[string]any{"action": "signup.join", "a": 99999, "v": 1}, "卡片已过期"},
+			{"old keys: cancel", "ou_b1", map[string]any{"action": "signup.cancel", "e": 1, "p": 1}, "卡片已过期"},
+			{"old keys: officer card", mhAdmin, map[string]any{"action": "activity.cancel", "a": open.ID, "v": open.Version}, "卡片已过期"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -278,6 +284,17 @@ func TestSignupBadInput(t *testing.T) {
 		// A stale card is answered with the fresh card.
 		if got := h.click("ou_b1", staleCard, nil); !strings.Contains(string(got.Card), "大礼堂") {
 			t.Errorf("stale card answer lacks the fresh card: %.300s", got.Card)
+		}
+		// So is a card with the old keys: the current card, whose buttons carry the new keys.
+		for _, personal := range []bool{false, true} {
+			old := map[string]any{"action": "signup.join", "a": open.ID, "v": open.Version, "i": 0}
+			if personal {
+				old["p"] = 1
+			}
+			got := h.click("ou_b3", old, nil)
+			if v := cardValue(t, string(got.Card), "signup.join"); v["activity_id"] != float64(open.ID) || personal && v["personal"] != true {
+				t.Errorf("old keys (personal %v): the answer's 报名 button is %v", personal, v)
+			}
 		}
 		// A full item in one-item mode: 张一 waits for 男单 (full), and then 混双 is refused.
 		got := h.click("ou_b1", join(oneItem, oneItem.Items[0].ID), nil)
@@ -296,7 +313,7 @@ func TestSignupBadInput(t *testing.T) {
 		h.must(db.Get(h.ctx, &entry, `SELECT e.id FROM signup_entries e JOIN members m ON m.id = e.member_id WHERE m.open_id = 'ou_b1' AND e.activity_id = ?`, open.ID))
 		h.setNow(t0.Add(73 * time.Hour))
 		before = h.snapshot()
-		got = h.click("ou_b1", map[string]any{"action": "signup.cancel", "e": entry, "p": 1}, nil)
+		got = h.click("ou_b1", map[string]any{"action": "signup.cancel", "entry_id": entry, "personal": true}, nil)
 		if !strings.Contains(got.Toast.Content, "已过取消报名的截止时间（3月23日 09:00）") {
 			t.Errorf("late cancel: %+v", got.Toast)
 		}
@@ -304,7 +321,7 @@ func TestSignupBadInput(t *testing.T) {
 			t.Error("late cancel changed the database")
 		}
 		// Someone else's entry.
-		if got := h.click("ou_b2", map[string]any{"action": "signup.cancel", "e": entry}, nil); !strings.Contains(got.Toast.Content, "只能取消自己的报名") {
+		if got := h.click("ou_b2", map[string]any{"action": "signup.cancel", "entry_id": entry}, nil); !strings.Contains(got.Toast.Content, "只能取消自己的报名") {
 			t.Errorf("cancel another's: %+v", got.Toast)
 		}
 	})
@@ -327,7 +344,7 @@ func TestInsuredSignup(t *testing.T) {
 		t.Errorf("form not sent: %.300s", form)
 	}
 	p := join(a, 0)
-	p["p"] = 1
+	p["personal"] = true
 	before := h.snapshot()
 	got = h.click("ou_i1", p, map[string]any{"id_number": "110105194912310021"})
 	if !strings.Contains(got.Toast.Content, "身份证号不正确") || h.snapshot() != before {

@@ -74,7 +74,7 @@ func runRush(h *mh, a *store.Activity) rushResult {
 	bodies := make([][]byte, rushMembers)
 	for i := range bodies {
 		payload := feishutest.CardActionEvent(feishutest.CardOpts{OperatorOpenID: rushOpenID(i), Token: handlertest.Token,
-			Value: map[string]any{"action": "signup.join", "a": a.ID, "v": a.Version, "i": 0}})
+			Value: map[string]any{"action": "signup.join", "activity_id": a.ID, "version": a.Version, "item_id": 0}})
 		body, err := h.WH.Body(payload)
 		if err != nil {
 			panic(err)

@@ -78,11 +78,11 @@ func (h *handler) unitCard(c *bot.Context, a *store.Activity, note string) (*car
 		els = append(els, card.Select{Name: "item", Label: card.T("项目"), Options: opts, Required: true, Initial: opts[0].Value})
 	}
 	els = append(els, card.Buttons(card.Button{Text: card.T("加入名单"), Type: card.Primary, Name: "submit", Form: card.Submit,
-		Value: card.Action(actUnitAdd).With("a", a.ID).With("v", a.Version).With("p", 1)}))
+		Value: card.Action(actUnitAdd).With("activity_id", a.ID).With("version", a.Version).With("personal", true)}))
 	cd.Add(card.Form("unit", els...))
 	if pending > 0 {
 		cd.Add(card.Buttons(card.Button{Text: card.T(fmt.Sprintf("确认名单（%d 人）", pending)), Type: card.Primary,
-			Value:   card.Action(actUnitConfirm).With("a", a.ID).With("p", 1),
+			Value:   card.Action(actUnitConfirm).With("activity_id", a.ID).With("personal", true),
 			Confirm: &card.Confirm{Title: card.T("确认本分工会名单？"), Text: card.T("确认后按名额依次确定，名单上的人将收到通知。")}}))
 	}
 	return cd, nil
@@ -90,11 +90,11 @@ func (h *handler) unitCard(c *bot.Context, a *store.Activity, note string) (*car
 
 // unitAdd adds the picked people to the unit's list (waiting for the chair's confirmation).
 func (h *handler) unitAdd(c *bot.Context) (*bot.Response, error) {
-	a, err := c.Tx.Activity(c.Ctx, c.Int("a"))
+	a, err := c.Tx.Activity(c.Ctx, c.Int("activity_id"))
 	if err != nil {
 		return nil, err
 	}
-	if a.Status == store.ActivityCancelled || int(c.Int("v")) != a.Version {
+	if a.Status == store.ActivityCancelled || int(c.Int("version")) != a.Version {
 		return h.stale(c, a)
 	}
 	chair, err := h.chairBranch(c)
@@ -130,11 +130,11 @@ func (h *handler) unitConfirm(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	es, err := c.Tx.ConfirmUnit(c.Ctx, c.Int("a"), chair.BranchID, c.Sender.OpenID, h.Loc)
+	es, err := c.Tx.ConfirmUnit(c.Ctx, c.Int("activity_id"), chair.BranchID, c.Sender.OpenID, h.Loc)
 	if err != nil {
 		return nil, err
 	}
-	a, err := c.Tx.Activity(c.Ctx, c.Int("a"))
+	a, err := c.Tx.Activity(c.Ctx, c.Int("activity_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -201,8 +201,8 @@ func (h *handler) pending(c *bot.Context) (*bot.Response, error) {
 		}
 		cd.Add(card.Markdown(fmt.Sprintf("**%s**\n%s（%s），%s 报名", what, e.Name, orNone(e.BranchName), h.at(e.CreatedAt))))
 		cd.Add(card.Buttons(
-			card.Button{Text: card.T("通过"), Type: card.Primary, Value: card.Action(actDecide).With("e", e.ID).With("ok", 1)},
-			card.Button{Text: card.T("不通过"), Type: card.Danger, Value: card.Action(actDecide).With("e", e.ID).With("ok", 0),
+			card.Button{Text: card.T("通过"), Type: card.Primary, Value: card.Action(actDecide).With("entry_id", e.ID).With("approve", true)},
+			card.Button{Text: card.T("不通过"), Type: card.Danger, Value: card.Action(actDecide).With("entry_id", e.ID).With("approve", false),
 				Confirm: &card.Confirm{Title: card.T("确认不通过？"), Text: card.T("报名人将收到通知。")}},
 		))
 	}
@@ -214,7 +214,7 @@ func (h *handler) pending(c *bot.Context) (*bot.Response, error) {
 
 // decide is a chair's (or officer's) 通过 / 不通过 on one entry.
 func (h *handler) decide(c *bot.Context) (*bot.Response, error) {
-	e, err := c.Tx.Entry(c.Ctx, c.Int("e"))
+	e, err := c.Tx.Entry(c.Ctx, c.Int("entry_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +231,7 @@ func (h *handler) decide(c *bot.Context) (*bot.Response, error) {
 			return bot.Fail("你只能确认本分工会成员的报名。"), nil
 		}
 	}
-	e, err = c.Tx.DecideEntry(c.Ctx, e.ID, c.Int("ok") == 1, c.Sender.OpenID, h.Loc)
+	e, err = c.Tx.DecideEntry(c.Ctx, e.ID, c.Bool("approve"), c.Sender.OpenID, h.Loc)
 	if err != nil {
 		return nil, err
 	}

@@ -54,13 +54,13 @@ func (h *handler) teamForm(c *bot.Context, a *store.Activity) (*bot.Response, er
 		els = append(els, card.Input{Name: "id_number", Label: card.T("你的身份证号（购买保险用，加密保存）"), Required: true, MaxLength: 18})
 	}
 	els = append(els, card.Buttons(card.Button{Text: card.T("创建队伍"), Type: card.Primary, Name: "submit", Form: card.Submit,
-		Value: card.Action(actTeamCreate).With("a", a.ID).With("v", a.Version).With("p", 1)}))
+		Value: card.Action(actTeamCreate).With("activity_id", a.ID).With("version", a.Version).With("personal", true)}))
 	cd := h.cardHead(a, c.Now).Add(card.Markdown("**创建队伍**：你将担任队长，创建后可邀请队员。")).Add(card.Form("team", els...))
 	return h.inPlaceOrPrivate(c, cd, "")
 }
 
 func initialItem(a *store.Activity, c *bot.Context) int64 {
-	if id := c.Int("i"); a.Item(id) != nil {
+	if id := c.Int("item_id"); a.Item(id) != nil {
 		return id
 	}
 	return a.Items[0].ID
@@ -68,11 +68,11 @@ func initialItem(a *store.Activity, c *bot.Context) int64 {
 
 // teamCreate handles the team form.
 func (h *handler) teamCreate(c *bot.Context) (*bot.Response, error) {
-	a, err := c.Tx.Activity(c.Ctx, c.Int("a"))
+	a, err := c.Tx.Activity(c.Ctx, c.Int("activity_id"))
 	if err != nil {
 		return nil, err
 	}
-	if a.Status == store.ActivityCancelled || int(c.Int("v")) != a.Version {
+	if a.Status == store.ActivityCancelled || int(c.Int("version")) != a.Version {
 		return h.stale(c, a)
 	}
 	m, err := c.Tx.MemberFacts(c.Ctx, c.Sender.MemberID)
@@ -150,7 +150,7 @@ func (h *handler) teamCard(c *bot.Context, teamID int64) (*card.Card, error) {
 		cd.Add(card.Form("invite",
 			card.PersonPicker{Name: "people", Label: card.T("邀请队员"), Multi: true, Required: true},
 			card.Buttons(card.Button{Text: card.T("发送邀请"), Type: card.Primary, Name: "submit", Form: card.Submit,
-				Value: card.Action(actTeamInvite).With("t", d.ID).With("p", 1)}),
+				Value: card.Action(actTeamInvite).With("team_id", d.ID).With("personal", true)}),
 		))
 	}
 	return cd, nil
@@ -158,7 +158,7 @@ func (h *handler) teamCard(c *bot.Context, teamID int64) (*card.Card, error) {
 
 // teamShow opens the team card for its captain.
 func (h *handler) teamShow(c *bot.Context) (*bot.Response, error) {
-	t, err := c.Tx.Team(c.Ctx, c.Int("t"))
+	t, err := c.Tx.Team(c.Ctx, c.Int("team_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func (h *handler) teamShow(c *bot.Context) (*bot.Response, error) {
 // teamInvite handles the invitation form: every picked person must be a known member who may
 // join; each gets a 1:1 card to accept or decline.
 func (h *handler) teamInvite(c *bot.Context) (*bot.Response, error) {
-	teamID := c.Int("t")
+	teamID := c.Int("team_id")
 	ids := c.FormStrings("people")
 	if len(ids) == 0 {
 		return bot.Warn("请选择要邀请的队员。"), nil
@@ -232,8 +232,8 @@ func (h *handler) inviteCard(c *bot.Context, a *store.Activity, t *store.Team, i
 	it := a.Item(t.ItemID)
 	cd := card.New("组队邀请").Subtitle(a.Title + " · " + it.Name).Color(card.Turquoise)
 	cd.Add(card.Markdown(fmt.Sprintf("%s 邀请你加入队伍“**%s**”。\n活动时间：%s\n地点：%s", c.Sender.Name, t.Name, h.at(a.StartsAt), orNone(a.Place))))
-	yes := card.Action(actInviteAnswer).With("n", inv.ID).With("ok", 1).With("p", 1)
-	no := card.Button{Text: card.T("谢绝"), Value: card.Action(actInviteAnswer).With("n", inv.ID).With("ok", 0).With("p", 1)}
+	yes := card.Action(actInviteAnswer).With("invite_id", inv.ID).With("accept", true).With("personal", true)
+	no := card.Button{Text: card.T("谢绝"), Value: card.Action(actInviteAnswer).With("invite_id", inv.ID).With("accept", false).With("personal", true)}
 	if a.NeedsInsurance {
 		cd.Add(card.Form("accept",
 			card.Input{Name: "id_number", Label: card.T("身份证号（购买保险用，加密保存，活动后删除）"), Required: true, MaxLength: 18},
@@ -250,14 +250,14 @@ func (h *handler) inviteAnswer(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	accept := c.Int("ok") == 1
+	accept := c.Bool("accept")
 	var cipher, masked string
 	if accept {
 		var inv struct {
 			TeamID int64 `db:"team_id"`
 		}
 		// Ask the activity whether an ID number is needed only when accepting.
-		if err := c.Tx.GetContext(c.Ctx, &inv, `SELECT team_id FROM signup_invites WHERE id = ?`, c.Int("n")); err == nil {
+		if err := c.Tx.GetContext(c.Ctx, &inv, `SELECT team_id FROM signup_invites WHERE id = ?`, c.Int("invite_id")); err == nil {
 			if t, err := c.Tx.Team(c.Ctx, inv.TeamID); err == nil {
 				if a, err := c.Tx.Activity(c.Ctx, t.ActivityID); err == nil && a.NeedsInsurance {
 					if cipher, masked, err = h.sealID(c.FormString("id_number")); err != nil {
@@ -267,7 +267,7 @@ func (h *handler) inviteAnswer(c *bot.Context) (*bot.Response, error) {
 			}
 		}
 	}
-	ans, err := c.Tx.AnswerInvite(c.Ctx, c.Int("n"), m, accept, cipher, masked, c.Sender.OpenID, h.Loc)
+	ans, err := c.Tx.AnswerInvite(c.Ctx, c.Int("invite_id"), m, accept, cipher, masked, c.Sender.OpenID, h.Loc)
 	if err != nil {
 		return nil, err
 	}
@@ -289,13 +289,25 @@ func (h *handler) teamCmd(c *bot.Context) (*bot.Response, error) {
 	if a.EntryMode != store.ModeTeam {
 		return bot.Warn("「" + a.Title + "」不是组队报名的活动。"), nil
 	}
-	c.Value = map[string]any{"p": float64(0)}
+	c.Value = map[string]any{"personal": false}
 	if c.ChatType == "p2p" {
-		c.Value["p"] = float64(1)
+		c.Value["personal"] = true
 	}
 	resp, err := h.teamForm(c, a)
 	if err != nil || resp == nil || resp.Card == nil {
 		return resp, err
 	}
 	return bot.ReplyCard(resp.Card), nil
+}
+
+// teamNew is the 创建队伍 button of a team activity's card: the team form.
+func (h *handler) teamNew(c *bot.Context) (*bot.Response, error) {
+	a, err := c.Tx.Activity(c.Ctx, c.Int("activity_id"))
+	if err != nil {
+		return nil, err
+	}
+	if a.Status == store.ActivityCancelled || int(c.Int("version")) != a.Version {
+		return h.stale(c, a)
+	}
+	return h.teamForm(c, a)
 }

@@ -255,9 +255,9 @@ func TestTeamFlow(t *testing.T) {
 			t.Errorf("invitation card: %.400s", cardW1)
 		}
 		acceptW1 := cardValue(t, cardW1, "signup.invite")
-		acceptW1["ok"] = 1.0
+		acceptW1["accept"] = true
 		declineM2 := cardValue(t, h.lastSend("ou_m2", "组队邀请"), "signup.invite")
-		declineM2["ok"] = 0.0
+		declineM2["accept"] = false
 
 		// Someone else clicking the invitee's button is refused.
 		t.Run("someone else's invitation", func(t *testing.T) {
@@ -292,7 +292,7 @@ func TestTeamFlow(t *testing.T) {
 			t.Errorf("invitations: %s", invites)
 		}
 		// The team now complies: the captain's card has no missing rule.
-		got = h.click("ou_cap1", map[string]any{"action": "signup.team.show", "t": team1, "p": 1}, nil)
+		got = h.click("ou_cap1", map[string]any{"action": "signup.team.show", "team_id": team1, "personal": true}, nil)
 		if c := string(got.Card); strings.Contains(c, "尚未满足") || !strings.Contains(c, "李芳 女 队员") {
 			t.Errorf("team card after acceptance: %.800s", c)
 		}
@@ -303,7 +303,7 @@ func TestTeamFlow(t *testing.T) {
 			t.Fatalf("second team: %+v", got.Toast)
 		}
 		team2 := h.teamID(a, "体育一队")
-		invite2 := map[string]any{"action": "signup.team.invite", "t": team2, "p": 1}
+		invite2 := map[string]any{"action": "signup.team.invite", "team_id": team2, "personal": true}
 		if got := h.click("ou_cap2", invite2, map[string]any{"people": []any{"ou_m3"}}); got.Toast.Type != "success" {
 			t.Fatalf("invite to the second team: %+v", got.Toast)
 		}
@@ -315,14 +315,14 @@ func TestTeamFlow(t *testing.T) {
 			t.Fatalf("invite 钱军 to the second team: %+v", got.Toast)
 		}
 		acceptM3 := cardValue(t, h.lastSend("ou_m3", "组队邀请"), "signup.invite")
-		acceptM3["ok"] = 1.0
+		acceptM3["accept"] = true
 		if got := h.click("ou_m3", acceptM3, nil); got.Toast.Type != "success" {
 			t.Fatalf("赵刚 accepts: %+v", got.Toast)
 		}
 		acceptM4First := cardValue(t, h.lastSend("ou_m4", "加入队伍“**机关一队**”"), "signup.invite")
-		acceptM4First["ok"] = 1.0
+		acceptM4First["accept"] = true
 		acceptM4Second := cardValue(t, h.lastSend("ou_m4", "加入队伍“**体育一队**”"), "signup.invite")
-		acceptM4Second["ok"] = 1.0
+		acceptM4Second["accept"] = true
 		if got := h.click("ou_m4", acceptM4Second, nil); got.Toast.Type != "success" {
 			t.Fatalf("钱军 accepts 体育一队: %+v", got.Toast)
 		}
@@ -359,7 +359,7 @@ func TestTeamFlow(t *testing.T) {
 		}
 		// A member who is not the captain cannot open the team's management card.
 		t.Run("team card of another", func(t *testing.T) {
-			h.refused(t, "ou_m3", map[string]any{"action": "signup.team.show", "t": team1, "p": 1}, nil, "只有队长可以管理队伍")
+			h.refused(t, "ou_m3", map[string]any{"action": "signup.team.show", "team_id": team1, "personal": true}, nil, "只有队长可以管理队伍")
 		})
 
 		// At close the reminders job checks the rules: 体育一队 (three men) breaks the minimum
@@ -400,7 +400,7 @@ func TestTeamRulesAtClose(t *testing.T) {
 			a.Title, a.EntryMode = "趣味运动会", store.ModeTeam
 			a.Items = []*store.ActivityItem{{Name: "接力", TeamMin: 2, TeamMax: 4, MinWomen: 1}}
 		})
-		create := map[string]any{"action": "signup.team.create", "a": a.ID, "v": a.Version, "p": 1}
+		create := map[string]any{"action": "signup.team.create", "activity_id": a.ID, "version": a.Version, "personal": true}
 		for i, who := range []string{"ou_r1", "ou_r2", "ou_r3"} {
 			got := h.click(who, create, map[string]any{"team_name": fmt.Sprintf("队%d", i+1), "item": fmt.Sprint(a.Items[0].ID), "branch": fmt.Sprint(jg)})
 			if got.Toast.Type != "success" {
@@ -457,7 +457,7 @@ func TestTeamWaitlistAndWithdraw(t *testing.T) {
 			a.Items = []*store.ActivityItem{{Name: "团体", TeamMin: 2, TeamMax: 3}}
 		})
 		item := a.Items[0].ID
-		create := map[string]any{"action": "signup.team.create", "a": a.ID, "v": a.Version, "p": 1}
+		create := map[string]any{"action": "signup.team.create", "activity_id": a.ID, "version": a.Version, "personal": true}
 		newTeam := func(captain, name, branch string) int64 {
 			got := h.click(captain, create, map[string]any{"team_name": name, "item": fmt.Sprint(item), "branch": fmt.Sprint(h.branchID(branch))})
 			if got.Toast.Type != "success" {
@@ -467,20 +467,20 @@ func TestTeamWaitlistAndWithdraw(t *testing.T) {
 		}
 		accept := func(who string) {
 			v := cardValue(t, h.lastSend(who, "组队邀请"), "signup.invite")
-			v["ok"] = 1.0
+			v["accept"] = true
 			if got := h.click(who, v, nil); got.Toast.Type != "success" {
 				t.Fatalf("%s accepts: %+v", who, got.Toast)
 			}
 		}
 		ta := newTeam("ou_a1", "甲队", "机关分工会")
-		h.click("ou_a1", map[string]any{"action": "signup.team.invite", "t": ta, "p": 1}, map[string]any{"people": []any{"ou_a2", "ou_x"}})
+		h.click("ou_a1", map[string]any{"action": "signup.team.invite", "team_id": ta, "personal": true}, map[string]any{"people": []any{"ou_a2", "ou_x"}})
 		accept("ou_a2")
 		got := h.click("ou_b1", create, map[string]any{"team_name": "乙队", "item": fmt.Sprint(item), "branch": fmt.Sprint(h.branchID("体育学院分工会"))})
 		if !strings.Contains(got.Toast.Content, "队伍“乙队”已创建，名额已满，候补第 1 位") || !strings.Contains(string(got.Card), "候补第 1 号") {
 			t.Fatalf("waitlisted team: %+v %.300s", got.Toast, got.Card)
 		}
 		tb := h.teamID(a, "乙队")
-		h.click("ou_b1", map[string]any{"action": "signup.team.invite", "t": tb, "p": 1}, map[string]any{"people": []any{"ou_b2"}})
+		h.click("ou_b1", map[string]any{"action": "signup.team.invite", "team_id": tb, "personal": true}, map[string]any{"people": []any{"ou_b2"}})
 		accept("ou_b2")
 		if _, st, pos := h.entryOf(a, "ou_b2"); st != store.EntryWaitlisted || pos != 1 {
 			t.Errorf("member of the waiting team: %s %d", st, pos)
@@ -491,7 +491,7 @@ func TestTeamWaitlistAndWithdraw(t *testing.T) {
 
 		// The captain withdraws 甲队 from 我的报名.
 		capEntry, _, _ := h.entryOf(a, "ou_a1")
-		got = h.click("ou_a1", map[string]any{"action": "signup.cancel", "e": capEntry, "from": "mine", "p": 1}, nil)
+		got = h.click("ou_a1", map[string]any{"action": "signup.cancel", "entry_id": capEntry, "from": "mine", "personal": true}, nil)
 		if got.Toast.Type != "success" || !strings.Contains(got.Toast.Content, "已撤销队伍，2 人的报名随之取消，队员已收到通知。名额已递补给候补的人") {
 			t.Fatalf("withdraw: %+v", got.Toast)
 		}
@@ -518,13 +518,13 @@ func TestTeamWaitlistAndWithdraw(t *testing.T) {
 		}
 		// The withdrawn team's open invitation can no longer be accepted.
 		v := cardValue(t, h.lastSend("ou_x", "组队邀请"), "signup.invite")
-		v["ok"] = 1.0
+		v["accept"] = true
 		h.refused(t, "ou_x", v, nil, "这份邀请已经处理过了（已撤回）")
 
 		// A member who leaves ends only their own entry: the team keeps its seat, and the
 		// captain's card names the rule it now breaks.
 		e, _, _ := h.entryOf(a, "ou_b2")
-		if got := h.click("ou_b2", map[string]any{"action": "signup.cancel", "e": e, "p": 1, "a": a.ID}, nil); got.Toast.Content != "已取消报名。" {
+		if got := h.click("ou_b2", map[string]any{"action": "signup.cancel", "entry_id": e, "personal": true, "activity_id": a.ID}, nil); got.Toast.Content != "已取消报名。" {
 			t.Errorf("member leaves: %+v", got.Toast)
 		}
 		var counters string
@@ -532,7 +532,7 @@ func TestTeamWaitlistAndWithdraw(t *testing.T) {
 		if counters != "1/0" { // one seat, held by 乙队 (the waitlist counts per item)
 			t.Errorf("seat counters after a member left: %s", counters)
 		}
-		got = h.click("ou_b1", map[string]any{"action": "signup.team.show", "t": tb, "p": 1}, nil)
+		got = h.click("ou_b1", map[string]any{"action": "signup.team.show", "team_id": tb, "personal": true}, nil)
 		if !strings.Contains(string(got.Card), "尚未满足：人数不足：至少 2 人，现有 1 人") {
 			t.Errorf("team card after a member left: %.800s", got.Card)
 		}
@@ -576,7 +576,7 @@ func TestInsuredTeam(t *testing.T) {
 			t.Fatalf("create: %+v", got.Toast)
 		}
 		team := h.teamID(a, "骑行一队")
-		h.click("ou_ic", map[string]any{"action": "signup.team.invite", "t": team, "p": 1}, map[string]any{"people": []any{"ou_im"}})
+		h.click("ou_ic", map[string]any{"action": "signup.team.invite", "team_id": team, "personal": true}, map[string]any{"people": []any{"ou_im"}})
 		invite := h.lastSend("ou_im", "组队邀请")
 		if !strings.Contains(invite, "id_number") {
 			t.Fatalf("the invitation asks no ID number: %.400s", invite)

@@ -50,7 +50,7 @@ func TestUnitRoster(t *testing.T) {
 				{"an unknown person", "ou_chair", add, map[string]any{"people": []any{"ou_u1", "ou_nobody"}}, "选中的人里有人还没有使用过工会机器人"},
 				{"nobody picked", "ou_chair", add, map[string]any{"people": []any{}}, "请选择要报名的人员"},
 				{"a member signs up alone", "ou_u1", join(a, 0), nil, "本活动由分工会主席统一报名"},
-				{"confirm with nothing entered", "ou_chair", map[string]any{"action": "signup.unit.confirm", "a": a.ID, "p": 1}, nil, "没有待确认的名单"},
+				{"confirm with nothing entered", "ou_chair", map[string]any{"action": "signup.unit.confirm", "activity_id": a.ID, "personal": true}, nil, "没有待确认的名单"},
 			}
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) { h.refused(t, tc.who, tc.value, tc.form, tc.want) })
@@ -78,9 +78,9 @@ func TestUnitRoster(t *testing.T) {
 			// Entered twice.
 			h.refused(t, "ou_chair", add, map[string]any{"people": []any{"ou_u4", "ou_u2"}}, "机关2已经报名了（待分工会确认）")
 			// The other chair's confirmation confirms only their own (empty) list.
-			h.refused(t, "ou_chair2", map[string]any{"action": "signup.unit.confirm", "a": a.ID, "p": 1}, nil, "你的分工会在该活动中没有待确认的名单")
+			h.refused(t, "ou_chair2", map[string]any{"action": "signup.unit.confirm", "activity_id": a.ID, "personal": true}, nil, "你的分工会在该活动中没有待确认的名单")
 			// A member cannot confirm.
-			h.refused(t, "ou_u1", map[string]any{"action": "signup.unit.confirm", "a": a.ID, "p": 1}, nil, "你没有权限进行此操作")
+			h.refused(t, "ou_u1", map[string]any{"action": "signup.unit.confirm", "activity_id": a.ID, "personal": true}, nil, "你没有权限进行此操作")
 		})
 
 		// The chair confirms: two seats, then the waitlist, in the order entered; each is told.
@@ -168,11 +168,11 @@ func TestBranchConfirmation(t *testing.T) {
 		e2, _, _ := h.entryOf(a, "ou_p2")
 		eq, _, _ := h.entryOf(a, "ou_q1")
 		approve1 := cardValue(t, list, "signup.decide") // the first is 机关甲's 通过
-		if approve1["e"] != float64(e1) || approve1["ok"] != 1.0 {
+		if approve1["entry_id"] != float64(e1) || approve1["approve"] != true {
 			t.Fatalf("first button %v, want entry %d", approve1, e1)
 		}
 		decide := func(e int64, ok int) map[string]any {
-			return map[string]any{"action": "signup.decide", "e": e, "ok": ok}
+			return map[string]any{"action": "signup.decide", "entry_id": e, "approve": ok == 1}
 		}
 
 		t.Run("refusals", func(t *testing.T) {
@@ -257,10 +257,10 @@ func TestBranchConfirmationLottery(t *testing.T) {
 		e1, _, _ := h.entryOf(a, "ou_p1")
 		e2, _, _ := h.entryOf(a, "ou_p2")
 		// Approved: the entry enters the draw; rejected: it does not.
-		if got := h.click("ou_chair", map[string]any{"action": "signup.decide", "e": e1, "ok": 1}, nil); !strings.Contains(got.Toast.Content, "已处理：待抽签") {
+		if got := h.click("ou_chair", map[string]any{"action": "signup.decide", "entry_id": e1, "approve": true}, nil); !strings.Contains(got.Toast.Content, "已处理：待抽签") {
 			t.Errorf("approve: %+v", got.Toast)
 		}
-		if got := h.click("ou_chair", map[string]any{"action": "signup.decide", "e": e2, "ok": 0}, nil); !strings.Contains(got.Toast.Content, "已处理：未通过") {
+		if got := h.click("ou_chair", map[string]any{"action": "signup.decide", "entry_id": e2, "approve": false}, nil); !strings.Contains(got.Toast.Content, "已处理：未通过") {
 			t.Errorf("reject: %+v", got.Toast)
 		}
 		if s := h.sentTo("你报名的「女教职工关爱活动」已经分工会确认，将在报名截止后抽签"); fmt.Sprint(s) != "[ou_p1]" {
@@ -278,7 +278,7 @@ func TestBranchConfirmationLottery(t *testing.T) {
 		if st != store.EntryPendingUnit {
 			t.Fatalf("entry left pending at the draw: %s", st)
 		}
-		if got := h.click("ou_chair", map[string]any{"action": "signup.decide", "e": e3, "ok": 1}, nil); !strings.Contains(got.Toast.Content, "已处理：候补") {
+		if got := h.click("ou_chair", map[string]any{"action": "signup.decide", "entry_id": e3, "approve": true}, nil); !strings.Contains(got.Toast.Content, "已处理：候补") {
 			t.Errorf("approve after the draw: %+v", got.Toast)
 		}
 		if _, st, pos := h.entryOf(a, "ou_p3"); st != store.EntryWaitlisted || pos != 1 {

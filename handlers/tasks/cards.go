@@ -39,7 +39,7 @@ func (h *Handlers) BoardCard(year int, ts []*store.Task, today time.Time, v View
 			card.Markdown(fmt.Sprintf("%s **%d. %s**\n`%s` · %s\n责任人：%s · 时限：%s", ci.Emoji, t.Number, md(t.Title),
 				Bar(t.Progress), status, md(t.OwnerNames()), t.Deadline)),
 			card.Buttons(card.Button{Text: card.T("查看第 " + fmt.Sprint(t.Number) + " 项"),
-				Value: card.Action("tasks.show").With("task_id", t.ID)}))
+				Value: card.Action(actShow).With("task_id", t.ID)}))
 	}
 	var summary []string
 	for _, col := range colourOrder {
@@ -56,7 +56,7 @@ func (h *Handlers) BoardCard(year int, ts []*store.Task, today time.Time, v View
 		c.Add(els...)
 	}
 	if v.Officer {
-		c.Add(card.Divider(), card.Buttons(card.Button{Text: card.T("新建实事"), Value: card.Action("tasks.create_form").With("year", year)}))
+		c.Add(card.Divider(), card.Buttons(card.Button{Text: card.T("新建实事"), Value: card.Action(actCreateForm).With("year", year)}))
 	}
 	c.Add(card.Note(fmt.Sprintf("🔴 逾期 · 🟡 进度落后于时间进度 %d 个百分点以上 · 🔵 %d 天内到期 · 🟢 已完成", h.Pace.Margin, h.Pace.NearDays)))
 	return c
@@ -153,24 +153,24 @@ func (h *Handlers) TaskCard(t *store.Task, events []store.TaskEvent, exts []*sto
 	var bs []card.Button
 	owner := t.IsOwner(v.MemberID)
 	if owner || v.Officer {
-		bs = append(bs, card.Button{Text: card.T("更新进度"), Type: card.Primary, Value: card.Action("tasks.progress_form").With("task_id", t.ID)})
+		bs = append(bs, card.Button{Text: card.T("更新进度"), Type: card.Primary, Value: card.Action(actProgressForm).With("task_id", t.ID)})
 	}
 	if owner && !t.Done() && pending == nil {
-		bs = append(bs, card.Button{Text: card.T("申请延期"), Value: card.Action("tasks.extend_form").With("task_id", t.ID)})
+		bs = append(bs, card.Button{Text: card.T("申请延期"), Value: card.Action(actExtendForm).With("task_id", t.ID)})
 	}
 	if v.Officer {
 		if pending != nil {
 			bs = append(bs, extensionButtons(pending)...)
 		}
-		bs = append(bs, card.Button{Text: card.T("指定责任人 / 时限 / 节点"), Value: card.Action("tasks.manage").With("task_id", t.ID)})
+		bs = append(bs, card.Button{Text: card.T("指定责任人 / 时限 / 节点"), Value: card.Action(actManage).With("task_id", t.ID)})
 	}
-	bs = append(bs, card.Button{Text: card.T("返回总览"), Value: card.Action("tasks.board").With("year", t.Year)})
+	bs = append(bs, card.Button{Text: card.T("返回总览"), Value: card.Action(actBoard).With("year", t.Year)})
 	c.Add(card.Divider(), card.Buttons(bs...))
 	return c
 }
 
 func extensionButtons(e *store.Extension) []card.Button {
-	base := card.Action("tasks.decide").With("ext_id", e.ID)
+	base := card.Action(actDecide).With("ext_id", e.ID)
 	return []card.Button{
 		{Text: card.T("同意延期"), Type: card.Primary, Value: base.With("approve", true),
 			Confirm: &card.Confirm{Title: card.T("同意延期？"), Text: card.T("完成时限将改为 " + e.NewDeadline + "。")}},
@@ -206,7 +206,7 @@ func (h *Handlers) ProgressFormCard(t *store.Task) *card.Card {
 			card.Input{Name: "evidence", Label: card.T("节点佐证材料"), Placeholder: card.T("文件名或链接"), MaxLength: 500})
 	}
 	els = append(els, card.Buttons(card.Button{Text: card.T("提交"), Type: card.Primary, Name: "submit", Form: card.Submit,
-		Value: card.Action("tasks.progress").With("task_id", t.ID).With("version", t.Version)}))
+		Value: card.Action(actProgress).With("task_id", t.ID).With("version", t.Version)}))
 	return card.New(fmt.Sprintf("更新进度：%d. %s", t.Number, t.Title)).Color(card.Blue).
 		Add(card.Markdown(fmt.Sprintf("当前进度 %d%%，完成时限 %s。", t.Progress, t.Deadline)), card.Form("progress_form", els...))
 }
@@ -219,7 +219,7 @@ func (h *Handlers) ExtendFormCard(t *store.Task) *card.Card {
 			card.DatePicker{Name: "new_deadline", Label: card.T("新的完成时限"), Required: true},
 			card.Input{Name: "reason", Label: card.T("延期理由"), Required: true, Multiline: true, MaxLength: 1000},
 			card.Buttons(card.Button{Text: card.T("提交申请"), Type: card.Primary, Name: "submit", Form: card.Submit,
-				Value: card.Action("tasks.extend").With("task_id", t.ID)})))
+				Value: card.Action(actExtend).With("task_id", t.ID)})))
 }
 
 // ExtensionCard asks the officers to decide an extension request.
@@ -232,7 +232,7 @@ func (h *Handlers) ExtensionCard(t *store.Task, e *store.Extension) *card.Card {
 			card.Field{Label: card.T("已延期"), Value: card.T(fmt.Sprintf("%d 次", t.Extensions))},
 		),
 		card.Buttons(append(extensionButtons(e),
-			card.Button{Text: card.T("查看任务"), Value: card.Action("tasks.show").With("task_id", t.ID)})...))
+			card.Button{Text: card.T("查看任务"), Value: card.Action(actShow).With("task_id", t.ID)})...))
 }
 
 // ManageCard is the officers' card to assign owners, set the deadline and add a milestone.
@@ -251,15 +251,15 @@ func (h *Handlers) ManageCard(t *store.Task) *card.Card {
 		card.Markdown(fmt.Sprintf("责任人：%s · 完成时限：%s", md(t.OwnerNames()), t.Deadline)),
 		card.Form("owners_form",
 			card.PersonPicker{Name: "owners", Label: card.T("责任人（可多选）"), Multi: true, Required: true, Selected: selected},
-			submit("save_owners", "保存责任人", "tasks.owners")),
+			submit("save_owners", "保存责任人", actOwners)),
 		card.Form("deadline_form",
 			card.DatePicker{Name: "deadline", Label: card.T("完成时限"), Required: true, Initial: t.Deadline},
-			submit("save_deadline", "修改时限", "tasks.deadline")),
+			submit("save_deadline", "修改时限", actDeadline)),
 		card.Form("milestone_form",
 			card.Input{Name: "name", Label: card.T("新节点名称"), Required: true, MaxLength: 200},
 			card.DatePicker{Name: "planned", Label: card.T("计划完成日期"), Required: true},
-			submit("save_milestone", "添加节点", "tasks.milestone")),
-		card.Buttons(card.Button{Text: card.T("返回任务"), Value: card.Action("tasks.show").With("task_id", t.ID)}))
+			submit("save_milestone", "添加节点", actMilestone)),
+		card.Buttons(card.Button{Text: card.T("返回任务"), Value: card.Action(actShow).With("task_id", t.ID)}))
 }
 
 // CreateCard is the officers' form for a new task of a year.
@@ -273,7 +273,7 @@ func (h *Handlers) CreateCard(year, next int) *card.Card {
 			card.PersonPicker{Name: "owners", Label: card.T("责任人（可多选）"), Multi: true, Required: true},
 			card.DatePicker{Name: "deadline", Label: card.T("完成时限"), Required: true, Initial: fmt.Sprintf("%d-12-31", year)},
 			card.Buttons(card.Button{Text: card.T("创建"), Type: card.Primary, Name: "create", Form: card.Submit,
-				Value: card.Action("tasks.create").With("year", year)})))
+				Value: card.Action(actCreate).With("year", year)})))
 }
 
 // md makes typed text safe inside card markdown: no tags (a typed <at id=all></at> must not

@@ -36,20 +36,6 @@ type Cadence struct {
 	hour, min  int
 }
 
-// RegisterJobs adds the tracker's jobs to the engine.
-func RegisterJobs(e *jobs.Engine, d handlers.Deps) error {
-	c, err := NewCadence(d)
-	if err != nil {
-		return err
-	}
-	for _, j := range c.Jobs() {
-		if err := e.Add(j); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // NewCadence returns the jobs for d (d.Config.Tasks, or the defaults).
 func NewCadence(d handlers.Deps) (*Cadence, error) {
 	th := New(d)
@@ -403,7 +389,7 @@ func (c *Cadence) DigestCard(d time.Time, ts []*store.Task) *card.Card {
 	}
 	return card.New(fmt.Sprintf("%d 年十件实事周报", d.Year())).Color(card.Indigo).Subtitle("截至 "+ymd(d)).Add(
 		card.Markdown(strings.Join(summary, " · ")), card.Markdown(body),
-		card.Buttons(card.Button{Text: card.T("查看总览"), Type: card.Primary, Value: card.Action("tasks.board").With("year", d.Year())}))
+		card.Buttons(card.Button{Text: card.T("查看总览"), Type: card.Primary, Value: card.Action(actBoard).With("year", d.Year())}))
 }
 
 // reminderCard is a reminder about one task, with its buttons.
@@ -412,6 +398,6 @@ func (c *Cadence) reminderCard(t *store.Task, title string, col card.Color, text
 		card.Markdown(fmt.Sprintf("**%d 年实事 %d：%s**\n%s", t.Year, t.Number, md(t.Title), text)),
 		card.Markdown("`"+Bar(t.Progress)+"`"),
 		card.Buttons(
-			card.Button{Text: card.T("更新进度"), Type: card.Primary, Value: card.Action("tasks.progress_form").With("task_id", t.ID)},
-			card.Button{Text: card.T("查看任务"), Value: card.Action("tasks.show").With("task_id", t.ID)}))
+			card.Button{Text: card.T("更新进度"), Type: card.Primary, Value: card.Action(actProgressForm).With("task_id", t.ID)},
+			card.Button{Text: card.T("查看任务"), Value: card.Action(actShow).With("task_id", t.ID)}))
 }

@@ -33,31 +33,6 @@ func New(d handlers.Deps) *Handlers {
 	return &Handlers{Deps: d, Cfg: cfg, Pace: Pace{NearDays: cfg.NearDays, Margin: cfg.PaceMargin}}
 }
 
-// Register adds the tracker's commands and card actions to the router.
-func Register(r *bot.Router, d handlers.Deps) {
-	New(d).register(r)
-}
-
-func (h *Handlers) register(r *bot.Router) {
-	r.Command(bot.Command{Names: []string{"实事", "tasks", "十件实事"}, Usage: "实事 [年份]",
-		Help: "查看年度十件实事的进展（颜色、进度、责任人）", Handler: h.boardCommand})
-	r.Command(bot.Command{Names: []string{"新建实事", "newtask"}, Roles: store.Officers,
-		Help: "新建一项年度实事（工会干事）", Handler: h.createForm})
-	r.Action(bot.Action{Name: "tasks.board", Handler: h.boardAction})
-	r.Action(bot.Action{Name: "tasks.show", Handler: h.show})
-	r.Action(bot.Action{Name: "tasks.progress_form", Handler: h.progressForm})
-	r.Action(bot.Action{Name: "tasks.progress", Handler: h.progress})
-	r.Action(bot.Action{Name: "tasks.extend_form", Handler: h.extendForm})
-	r.Action(bot.Action{Name: "tasks.extend", Handler: h.extend})
-	r.Action(bot.Action{Name: "tasks.decide", Roles: store.Officers, Handler: h.decide})
-	r.Action(bot.Action{Name: "tasks.manage", Roles: store.Officers, Handler: h.manageForm})
-	r.Action(bot.Action{Name: "tasks.owners", Roles: store.Officers, Handler: h.setOwners})
-	r.Action(bot.Action{Name: "tasks.deadline", Roles: store.Officers, Handler: h.setDeadline})
-	r.Action(bot.Action{Name: "tasks.milestone", Roles: store.Officers, Handler: h.addMilestone})
-	r.Action(bot.Action{Name: "tasks.create_form", Roles: store.Officers, Handler: h.createForm})
-	r.Action(bot.Action{Name: "tasks.create", Roles: store.Officers, Handler: h.create})
-}
-
 // today is the union's date of the event, at midnight in the union's zone.
 func (h *Handlers) today(c *bot.Context) time.Time {
 	t := c.Now.In(h.Loc)

@@ -128,6 +128,20 @@ func (r *Response) refusal() bool {
 	return r != nil && r.Toast != nil && (r.Toast.Type == "warning" || r.Toast.Type == "error")
 }
 
+// Refusal is how a handler refuses, in one style across flows: decided before the handler's
+// first write, it returns the answer saying why with a nil error, so that the event's
+// transaction commits nothing and the other handlers sharing it keep theirs (an error would
+// roll them all back and rerun them alone). When err carries a message for the user (a
+// *store.Error from a check or a read: EINVALID, ENOTFOUND, ECONFLICT, EUNAUTHORIZED), the
+// answer is a warning with that message; any other error is a failure and returned as is.
+// Never refuse after a write: the router rolls such a handler back and reports it.
+func Refusal(err error) (*Response, error) {
+	if msg := store.ErrorMessage(err); msg != "" {
+		return Warn(msg), nil
+	}
+	return nil, err
+}
+
 // ReplyCard is a response that answers a message with a card (and, for a card action,
 // replaces the clicked card with it).
 func ReplyCard(c Renderer) *Response { return &Response{Card: c} }

@@ -2,7 +2,10 @@ package bot
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
+
+	"github.com/unionbot/unionbot/store"
 )
 
 func TestContextValues(t *testing.T) {
@@ -30,5 +33,20 @@ func TestContextValues(t *testing.T) {
 	}
 	if c.String("word") != "abc" || c.String("float") != "" {
 		t.Error("String: want the string field, or empty for a non-string")
+	}
+}
+
+func TestRefusal(t *testing.T) {
+	resp, err := Refusal(store.Errorf(store.ENOTFOUND, "找不到「%s」。", "羽毛球"))
+	if err != nil || resp == nil || resp.Toast.Type != "warning" || resp.Toast.Text != "找不到「羽毛球」。" || resp.Reply == nil {
+		t.Errorf("a store error with a message: %+v, %v; want a warning saying why and a nil error", resp, err)
+	}
+	failure := errors.New("disk on fire")
+	if resp, err := Refusal(failure); resp != nil || err != failure {
+		t.Errorf("a failure: %+v, %v; want the error as is", resp, err)
+	}
+	internal := &store.Error{Code: store.EINTERNAL, Message: "不该显示", Err: failure}
+	if resp, err := Refusal(internal); resp != nil || err != internal {
+		t.Errorf("an internal error: %+v, %v; want the error as is", resp, err)
 	}
 }

@@ -71,15 +71,15 @@ func (h *handlers) profileSave(c *bot.Context) (*bot.Response, error) {
 	gender := c.FormString("gender")
 	switch {
 	case name == "" || name == PlaceholderName:
-		return nil, store.Errorf(store.EINVALID, "请填写你的真实姓名")
+		return bot.Warn("请填写你的真实姓名"), nil
 	case utf8.RuneCountInString(name) > 32:
-		return nil, store.Errorf(store.EINVALID, "姓名太长了（最多 32 个字）")
+		return bot.Warn("姓名太长了（最多 32 个字）"), nil
 	case empNo != "" && !employeeNoPattern.MatchString(empNo):
-		return nil, store.Errorf(store.EINVALID, "工号只能包含数字、字母和短横线")
+		return bot.Warn("工号只能包含数字、字母和短横线"), nil
 	case m.EmployeeNo != "" && empNo != m.EmployeeNo:
-		return nil, store.Errorf(store.EINVALID, "工号已登记为 %s，如需更正请联系工会干事", m.EmployeeNo)
+		return bot.Warn(fmt.Sprintf("工号已登记为 %s，如需更正请联系工会干事", m.EmployeeNo)), nil
 	case gender != "" && gender != "M" && gender != "F":
-		return nil, store.Errorf(store.EINVALID, "请选择性别")
+		return bot.Warn("请选择性别"), nil
 	}
 	var changed []string
 	if name != m.Name {
@@ -88,7 +88,7 @@ func (h *handlers) profileSave(c *bot.Context) (*bot.Response, error) {
 	}
 	if empNo != m.EmployeeNo {
 		if other, err := c.Tx.MemberByEmployeeNo(c.Ctx, empNo); err == nil && other.ID != m.ID {
-			return nil, store.Errorf(store.ECONFLICT, "工号 %s 已登记在另一位成员名下，请联系工会干事核对", empNo)
+			return bot.Warn(fmt.Sprintf("工号 %s 已登记在另一位成员名下，请联系工会干事核对", empNo)), nil
 		}
 		m.EmployeeNo = empNo
 		changed = append(changed, "employee_no")

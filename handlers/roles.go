@@ -15,20 +15,20 @@ func (h *handlers) changeRole(c *bot.Context, grant bool) (*bot.Response, error)
 	who, roleArg := strings.Join(c.Args[:len(c.Args)-1], " "), c.Args[len(c.Args)-1]
 	role, ok := store.ParseRole(roleArg)
 	if !ok || role == store.RoleMember {
-		return nil, store.Errorf(store.EINVALID, "没有「%s」这个角色。可用角色：代表、分工会主席、工会干事、提案委员、主席、管理员", roleArg)
+		return bot.Warn(fmt.Sprintf("没有「%s」这个角色。可用角色：代表、分工会主席、工会干事、提案委员、主席、管理员", roleArg)), nil
 	}
 	m, err := h.findOne(c, who)
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
+	}
+	if !grant && role == store.RoleAdmin && h.isConfigAdmin(m.OpenID) {
+		return bot.Warn(fmt.Sprintf("%s 是配置文件中的管理员，需在配置中移除", m.Display())), nil
 	}
 	roleName := store.RoleNames[role]
 	var changed bool
 	if grant {
 		changed, err = c.Tx.GrantRole(c.Ctx, m.ID, role, c.Sender.OpenID)
 	} else {
-		if role == store.RoleAdmin && h.isConfigAdmin(m.OpenID) {
-			return nil, store.Errorf(store.EINVALID, "%s 是配置文件中的管理员，需在配置中移除", m.Display())
-		}
 		changed, err = c.Tx.RevokeRole(c.Ctx, m.ID, role, c.Sender.OpenID)
 	}
 	if err != nil {

@@ -45,7 +45,7 @@ func (h *handler) show(c *bot.Context) (*bot.Response, error) {
 	if len(c.Args) > 0 {
 		y, err := strconv.Atoi(strings.TrimSuffix(c.Args[0], "年"))
 		if err != nil || y < 2000 || y > 2100 {
-			return nil, store.Errorf(store.EINVALID, "「%s」不是年份，请写成 节假日 2027", c.Args[0])
+			return bot.Warn(fmt.Sprintf("「%s」不是年份，请写成 节假日 2027", c.Args[0])), nil
 		}
 		year = y
 	}
@@ -67,7 +67,7 @@ func (h *handler) show(c *bot.Context) (*bot.Response, error) {
 func (h *handler) importText(c *bot.Context) (*bot.Response, error) {
 	days, err := workday.ParseArrangementText(c.ArgText)
 	if err != nil {
-		return nil, store.Errorf(store.EINVALID, "%s。没有导入任何内容。\n%s", strings.TrimSuffix(store.ErrorMessage(err), "。"), formatHelp)
+		return bot.Warn(fmt.Sprintf("%s。没有导入任何内容。\n%s", strings.TrimSuffix(store.ErrorMessage(err), "。"), formatHelp)), nil
 	}
 	if err := h.cal.Reload(c.Ctx); err != nil {
 		return nil, err

@@ -52,10 +52,10 @@ func checkBranches(ctx context.Context, tx *store.Tx, a *store.Activity) error {
 func (h *handler) createActivity(c *bot.Context) (*bot.Response, error) {
 	a, err := parseActivityForm(c.FormValue, h.Loc)
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	if err := checkBranches(c.Ctx, c.Tx, a); err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	a.CreatedBy = c.Sender.MemberID
 	a.Status = store.ActivityDraft
@@ -106,7 +106,7 @@ func (h *handler) editActivity(c *bot.Context) (*bot.Response, error) {
 		return h.staleOr(c, err)
 	}
 	if a.Status != store.ActivityDraft && a.Status != store.ActivityOpen {
-		return nil, store.Errorf(store.EINVALID, "活动「%s」%s，不能再修改。", a.Title, store.ActivityStatusName(a.Status))
+		return bot.Warn(fmt.Sprintf("活动「%s」%s，不能再修改。", a.Title, store.ActivityStatusName(a.Status))), nil
 	}
 	branches, err := h.branchNames(c.Ctx)
 	if err != nil {
@@ -121,16 +121,16 @@ func (h *handler) updateActivity(c *bot.Context) (*bot.Response, error) {
 	cur, err := h.loadForChange(c)
 	if err != nil {
 		if _, stale := err.(*staleError); stale {
-			return nil, store.Errorf(store.ECONFLICT, "活动在你编辑期间已被修改，本次修改未保存。请重新打开编辑。")
+			return bot.Warn("活动在你编辑期间已被修改，本次修改未保存。请重新打开编辑。"), nil
 		}
 		return nil, err
 	}
 	a, err := parseActivityForm(c.FormValue, h.Loc)
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	if err := checkBranches(c.Ctx, c.Tx, a); err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	a.ID, a.Status, a.CreatedBy = cur.ID, cur.Status, cur.CreatedBy
 	for _, it := range a.Items { // items keep their identity by name
@@ -207,11 +207,11 @@ func countPeople(people []store.Participant) int {
 func (h *handler) previewActivity(c *bot.Context) (*bot.Response, error) {
 	id, ok := c.IntOK("activity_id")
 	if !ok {
-		return nil, store.Errorf(store.EINVALID, "卡片数据不完整。")
+		return bot.Warn("卡片数据不完整。"), nil
 	}
 	a, err := c.Tx.Activity(c.Ctx, id)
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	return h.previewResponse(c, a, "")
 }

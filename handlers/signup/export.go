@@ -34,9 +34,9 @@ func (h *handler) exportCmd(c *bot.Context) (*bot.Response, error) {
 	}
 	if len(found) == 0 {
 		if q == "" {
-			return nil, store.Errorf(store.ENOTFOUND, "还没有已发布的活动可以导出。")
+			return bot.Warn("还没有已发布的活动可以导出。"), nil
 		}
-		return nil, store.Errorf(store.ENOTFOUND, "找不到名称包含「%s」的活动。发送「导出」查看可导出的活动。", q)
+		return bot.Warn(fmt.Sprintf("找不到名称包含「%s」的活动。发送「导出」查看可导出的活动。", q)), nil
 	}
 	cd := card.New("导出报名名单").Color(card.Indigo).Add(card.Markdown("请选择活动，名单（Excel）会私信发给你："))
 	for i, a := range found {
@@ -54,11 +54,11 @@ func (h *handler) exportCmd(c *bot.Context) (*bot.Response, error) {
 func (h *handler) exportAction(c *bot.Context) (*bot.Response, error) {
 	id, ok := c.IntOK("activity_id")
 	if !ok {
-		return nil, store.Errorf(store.EINVALID, "卡片数据不完整，请发送「导出」重新选择。")
+		return bot.Warn("卡片数据不完整，请发送「导出」重新选择。"), nil
 	}
 	a, err := c.Tx.Activity(c.Ctx, id)
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	return h.export(c, a)
 }
@@ -68,10 +68,10 @@ func (h *handler) exportAction(c *bot.Context) (*bot.Response, error) {
 func (h *handler) export(c *bot.Context, a *store.Activity) (*bot.Response, error) {
 	a, err := c.Tx.Activity(c.Ctx, a.ID) // with its items
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	if a.Status == store.ActivityDraft {
-		return nil, store.Errorf(store.EINVALID, "活动「%s」还是草稿，没有报名可导出。", a.Title)
+		return bot.Warn(fmt.Sprintf("活动「%s」还是草稿，没有报名可导出。", a.Title)), nil
 	}
 	rows, err := h.DB.Roster(c.Ctx, a.ID)
 	if err != nil {

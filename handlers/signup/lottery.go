@@ -10,7 +10,7 @@ import (
 func (h *handler) draw(c *bot.Context) (*bot.Response, error) {
 	a, err := h.findActivity(c, c.ArgText)
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	res, err := c.Tx.DrawLottery(c.Ctx, a.ID, 0)
 	if err != nil {
@@ -30,7 +30,7 @@ func (h *handler) draw(c *bot.Context) (*bot.Response, error) {
 func (h *handler) verifyDraw(c *bot.Context) (*bot.Response, error) {
 	a, err := h.findPastActivity(c, c.ArgText)
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	order, ok, err := h.DB.CheckLottery(c.Ctx, a.ID)
 	if err != nil {

@@ -27,7 +27,7 @@ func (h *handler) publishActivity(c *bot.Context) (*bot.Response, error) {
 		return h.staleOr(c, err)
 	}
 	if a.Status != store.ActivityDraft {
-		return nil, store.Errorf(store.EINVALID, "活动「%s」%s，不用再发布。", a.Title, store.ActivityStatusName(a.Status))
+		return bot.Warn(fmt.Sprintf("活动「%s」%s，不用再发布。", a.Title, store.ActivityStatusName(a.Status))), nil
 	}
 	chats, people, err := publish(c.Ctx, c.Tx, a, h.Config.Signup.DefaultChats, c.Sender.OpenID, h.Loc)
 	if err != nil {

@@ -74,7 +74,7 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 	}
 	m, err := senderFacts(c)
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	res, err := c.Tx.SignUp(c.Ctx, store.SignupRequest{Activity: a, ItemID: itemID, Member: m, IDCipher: cipher,
 		IDMasked: masked, Actor: c.Sender.OpenID, Loc: h.Loc})
@@ -230,7 +230,7 @@ func (h *handler) cancel(c *bot.Context) (*bot.Response, error) {
 func (h *handler) show(c *bot.Context) (*bot.Response, error) {
 	a, err := c.Tx.Activity(c.Ctx, c.Int("activity_id"))
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	mine, err := c.Tx.MemberEntries(c.Ctx, a.ID, c.Sender.MemberID)
 	if err != nil {

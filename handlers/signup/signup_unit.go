@@ -92,14 +92,14 @@ func (h *handler) unitCard(c *bot.Context, a *store.Activity, note string) (*car
 func (h *handler) unitAdd(c *bot.Context) (*bot.Response, error) {
 	a, err := c.Tx.Activity(c.Ctx, c.Int("activity_id"))
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	if a.Status == store.ActivityCancelled || int(c.Int("version")) != a.Version {
 		return h.stale(c, a)
 	}
 	chair, err := h.chairBranch(c)
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	ids := c.FormStrings("people")
 	found, err := c.Tx.MembersByOpenIDs(c.Ctx, ids)
@@ -128,7 +128,7 @@ func (h *handler) unitAdd(c *bot.Context) (*bot.Response, error) {
 func (h *handler) unitConfirm(c *bot.Context) (*bot.Response, error) {
 	chair, err := h.chairBranch(c)
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	es, err := c.Tx.ConfirmUnit(c.Ctx, c.Int("activity_id"), chair.BranchID, c.Sender.OpenID, h.Loc)
 	if err != nil {
@@ -160,7 +160,7 @@ func (h *handler) unitConfirm(c *bot.Context) (*bot.Response, error) {
 func (h *handler) unitCmd(c *bot.Context) (*bot.Response, error) {
 	a, err := h.findActivity(c, c.ArgText)
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	if a.EntryMode != store.ModeUnit {
 		return bot.Warn("「" + a.Title + "」不是由分工会统一报名的活动。"), nil
@@ -180,7 +180,7 @@ func (h *handler) pending(c *bot.Context) (*bot.Response, error) {
 	if !officer {
 		chair, err := h.chairBranch(c)
 		if err != nil {
-			return nil, err
+			return bot.Refusal(err)
 		}
 		branch = chair.BranchID
 	}
@@ -216,16 +216,16 @@ func (h *handler) pending(c *bot.Context) (*bot.Response, error) {
 func (h *handler) decide(c *bot.Context) (*bot.Response, error) {
 	e, err := c.Tx.Entry(c.Ctx, c.Int("entry_id"))
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	a, err := c.Tx.Activity(c.Ctx, e.ActivityID)
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	if !c.Sender.HasAny(store.Officers) {
 		chair, err := h.chairBranch(c)
 		if err != nil {
-			return nil, err
+			return bot.Refusal(err)
 		}
 		if chair.BranchID != e.BranchID || a.Sensitive {
 			return bot.Fail("你只能确认本分工会成员的报名。"), nil

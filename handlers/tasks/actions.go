@@ -24,7 +24,7 @@ func (h *Handlers) boardCommand(c *bot.Context) (*bot.Response, error) {
 	if a := c.Arg(0); a != "" {
 		y, err := strconv.Atoi(strings.TrimSuffix(a, "年"))
 		if err != nil || y < 2000 || y > 2100 {
-			return nil, store.Errorf(store.EINVALID, "年份无效：%s。用法：实事 2024", a)
+			return bot.Warn(fmt.Sprintf("年份无效：%s。用法：实事 2024", a)), nil
 		}
 		year = y
 	}
@@ -83,10 +83,10 @@ func mayReport(c *bot.Context, t *store.Task) error {
 func (h *Handlers) progressForm(c *bot.Context) (*bot.Response, error) {
 	t, err := c.Tx.TaskByID(c.Ctx, c.Int("task_id"))
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	if err := mayReport(c, t); err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	return bot.ReplyCard(h.ProgressFormCard(t)), nil
 }
@@ -96,20 +96,20 @@ func (h *Handlers) progress(c *bot.Context) (*bot.Response, error) {
 	id := c.Int("task_id")
 	t, err := c.Tx.TaskByID(c.Ctx, id)
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	if err := mayReport(c, t); err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	raw := strings.TrimSuffix(strings.TrimSpace(c.FormString("progress")), "%")
 	p, err := strconv.Atoi(raw)
 	if err != nil {
-		return nil, store.Errorf(store.EINVALID, "进度应为 0 到 100 之间的整数，收到「%s」。", raw)
+		return bot.Warn(fmt.Sprintf("进度应为 0 到 100 之间的整数，收到「%s」。", raw)), nil
 	}
 	var ms int64
 	if s := c.FormString("milestone"); s != "" {
 		if ms, err = strconv.ParseInt(s, 10, 64); err != nil {
-			return nil, store.Errorf(store.EINVALID, "该任务没有这个节点。")
+			return bot.Warn("该任务没有这个节点。"), nil
 		}
 	}
 	who, name := actor(c)
@@ -132,13 +132,13 @@ func (h *Handlers) progress(c *bot.Context) (*bot.Response, error) {
 func (h *Handlers) extendForm(c *bot.Context) (*bot.Response, error) {
 	t, err := c.Tx.TaskByID(c.Ctx, c.Int("task_id"))
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	if !t.IsOwner(c.Sender.MemberID) {
-		return nil, store.Errorf(store.EUNAUTHORIZED, "只有「%s」的责任人可以申请延期。", t.Title)
+		return bot.Warn(fmt.Sprintf("只有「%s」的责任人可以申请延期。", t.Title)), nil
 	}
 	if t.Done() {
-		return nil, store.Errorf(store.EINVALID, "任务已完成，无需延期。")
+		return bot.Warn("任务已完成，无需延期。"), nil
 	}
 	return bot.ReplyCard(h.ExtendFormCard(t)), nil
 }
@@ -148,10 +148,10 @@ func (h *Handlers) extend(c *bot.Context) (*bot.Response, error) {
 	id := c.Int("task_id")
 	t, err := c.Tx.TaskByID(c.Ctx, id)
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	if !t.IsOwner(c.Sender.MemberID) {
-		return nil, store.Errorf(store.EUNAUTHORIZED, "只有「%s」的责任人可以申请延期。", t.Title)
+		return bot.Warn(fmt.Sprintf("只有「%s」的责任人可以申请延期。", t.Title)), nil
 	}
 	me, err := c.Tx.MemberByID(c.Ctx, c.Sender.MemberID)
 	if err != nil {
@@ -227,7 +227,7 @@ func (h *Handlers) decide(c *bot.Context) (*bot.Response, error) {
 func (h *Handlers) manageForm(c *bot.Context) (*bot.Response, error) {
 	t, err := c.Tx.TaskByID(c.Ctx, c.Int("task_id"))
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	return bot.ReplyCard(h.ManageCard(t)), nil
 }
@@ -252,11 +252,11 @@ func (h *Handlers) setOwners(c *bot.Context) (*bot.Response, error) {
 	id := c.Int("task_id")
 	ms, err := h.members(c, c.FormStrings("owners"))
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	before, err := c.Tx.TaskByID(c.Ctx, id)
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	ids := make([]int64, len(ms))
 	for i, m := range ms {
@@ -342,11 +342,11 @@ func (h *Handlers) create(c *bot.Context) (*bot.Response, error) {
 	year := int(c.Int("year"))
 	n, err := strconv.Atoi(strings.TrimSpace(c.FormString("number")))
 	if err != nil {
-		return nil, store.Errorf(store.EINVALID, "序号应为整数，收到「%s」。", c.FormString("number"))
+		return bot.Warn(fmt.Sprintf("序号应为整数，收到「%s」。", c.FormString("number"))), nil
 	}
 	ms, err := h.members(c, c.FormStrings("owners"))
 	if err != nil {
-		return nil, err
+		return bot.Refusal(err)
 	}
 	t := &store.Task{Year: year, Number: n, Title: c.FormString("title"), Goal: strings.TrimSpace(c.FormString("goal")),
 		LeadUnit: strings.TrimSpace(c.FormString("lead_unit")), Deadline: c.FormString("deadline"), Owners: ms}

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -15,9 +12,8 @@ import (
 	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
 
 	"github.com/unionbot/unionbot/bot/card"
+	"github.com/unionbot/unionbot/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata with the current output")
 
 func TestGolden(t *testing.T) {
 	tests := []struct {
@@ -30,31 +26,7 @@ func TestGolden(t *testing.T) {
 		{"cancel_confirm", cancelCard()},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b, err := tt.card.JSON()
-			if err != nil {
-				t.Fatalf("JSON: %v", err)
-			}
-			var got bytes.Buffer
-			if err := json.Indent(&got, b, "", "  "); err != nil {
-				t.Fatalf("indent: %v", err)
-			}
-			got.WriteByte('\n')
-
-			path := filepath.Join("testdata", tt.name+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./bot/card/ -update to create it)", err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				t.Errorf("%s differs from the output (run with -update if the change is intended)\ngot:\n%s", path, got.Bytes())
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { golden.Card(t, tt.name, tt.card) })
 	}
 }
 

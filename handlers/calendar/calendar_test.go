@@ -26,12 +26,6 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 		Register: func(r *bot.Router, d handlers.Deps) { calendar.Register(r, d) }})}
 }
 
-// say sends a message and returns the text (or card JSON) of the bot's reply.
-func (h *harness) say(sender, text string) string {
-	h.T.Helper()
-	return h.Say(sender, text)
-}
-
 func (h *harness) overrides() int {
 	var n int
 	if err := h.DB.Get(context.Background(), &n, `SELECT COUNT(*) FROM holiday_overrides`); err != nil {
@@ -59,32 +53,32 @@ func TestHolidayCommands(t *testing.T) {
 			{admin, "节假日导入 2027-01-01", "格式不对"},
 		}
 		for _, tc := range bad {
-			if got := h.say(tc.who, tc.text); !strings.Contains(got, tc.want) {
+			if got := h.Say(tc.who, tc.text); !strings.Contains(got, tc.want) {
 				t.Errorf("%s: %q → %q, want %q", tc.who, tc.text, got, tc.want)
 			}
 			if n := h.overrides(); n != 0 {
 				t.Fatalf("%q wrote %d overrides", tc.text, n)
 			}
 		}
-		if got := h.say(admin, "节假日 2027"); !strings.Contains(got, "2027 年没有节假日数据") {
+		if got := h.Say(admin, "节假日 2027"); !strings.Contains(got, "2027 年没有节假日数据") {
 			t.Errorf("2027 before import: %s", got)
 		}
-		if got := h.say(admin, "节假日 2026"); !strings.Contains(got, "2月15日至2月23日 放假（9 天）") || !strings.Contains(got, "2月14日（周六）") {
+		if got := h.Say(admin, "节假日 2026"); !strings.Contains(got, "2月15日至2月23日 放假（9 天）") || !strings.Contains(got, "2月14日（周六）") {
 			t.Errorf("2026: %s", got)
 		}
 		// A 调休 day inside the holiday's range contradicts it: refused, nothing written.
-		got := h.say(admin, "节假日导入 2027-01-01 休 元旦\n2027-02-06..2027-02-12 休 春节\n2027-02-07 班 春节调休")
+		got := h.Say(admin, "节假日导入 2027-01-01 休 元旦\n2027-02-06..2027-02-12 休 春节\n2027-02-07 班 春节调休")
 		if !strings.Contains(got, "第 3 条：2027-02-07 已在第 2 条出现过") || h.overrides() != 0 {
 			t.Errorf("import with a 调休 day inside the range: %s", got)
 		}
-		got = h.say(admin, "节假日导入 2027-01-01 休 元旦\n2027-02-06..2027-02-12 休 春节\n2027-02-14 班 春节调休")
+		got = h.Say(admin, "节假日导入 2027-01-01 休 元旦\n2027-02-06..2027-02-12 休 春节\n2027-02-14 班 春节调休")
 		if !strings.Contains(got, "已导入 2027 年的安排：放假 8 天，调休上班 1 天") || !strings.Contains(got, "2月14日（周日） 上班") {
 			t.Errorf("import: %s", got)
 		}
 		if n := h.overrides(); n != 9 {
 			t.Errorf("overrides = %d, want 9", n)
 		}
-		if got := h.say(admin, "holidays 2027"); !strings.Contains(got, "管理员录入") || !strings.Contains(got, "2月6日至2月12日") {
+		if got := h.Say(admin, "holidays 2027"); !strings.Contains(got, "管理员录入") || !strings.Contains(got, "2月6日至2月12日") {
 			t.Errorf("2027 after import: %s", got)
 		}
 		trail, _ := db.AuditTrail(context.Background(), "holidays", "[2027]")

@@ -28,14 +28,12 @@ const (
 // a settable clock.
 type adminHarness struct {
 	*handlertest.Chat
-	t   *testing.T
-	db  *store.DB
 	loc *time.Location
 	sig *handler // the member routes' handler (报名 and the card refresher)
 }
 
 func newAdminHarness(t *testing.T, db *store.DB, now time.Time) *adminHarness {
-	h := &adminHarness{t: t, db: db, loc: shanghai(t)}
+	h := &adminHarness{loc: shanghai(t)}
 	cfg := config.Default()
 	cfg.Signup.DefaultChats = []string{"oc_default"}
 	h.Chat = handlertest.New(t, db, handlertest.Options{Admins: []string{adminID}, Loc: h.loc, Now: now, IDPrefix: "om_sa", Config: cfg,
@@ -48,21 +46,9 @@ func newAdminHarness(t *testing.T, db *store.DB, now time.Time) *adminHarness {
 
 func (h *adminHarness) setNow(t time.Time) { h.Clock.Set(t) }
 
-// say sends a 1:1 message and returns the text (or card JSON) of the reply.
-func (h *adminHarness) say(sender, text string) string {
-	h.t.Helper()
-	return h.Say(sender, text)
-}
-
-// click sends a card action and returns the toast and the replacement card JSON.
-func (h *adminHarness) click(sender string, value, form map[string]any) (toast, card string) {
-	h.t.Helper()
-	return h.Click(sender, value, form)
-}
-
 // member creates an active member with a profile, optionally with a role.
 func (h *adminHarness) member(openID, name, no, branch, gender, role string) *store.Member {
-	h.t.Helper()
+	h.T.Helper()
 	p := handlertest.Person{OpenID: openID, Name: name, EmployeeNo: no, Branch: branch, Gender: gender}
 	if role != "" {
 		p.Roles = []string{role}
@@ -73,10 +59,10 @@ func (h *adminHarness) member(openID, name, no, branch, gender, role string) *st
 // signUp enters a member in an item directly through the store (the member-side routes belong
 // to the core helper's files).
 func (h *adminHarness) signUp(actID, memberID, itemID int64) *store.Entry {
-	h.t.Helper()
+	h.T.Helper()
 	ctx := context.Background()
 	var e *store.Entry
-	err := h.db.InTx(ctx, func(tx *store.Tx) error {
+	err := h.DB.InTx(ctx, func(tx *store.Tx) error {
 		a, err := tx.Activity(ctx, actID)
 		if err != nil {
 			return err
@@ -93,16 +79,16 @@ func (h *adminHarness) signUp(actID, memberID, itemID int64) *store.Entry {
 		return nil
 	})
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return e
 }
 
 func (h *adminHarness) count(q string, args ...any) int {
-	h.t.Helper()
+	h.T.Helper()
 	var n int
-	if err := h.db.Get(context.Background(), &n, q, args...); err != nil {
-		h.t.Fatal(err)
+	if err := h.DB.Get(context.Background(), &n, q, args...); err != nil {
+		h.T.Fatal(err)
 	}
 	return n
 }
@@ -148,18 +134,18 @@ func TestActivityAdmin(t *testing.T) {
 
 		// Only officers (and chairs, admins) may create or export.
 		for _, cmd := range []string{"新建活动", "new-activity", "导出", "export 羽毛球", "活动管理"} {
-			if got := h.say(plain.OpenID, cmd); !strings.Contains(got, "你没有权限进行此操作（需要：工会干事、主席、管理员）") {
+			if got := h.Say(plain.OpenID, cmd); !strings.Contains(got, "你没有权限进行此操作（需要：工会干事、主席、管理员）") {
 				t.Errorf("member %q: %q", cmd, got)
 			}
 		}
-		if toast, _ := h.click(plain.OpenID, map[string]any{"action": actCreate}, form(nil)); !strings.Contains(toast, "没有权限") {
+		if toast, _ := h.Click(plain.OpenID, map[string]any{"action": actCreate}, form(nil)); !strings.Contains(toast, "没有权限") {
 			t.Errorf("member submits the form: %q", toast)
 		}
-		if toast, _ := h.click(plain.OpenID, map[string]any{"action": actExport, "activity_id": 1}, nil); !strings.Contains(toast, "没有权限") {
+		if toast, _ := h.Click(plain.OpenID, map[string]any{"action": actExport, "activity_id": 1}, nil); !strings.Contains(toast, "没有权限") {
 			t.Errorf("member exports: %q", toast)
 		}
 
-		got := h.say(off.OpenID, "新建活动")
+		got := h.Say(off.OpenID, "新建活动")
 		for _, want := range []string{`"activity_form"`, `"name":"items"`, "混双 8 2-2 女1", "机关分工会", `"picker_datetime"`, actCreate} {
 			if !strings.Contains(got, want) {
 				t.Errorf("the form lacks %s", want)
@@ -187,7 +173,7 @@ func TestActivityAdmin(t *testing.T) {
 			{"lottery for teams", map[string]any{fMode: "team", fItems: "混双 8 2-2 女1", fAlloc: "lottery"}, "抽签只适用于个人报名"},
 		}
 		for _, b := range bad {
-			if toast, _ := h.click(off.OpenID, map[string]any{"action": actCreate}, form(b.over)); !strings.Contains(toast, b.want) {
+			if toast, _ := h.Click(off.OpenID, map[string]any{"action": actCreate}, form(b.over)); !strings.Contains(toast, b.want) {
 				t.Errorf("%s: toast %q, want %q", b.name, toast, b.want)
 			}
 		}
@@ -196,7 +182,7 @@ func TestActivityAdmin(t *testing.T) {
 		}
 
 		// A valid form: a draft and its preview.
-		toast, cd := h.click(off.OpenID, map[string]any{"action": actCreate}, form(map[string]any{fBranches: []any{"机关分工会", "信息工程学院分工会"}}))
+		toast, cd := h.Click(off.OpenID, map[string]any{"action": actCreate}, form(map[string]any{fBranches: []any{"机关分工会", "信息工程学院分工会"}}))
 		if !strings.Contains(toast, "已保存为草稿") || !strings.Contains(cd, actPublish) || !strings.Contains(cd, actEdit) || !strings.Contains(cd, actCancel) {
 			t.Fatalf("create: %q %.300s", toast, cd)
 		}
@@ -216,7 +202,7 @@ func TestActivityAdmin(t *testing.T) {
 		// Publish: sign-up opens; cards go to the chats (remembered) and to every eligible
 		// member by batch send.
 		h.setNow(time.Date(2024, 4, 2, 2, 0, 0, 0, time.UTC))
-		toast, cd = h.click(off.OpenID, ver(a, actPublish), nil)
+		toast, cd = h.Click(off.OpenID, ver(a, actPublish), nil)
 		if !strings.Contains(toast, "已发布：报名卡片发往 2 个群，并私信 7 位符合条件的会员") {
 			t.Errorf("publish: %q", toast)
 		}
@@ -237,7 +223,7 @@ func TestActivityAdmin(t *testing.T) {
 			!strings.Contains(string(body.Card), "signup.join") {
 			t.Errorf("batch body = %.300s", batch)
 		}
-		if toast, _ := h.click(off.OpenID, ver(a, actPublish), nil); !strings.Contains(toast, "不用再发布") {
+		if toast, _ := h.Click(off.OpenID, ver(a, actPublish), nil); !strings.Contains(toast, "不用再发布") {
 			t.Errorf("second publish: %q", toast)
 		}
 
@@ -251,13 +237,13 @@ func TestActivityAdmin(t *testing.T) {
 
 		// Edit: the version grows, the group cards are patched (one waiting patch per message
 		// however often it changes), and the old card is stale.
-		toast, cd = h.click(off.OpenID, ver(a, actEdit), nil)
+		toast, cd = h.Click(off.OpenID, ver(a, actEdit), nil)
 		if toast != "" || !strings.Contains(cd, "编辑活动") || !strings.Contains(cd, "男单 4 限男") || !strings.Contains(cd, "2024-04-20 14:00") {
 			t.Fatalf("edit form: %q %.300s", toast, cd)
 		}
 		for i, cap := range []string{"12", "14"} {
 			cur, _ := db.Activity(ctx, a.ID)
-			toast, _ = h.click(off.OpenID, ver(cur, actUpdate), form(map[string]any{fCapacity: cap, fBranches: []any{"机关分工会", "信息工程学院分工会"}}))
+			toast, _ = h.Click(off.OpenID, ver(cur, actUpdate), form(map[string]any{fCapacity: cap, fBranches: []any{"机关分工会", "信息工程学院分工会"}}))
 			if toast != "已保存修改。" {
 				t.Fatalf("update %d: %q", i, toast)
 			}
@@ -275,13 +261,13 @@ func TestActivityAdmin(t *testing.T) {
 			t.Errorf("patched card: %.400s", patch)
 		}
 		before = h.snapshot()
-		if toast, cd := h.click(off.OpenID, ver(a, actEdit), nil); !strings.Contains(toast, "卡片已过期") || !strings.Contains(cd, fmt.Sprintf("第 %d 版", b.Version)) {
+		if toast, cd := h.Click(off.OpenID, ver(a, actEdit), nil); !strings.Contains(toast, "卡片已过期") || !strings.Contains(cd, fmt.Sprintf("第 %d 版", b.Version)) {
 			t.Errorf("stale edit click: %q %.200s", toast, cd)
 		}
-		if toast, _ := h.click(off.OpenID, ver(a, actUpdate), form(nil)); !strings.Contains(toast, "活动在你编辑期间已被修改") {
+		if toast, _ := h.Click(off.OpenID, ver(a, actUpdate), form(nil)); !strings.Contains(toast, "活动在你编辑期间已被修改") {
 			t.Errorf("stale update: %q", toast)
 		}
-		if toast, _ := h.click(off.OpenID, ver(b, actUpdate), form(map[string]any{fCapacity: "2", fQuota: "1", fItems: "男单 限男\n女单"})); !strings.Contains(toast, "总名额不能改为 2") {
+		if toast, _ := h.Click(off.OpenID, ver(b, actUpdate), form(map[string]any{fCapacity: "2", fQuota: "1", fItems: "男单 限男\n女单"})); !strings.Contains(toast, "总名额不能改为 2") {
 			t.Errorf("capacity below the seats taken: %q", toast)
 		}
 		if after := h.snapshot(); after != before {
@@ -289,7 +275,7 @@ func TestActivityAdmin(t *testing.T) {
 		}
 
 		// Export: an .xlsx 1:1 to the officer, also when asked in a group.
-		if got := h.say(off.OpenID, "导出 羽毛球"); !strings.Contains(got, "春季羽毛球比赛报名表_20240402.xlsx") || !strings.Contains(got, "4 条报名") {
+		if got := h.Say(off.OpenID, "导出 羽毛球"); !strings.Contains(got, "春季羽毛球比赛报名表_20240402.xlsx") || !strings.Contains(got, "4 条报名") {
 			t.Errorf("export: %q", got)
 		}
 		var file store.OutboxMessage
@@ -310,16 +296,16 @@ func TestActivityAdmin(t *testing.T) {
 		if len(rows) != 4 || rows[1][2] != "男0" || rows[1][4] != "00100" || rows[1][9] != "已确认" {
 			t.Errorf("男单 = %q", rows)
 		}
-		if got := h.say(off.OpenID, "导出 不存在的活动"); !strings.Contains(got, "找不到名称包含「不存在的活动」的活动") {
+		if got := h.Say(off.OpenID, "导出 不存在的活动"); !strings.Contains(got, "找不到名称包含「不存在的活动」的活动") {
 			t.Errorf("export unknown: %q", got)
 		}
-		if got := h.say(off.OpenID, "导出"); !strings.Contains(got, actExport) {
+		if got := h.Say(off.OpenID, "导出"); !strings.Contains(got, actExport) {
 			t.Errorf("export list: %.200s", got)
 		}
 
 		// Cancel: everyone signed up is told once; the activity can no longer be edited.
 		b, _ = db.Activity(ctx, a.ID)
-		toast, cd = h.click(off.OpenID, ver(b, actCancel), nil)
+		toast, cd = h.Click(off.OpenID, ver(b, actCancel), nil)
 		if !strings.Contains(toast, "活动已取消，已通知 4 位报名者") || !strings.Contains(cd, "已取消") {
 			t.Errorf("cancel: %q %.200s", toast, cd)
 		}
@@ -329,7 +315,7 @@ func TestActivityAdmin(t *testing.T) {
 		c, _ := db.Activity(ctx, a.ID)
 		before = h.snapshot()
 		for _, act := range []string{actEdit, actUpdate, actCancel, actPublish} {
-			if toast, _ := h.click(off.OpenID, ver(c, act), form(nil)); !strings.Contains(toast, "已取消，不能再操作") {
+			if toast, _ := h.Click(off.OpenID, ver(c, act), form(nil)); !strings.Contains(toast, "已取消，不能再操作") {
 				t.Errorf("%s of a cancelled activity: %q", act, toast)
 			}
 		}

@@ -16,7 +16,6 @@ import (
 func TestCheckIn(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := newMH(t, db, testDataKey)
-		h.t = t
 		h.member(mhOfficer, "组织者", "工会办公室", "F", "")
 		h.grant(mhOfficer, store.RoleOfficer)
 		h.member("ou_c1", "到场者", "机关分工会", "F", "")
@@ -25,7 +24,7 @@ func TestCheckIn(t *testing.T) {
 		h.member("ou_c4", "路人", "机关分工会", "M", "")
 		a := h.activity(func(a *store.Activity) { a.Title, a.Capacity = "教职工趣味运动会", 2 })
 		for _, who := range []string{"ou_c1", "ou_c2", "ou_c3"} {
-			h.click(who, join(a, 0), nil)
+			h.Answer(who, join(a, 0), nil)
 		}
 		if _, st, pos := h.entryOf(a, "ou_c3"); st != store.EntryWaitlisted || pos != 1 {
 			t.Fatalf("setup: 候补者 %s %d", st, pos)
@@ -39,7 +38,7 @@ func TestCheckIn(t *testing.T) {
 		})
 
 		// The officer opens check-in: the card with the 签到 button is the reply in this chat.
-		cardJSON := h.say(mhOfficer, "签到 教职工趣味运动会")
+		cardJSON := h.Say(mhOfficer, "签到 教职工趣味运动会")
 		if !strings.Contains(cardJSON, "签到：教职工趣味运动会") {
 			t.Fatalf("check-in card: %.500s", cardJSON)
 		}
@@ -52,7 +51,7 @@ func TestCheckIn(t *testing.T) {
 			t.Fatalf("check-in not opened")
 		}
 		// Opening again posts the card again and keeps the first opening.
-		if again := h.say(mhOfficer, "签到 "+fmt.Sprint(a.ID)); !strings.Contains(again, "signup.checkin") {
+		if again := h.Say(mhOfficer, "签到 "+fmt.Sprint(a.ID)); !strings.Contains(again, "signup.checkin") {
 			t.Errorf("second opening: %.300s", again)
 		}
 		var opened2 time.Time
@@ -64,7 +63,7 @@ func TestCheckIn(t *testing.T) {
 		// A confirmed participant checks in: the time is recorded once.
 		arrive := a.StartsAt.Add(-10 * time.Minute) // 3月30日 08:50 in Shanghai
 		h.setNow(arrive)
-		got := h.click("ou_c1", checkIn, nil)
+		got := h.Answer("ou_c1", checkIn, nil)
 		if got.Toast.Type != "success" || got.Toast.Content != "签到成功（08:50）。" {
 			t.Errorf("check-in: %+v", got.Toast)
 		}
@@ -77,7 +76,7 @@ func TestCheckIn(t *testing.T) {
 		h.setNow(a.StartsAt.Add(20 * time.Minute))
 		t.Run("second click", func(t *testing.T) {
 			before := h.rowsState()
-			got := h.click("ou_c1", checkIn, nil)
+			got := h.Answer("ou_c1", checkIn, nil)
 			if got.Toast.Type != "info" || got.Toast.Content != "你已于 3月30日 08:50 签到，无需重复签到。" {
 				t.Errorf("second check-in: %+v", got.Toast)
 			}
@@ -102,7 +101,7 @@ func TestCheckIn(t *testing.T) {
 			}
 		}
 		// 签到情况 during the event: who has not checked in yet.
-		if txt := h.say(mhOfficer, "签到情况 教职工趣味运动会"); txt != "「教职工趣味运动会」签到情况：已签到 1 人，未签到 1 人。\n未签到：缺席者（体育学院分工会）" {
+		if txt := h.Say(mhOfficer, "签到情况 教职工趣味运动会"); txt != "「教职工趣味运动会」签到情况：已签到 1 人，未签到 1 人。\n未签到：缺席者（体育学院分工会）" {
 			t.Errorf("status during the event: %q", txt)
 		}
 		h.refusedSay(t, "ou_c1", "签到情况 教职工趣味运动会", "你没有权限进行此操作")
@@ -123,7 +122,7 @@ func TestCheckIn(t *testing.T) {
 		}
 		want := "「教职工趣味运动会」签到情况：已签到 1 人，缺席（未签到） 1 人。\n缺席（未签到）：缺席者（体育学院分工会）"
 		for _, arg := range []string{"教职工趣味运动会", fmt.Sprint(a.ID)} {
-			if txt := h.say(mhOfficer, "签到情况 "+arg); txt != want {
+			if txt := h.Say(mhOfficer, "签到情况 "+arg); txt != want {
 				t.Errorf("签到情况 %s after the event: %q", arg, txt)
 			}
 		}

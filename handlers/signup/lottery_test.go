@@ -16,7 +16,6 @@ import (
 func TestLotteryCommands(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := newMH(t, db, testDataKey)
-		h.t = t
 		h.member(mhOfficer, "组织者", "工会办公室", "F", "") // member 1: the organiser
 		h.grant(mhOfficer, store.RoleOfficer)
 		var people []string
@@ -30,7 +29,7 @@ func TestLotteryCommands(t *testing.T) {
 		})
 		h.activity(func(a *store.Activity) { a.Title = "读书分享会" })
 		for _, who := range people {
-			got := h.click(who, join(a, 0), nil)
+			got := h.Answer(who, join(a, 0), nil)
 			if got.Toast.Type != "success" {
 				t.Fatalf("%s applies: %+v", who, got.Toast)
 			}
@@ -49,7 +48,7 @@ func TestLotteryCommands(t *testing.T) {
 
 		// After the close (before the job has closed it) the officer draws.
 		h.setNow(a.SignupClosesAt.Add(5 * time.Minute))
-		txt := h.say(mhOfficer, "抽签 海南休养")
+		txt := h.Say(mhOfficer, "抽签 海南休养")
 		var seed int64
 		h.must(db.Get(h.ctx, &seed, `SELECT lottery_seed FROM activities WHERE id = ?`, a.ID))
 		want := fmt.Sprintf("「海南休养」已抽签：6 人报名，3 人中签，3 人候补。抽签种子 %d（可用「抽签核验 %d」复核）。每位报名人已收到私信通知。", seed, a.ID)
@@ -110,7 +109,7 @@ func TestLotteryCommands(t *testing.T) {
 
 		// 抽签核验 recomputes the order from the stored seed.
 		wantOK := fmt.Sprintf("「海南休养」核验通过：按种子 %d 重算 6 人的抽签顺序，与保存的结果一致。", seed)
-		if txt := h.say(mhOfficer, "抽签核验 海南休养"); txt != wantOK {
+		if txt := h.Say(mhOfficer, "抽签核验 海南休养"); txt != wantOK {
 			t.Errorf("verify: %q", txt)
 		}
 
@@ -138,7 +137,7 @@ func TestLotteryCommands(t *testing.T) {
 
 		// After the event (finished by the job) the draw can still be re-checked by name.
 		h.runReminders(a.EndsAt.Add(time.Hour))
-		if txt := h.say(mhOfficer, "抽签核验 海南休养"); txt != wantOK {
+		if txt := h.Say(mhOfficer, "抽签核验 海南休养"); txt != wantOK {
 			t.Errorf("verify after the event: %q", txt)
 		}
 		// A tampered result does not pass.
@@ -146,7 +145,7 @@ func TestLotteryCommands(t *testing.T) {
 			_, err := tx.ExecContext(h.ctx, `UPDATE signup_entries SET lottery_rank = 7 - lottery_rank WHERE activity_id = ?`, a.ID)
 			return err
 		}))
-		if txt := h.say(mhOfficer, "抽签核验 "+fmt.Sprint(a.ID)); !strings.Contains(txt, fmt.Sprintf("「海南休养」的抽签结果与种子 %d 重算的顺序不一致", seed)) {
+		if txt := h.Say(mhOfficer, "抽签核验 "+fmt.Sprint(a.ID)); !strings.Contains(txt, fmt.Sprintf("「海南休养」的抽签结果与种子 %d 重算的顺序不一致", seed)) {
 			t.Errorf("verify a tampered draw: %q", txt)
 		}
 
@@ -157,10 +156,10 @@ func TestLotteryCommands(t *testing.T) {
 			x.CancelDeadline, x.StartsAt, x.EndsAt = a.CancelDeadline, a.EndsAt.Add(48*time.Hour), a.EndsAt.Add(50*time.Hour)
 		})
 		h.setNow(empty.SignupClosesAt.Add(time.Minute))
-		h.say(mhOfficer, "抽签 空抽签活动")
+		h.Say(mhOfficer, "抽签 空抽签活动")
 		var emptySeed int64
 		h.must(db.Get(h.ctx, &emptySeed, `SELECT lottery_seed FROM activities WHERE id = ?`, empty.ID))
-		if txt := h.say(mhOfficer, "抽签核验 空抽签活动"); emptySeed == 0 || !strings.Contains(txt, fmt.Sprintf("该活动已抽签（种子 %d），但抽签时没有人报名", emptySeed)) {
+		if txt := h.Say(mhOfficer, "抽签核验 空抽签活动"); emptySeed == 0 || !strings.Contains(txt, fmt.Sprintf("该活动已抽签（种子 %d），但抽签时没有人报名", emptySeed)) {
 			t.Errorf("verify a draw without applicants (seed %d): %q", emptySeed, txt)
 		}
 	})

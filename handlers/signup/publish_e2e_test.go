@@ -44,10 +44,10 @@ func TestPublishAndPatchThroughTheOutbox(t *testing.T) {
 		off := h.member(officer, "赵干事", "9001", "机关分工会", "F", store.RoleOfficer)
 		h.member("ou_sa_a", "甲", "101", "机关分工会", "M", "")
 		h.member("ou_sa_b", "乙", "102", "机关分工会", "F", "")
-		h.click(off.OpenID, map[string]any{"action": actCreate}, form(map[string]any{fOpens: "2020-01-01 09:00 +0800"}))
+		h.Click(off.OpenID, map[string]any{"action": actCreate}, form(map[string]any{fOpens: "2020-01-01 09:00 +0800"}))
 		acts, _ := db.Activities(ctx)
 		a, _ := db.Activity(ctx, acts[0].ID)
-		if toast, _ := h.click(off.OpenID, map[string]any{"action": actPublish, "activity_id": a.ID, "version": a.Version}, nil); !strings.Contains(toast, "已发布") {
+		if toast, _ := h.Click(off.OpenID, map[string]any{"action": actPublish, "activity_id": a.ID, "version": a.Version}, nil); !strings.Contains(toast, "已发布") {
 			t.Fatalf("publish: %q", toast)
 		}
 		drain()
@@ -71,7 +71,7 @@ func TestPublishAndPatchThroughTheOutbox(t *testing.T) {
 		// Three quick edits: each group message gets one patch, with the newest content.
 		for _, capacity := range []string{"12", "13", "14"} {
 			cur, _ := db.Activity(ctx, a.ID)
-			if toast, _ := h.click(off.OpenID, map[string]any{"action": actUpdate, "activity_id": cur.ID, "version": cur.Version}, form(map[string]any{fCapacity: capacity, fOpens: "2020-01-01 09:00 +0800"})); toast != "已保存修改。" {
+			if toast, _ := h.Click(off.OpenID, map[string]any{"action": actUpdate, "activity_id": cur.ID, "version": cur.Version}, form(map[string]any{fCapacity: capacity, fOpens: "2020-01-01 09:00 +0800"})); toast != "已保存修改。" {
 				t.Fatalf("update: %q", toast)
 			}
 		}
@@ -133,12 +133,12 @@ func TestSignupsRefreshGroupCards(t *testing.T) {
 		for i := range burst + 1 {
 			h.member(fmt.Sprintf("ou_rf_%02d", i), fmt.Sprint("成员", i), fmt.Sprint(500+i), "机关分工会", "F", "")
 		}
-		h.click(off.OpenID, map[string]any{"action": actCreate}, form(map[string]any{fOpens: "2020-01-01 09:00 +0800",
+		h.Click(off.OpenID, map[string]any{"action": actCreate}, form(map[string]any{fOpens: "2020-01-01 09:00 +0800",
 			fCloses: "2030-01-01 18:00 +0800", fStart: "2030-02-01 14:00 +0800", fEnd: "2030-02-01 18:00 +0800",
 			fCapacity: "40", fQuota: nil, fItems: nil, fOneItem: false}))
 		acts, _ := db.Activities(ctx)
 		a, _ := db.Activity(ctx, acts[0].ID)
-		if toast, _ := h.click(off.OpenID, map[string]any{"action": actPublish, "activity_id": a.ID, "version": a.Version}, nil); !strings.Contains(toast, "已发布") {
+		if toast, _ := h.Click(off.OpenID, map[string]any{"action": actPublish, "activity_id": a.ID, "version": a.Version}, nil); !strings.Contains(toast, "已发布") {
 			t.Fatalf("publish: %q", toast)
 		}
 		drain()
@@ -185,7 +185,7 @@ func TestSignupsRefreshGroupCards(t *testing.T) {
 		}
 
 		join := map[string]any{"action": actJoin, "activity_id": a.ID, "version": a.Version, "item_id": 0}
-		if toast, _ := h.click("ou_rf_00", join, nil); !strings.Contains(toast, "报名成功") {
+		if toast, _ := h.Click("ou_rf_00", join, nil); !strings.Contains(toast, "报名成功") {
 			t.Fatalf("join: %q", toast)
 		}
 		if n := untilPatched("剩余 39 / 40"); n != 1 {
@@ -199,7 +199,7 @@ func TestSignupsRefreshGroupCards(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if toast, _ := h.click(fmt.Sprintf("ou_rf_%02d", i), join, nil); !strings.Contains(toast, "报名成功") {
+				if toast, _ := h.Click(fmt.Sprintf("ou_rf_%02d", i), join, nil); !strings.Contains(toast, "报名成功") {
 					t.Errorf("burst click %d: %q", i, toast)
 				}
 			}()

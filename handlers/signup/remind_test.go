@@ -32,7 +32,7 @@ func newEngine(t *testing.T, db *store.DB, loc *time.Location) *jobs.Engine {
 
 // openActivity creates and opens an activity (no items) organised by member org.
 func (h *adminHarness) openActivity(title string, org int64, minEntries int) *store.Activity {
-	h.t.Helper()
+	h.T.Helper()
 	ctx := context.Background()
 	a := &store.Activity{Title: title, Kind: store.KindCulture, EntryMode: store.ModeIndividual, Allocation: store.AllocFirstCome,
 		MembersOnly: true, Capacity: 10, MinEntries: minEntries, CreatedBy: org,
@@ -40,14 +40,14 @@ func (h *adminHarness) openActivity(title string, org int64, minEntries int) *st
 		SignupClosesAt: time.Date(2024, 4, 15, 10, 0, 0, 0, time.UTC),
 		StartsAt:       time.Date(2024, 4, 20, 6, 0, 0, 0, time.UTC),
 		EndsAt:         time.Date(2024, 4, 20, 10, 0, 0, 0, time.UTC)}
-	err := h.db.InTx(ctx, func(tx *store.Tx) error {
+	err := h.DB.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateActivity(ctx, a); err != nil {
 			return err
 		}
 		return tx.SetActivityStatus(ctx, a.ID, store.ActivityOpen, "test")
 	})
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	a.Status = store.ActivityOpen
 	return a
@@ -55,12 +55,12 @@ func (h *adminHarness) openActivity(title string, org int64, minEntries int) *st
 
 // sends lists the receivers of 1:1 sends whose content contains s, in order.
 func (h *adminHarness) sends(s string) []string {
-	h.t.Helper()
+	h.T.Helper()
 	var out []string
-	err := h.db.Select(context.Background(), &out, `SELECT receive_id FROM outbox WHERE kind = 'send' AND receive_id_type = 'open_id'
+	err := h.DB.Select(context.Background(), &out, `SELECT receive_id FROM outbox WHERE kind = 'send' AND receive_id_type = 'open_id'
 		AND content LIKE ? ORDER BY created_at, receive_id`, "%"+s+"%")
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return out
 }
@@ -80,10 +80,10 @@ func TestRemindersJob(t *testing.T) {
 		h.signUp(a.ID, m2.ID, 0)
 		h.signUp(small.ID, m1.ID, 0)
 		// 丁 opts out with the command.
-		if got := h.say(m4.OpenID, "退订活动提醒"); !strings.Contains(got, "已退订") {
+		if got := h.Say(m4.OpenID, "退订活动提醒"); !strings.Contains(got, "已退订") {
 			t.Fatalf("opt-out: %q", got)
 		}
-		if got := h.say(m4.OpenID, "退订活动提醒"); !strings.Contains(got, "你已退订") {
+		if got := h.Say(m4.OpenID, "退订活动提醒"); !strings.Contains(got, "你已退订") {
 			t.Errorf("second opt-out: %q", got)
 		}
 

@@ -28,18 +28,13 @@ var testDataKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123
 // the router, the handlers: the shared rig) against a real database, with a settable clock.
 type mh struct {
 	*handlertest.Chat
-	t   *testing.T
-	db  *store.DB
 	ctx context.Context
 }
 
 var t0 = time.Date(2024, 3, 20, 1, 0, 0, 0, time.UTC) // 09:00 in Shanghai
 
 func newMH(t testing.TB, db *store.DB, dataKey string) *mh {
-	h := &mh{db: db, ctx: context.Background()}
-	if tt, ok := t.(*testing.T); ok {
-		h.t = tt
-	}
+	h := &mh{ctx: context.Background()}
 	cfg := &config.Config{}
 	cfg.Security.DataKey = dataKey
 	h.Chat = handlertest.New(t, db, handlertest.Options{Admins: []string{mhAdmin}, Loc: shanghai(), Config: cfg,
@@ -59,24 +54,10 @@ func shanghai() *time.Location {
 func (h *mh) setNow(t time.Time) { h.Clock.Set(t) }
 
 func (h *mh) must(err error) {
-	h.t.Helper()
+	h.T.Helper()
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
-}
-
-// say sends a 1:1 message and returns the text (or card JSON) of the bot's reply.
-func (h *mh) say(sender, text string) string {
-	h.T.Helper()
-	return h.Say(sender, text)
-}
-
-type answer = handlertest.Answer
-
-// click sends a card action and returns the answer.
-func (h *mh) click(sender string, value, form map[string]any) answer {
-	h.T.Helper()
-	return h.Answer(sender, value, form)
 }
 
 // member creates a member with a 工号, branch and gender (birth "" for unknown).
@@ -86,8 +67,8 @@ func (h *mh) member(openID, name, branch, gender, birth string) *store.Member {
 }
 
 func (h *mh) grant(openID, role string) {
-	h.t.Helper()
-	h.must(h.db.InTx(h.ctx, func(tx *store.Tx) error {
+	h.T.Helper()
+	h.must(h.DB.InTx(h.ctx, func(tx *store.Tx) error {
 		m, err := tx.MemberByOpenID(h.ctx, openID)
 		if err != nil {
 			return err
@@ -100,9 +81,7 @@ func (h *mh) grant(openID, role string) {
 // activity creates an open activity: sign-up open now, closing in 5 days, the event in 10,
 // cancellation until 3 days from now. set adjusts it first.
 func (h *mh) activity(set func(a *store.Activity)) *store.Activity {
-	if h.t != nil {
-		h.t.Helper()
-	}
+	h.T.Helper()
 	a := &store.Activity{Title: "羽毛球比赛", Kind: store.KindSport, Place: "体育馆", StartsAt: t0.Add(240 * time.Hour),
 		EndsAt: t0.Add(244 * time.Hour), SignupOpensAt: t0.Add(-time.Hour), SignupClosesAt: t0.Add(120 * time.Hour),
 		CancelDeadline: t0.Add(72 * time.Hour), EntryMode: store.ModeIndividual, Allocation: store.AllocFirstCome,
@@ -110,7 +89,7 @@ func (h *mh) activity(set func(a *store.Activity)) *store.Activity {
 	if set != nil {
 		set(a)
 	}
-	if err := h.db.InTx(h.ctx, func(tx *store.Tx) error { return tx.CreateActivity(h.ctx, a) }); err != nil {
+	if err := h.DB.InTx(h.ctx, func(tx *store.Tx) error { return tx.CreateActivity(h.ctx, a) }); err != nil {
 		panic(err)
 	}
 	return a
@@ -122,7 +101,7 @@ func join(a *store.Activity, item int64) map[string]any {
 
 // snapshot is the sign-up state of the database, to prove a refusal changed nothing.
 func (h *mh) snapshot() string {
-	h.t.Helper()
+	h.T.Helper()
 	var parts []string
 	for _, q := range []string{
 		`SELECT COUNT(*) FROM signup_entries`,
@@ -135,7 +114,7 @@ func (h *mh) snapshot() string {
 		`SELECT COUNT(*) FROM audit_log WHERE entity IN ('signup', 'team')`,
 	} {
 		var n int64
-		h.must(h.db.Get(h.ctx, &n, q))
+		h.must(h.DB.Get(h.ctx, &n, q))
 		parts = append(parts, fmt.Sprint(n))
 	}
 	return strings.Join(parts, "/")
@@ -144,13 +123,12 @@ func (h *mh) snapshot() string {
 func TestSignupCardFlow(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := newMH(t, db, testDataKey)
-		h.t = t
 		a := h.activity(func(a *store.Activity) { a.Capacity = 2 })
 		for i := 1; i <= 4; i++ {
 			h.member(fmt.Sprintf("ou_s%d", i), fmt.Sprintf("成员%d", i), "机关分工会", "F", "")
 		}
 		// A group card click: the toast tells the member, the card shows counts only.
-		got := h.click("ou_s1", join(a, 0), nil)
+		got := h.Answer("ou_s1", join(a, 0), nil)
 		if got.Toast.Type != "success" || !strings.Contains(got.Toast.Content, "报名成功！剩余名额 1 个") {
 			t.Errorf("first: %+v", got.Toast)
 		}
@@ -160,27 +138,27 @@ func TestSignupCardFlow(t *testing.T) {
 		// A 1:1 card click shows the member's own state and a cancel button.
 		p := join(a, 0)
 		p["personal"] = true
-		got = h.click("ou_s2", p, nil)
+		got = h.Answer("ou_s2", p, nil)
 		if !strings.Contains(string(got.Card), "你的报名") || !strings.Contains(string(got.Card), "已确认") || !strings.Contains(string(got.Card), "signup.cancel") {
 			t.Errorf("personal answer card: %.600s", got.Card)
 		}
-		got = h.click("ou_s3", join(a, 0), nil)
+		got = h.Answer("ou_s3", join(a, 0), nil)
 		if got.Toast.Type != "info" || !strings.Contains(got.Toast.Content, "候补，第 1 位") {
 			t.Errorf("waitlisted: %+v", got.Toast)
 		}
-		h.click("ou_s4", join(a, 0), nil)
+		h.Answer("ou_s4", join(a, 0), nil)
 		// 我的报名 lists the entry with a cancel button; cancelling promotes 成员3, who is told.
-		mine := h.say("ou_s3", "我的报名")
+		mine := h.Say("ou_s3", "我的报名")
 		if !strings.Contains(mine, "候补第 1 位") {
 			t.Errorf("mine (waitlisted): %.500s", mine)
 		}
-		mine = h.say("ou_s1", "mine")
+		mine = h.Say("ou_s1", "mine")
 		if !strings.Contains(mine, "羽毛球比赛") || !strings.Contains(mine, "signup.cancel") {
 			t.Fatalf("mine: %.500s", mine)
 		}
 		var entry int64
 		h.must(db.Get(h.ctx, &entry, `SELECT e.id FROM signup_entries e JOIN members m ON m.id = e.member_id WHERE m.open_id = 'ou_s1'`))
-		got = h.click("ou_s1", map[string]any{"action": "signup.cancel", "entry_id": entry, "from": "mine", "personal": true}, nil)
+		got = h.Answer("ou_s1", map[string]any{"action": "signup.cancel", "entry_id": entry, "from": "mine", "personal": true}, nil)
 		if got.Toast.Type != "success" || !strings.Contains(got.Toast.Content, "已取消报名") || !strings.Contains(string(got.Card), "没有报名任何活动") {
 			t.Errorf("cancel: %+v %.300s", got.Toast, got.Card)
 		}
@@ -191,15 +169,15 @@ func TestSignupCardFlow(t *testing.T) {
 		if status != "confirmed" || told != 1 {
 			t.Errorf("promotion: %s, told %d", status, told)
 		}
-		if mine := h.say("ou_s4", "我的报名"); !strings.Contains(mine, "候补第 1 位") {
+		if mine := h.Say("ou_s4", "我的报名"); !strings.Contains(mine, "候补第 1 位") {
 			t.Errorf("mine after the promotion: %.500s", mine)
 		}
 		// 活动 lists the open activity with a button opening its card.
-		list := h.say("ou_s4", "活动")
+		list := h.Say("ou_s4", "活动")
 		if !strings.Contains(list, "羽毛球比赛") || !strings.Contains(list, "signup.card") {
 			t.Errorf("activities: %.400s", list)
 		}
-		got = h.click("ou_s4", map[string]any{"action": "signup.card", "activity_id": a.ID, "personal": true}, nil)
+		got = h.Answer("ou_s4", map[string]any{"action": "signup.card", "activity_id": a.ID, "personal": true}, nil)
 		if !strings.Contains(string(got.Card), "候补") {
 			t.Errorf("card from the list: %.400s", got.Card)
 		}
@@ -209,7 +187,6 @@ func TestSignupCardFlow(t *testing.T) {
 func TestSignupBadInput(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := newMH(t, db, testDataKey)
-		h.t = t
 		h.member("ou_b1", "张一", "机关分工会", "M", "1990-01-01")
 		h.member("ou_b2", "李二", "体育学院分工会", "F", "")
 		open := h.activity(nil)
@@ -239,10 +216,10 @@ func TestSignupBadInput(t *testing.T) {
 			return tx.UpdateActivity(h.ctx, cur)
 		}))
 		// Fill 男单 with 李二? No: 男单 has no gender rule here; 张一 takes the 混双 seat first.
-		if got := h.click("ou_b1", join(open, 0), nil); got.Toast.Type != "success" {
+		if got := h.Answer("ou_b1", join(open, 0), nil); got.Toast.Type != "success" {
 			t.Fatalf("setup: %+v", got.Toast)
 		}
-		if got := h.click("ou_b2", join(oneItem, oneItem.Items[0].ID), nil); got.Toast.Type != "success" {
+		if got := h.Answer("ou_b2", join(oneItem, oneItem.Items[0].ID), nil); got.Toast.Type != "success" {
 			t.Fatalf("setup: %+v", got.Toast)
 		}
 		tests := []struct {
@@ -272,7 +249,7 @@ func TestSignupBadInput(t *testing.T) {
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				before := h.snapshot()
-				got := h.click(tc.who, tc.value, nil)
+				got := h.Answer(tc.who, tc.value, nil)
 				if !strings.Contains(got.Toast.Content, tc.want) || got.Toast.Type == "success" {
 					t.Errorf("toast %+v, want %q", got.Toast, tc.want)
 				}
@@ -282,7 +259,7 @@ func TestSignupBadInput(t *testing.T) {
 			})
 		}
 		// A stale card is answered with the fresh card.
-		if got := h.click("ou_b1", staleCard, nil); !strings.Contains(string(got.Card), "大礼堂") {
+		if got := h.Answer("ou_b1", staleCard, nil); !strings.Contains(string(got.Card), "大礼堂") {
 			t.Errorf("stale card answer lacks the fresh card: %.300s", got.Card)
 		}
 		// So is a card with the old keys: the current card, whose buttons carry the new keys.
@@ -291,18 +268,18 @@ func TestSignupBadInput(t *testing.T) {
 			if personal {
 				old["p"] = 1
 			}
-			got := h.click("ou_b3", old, nil)
+			got := h.Answer("ou_b3", old, nil)
 			if v := cardValue(t, string(got.Card), "signup.join"); v["activity_id"] != float64(open.ID) || personal && v["personal"] != true {
 				t.Errorf("old keys (personal %v): the answer's 报名 button is %v", personal, v)
 			}
 		}
 		// A full item in one-item mode: 张一 waits for 男单 (full), and then 混双 is refused.
-		got := h.click("ou_b1", join(oneItem, oneItem.Items[0].ID), nil)
+		got := h.Answer("ou_b1", join(oneItem, oneItem.Items[0].ID), nil)
 		if !strings.Contains(got.Toast.Content, "候补") {
 			t.Errorf("full item: %+v", got.Toast)
 		}
 		before := h.snapshot()
-		if got := h.click("ou_b1", join(oneItem, oneItem.Items[1].ID), nil); !strings.Contains(got.Toast.Content, "不得兼项") {
+		if got := h.Answer("ou_b1", join(oneItem, oneItem.Items[1].ID), nil); !strings.Contains(got.Toast.Content, "不得兼项") {
 			t.Errorf("second item while waitlisted: %+v", got.Toast)
 		}
 		if h.snapshot() != before {
@@ -313,7 +290,7 @@ func TestSignupBadInput(t *testing.T) {
 		h.must(db.Get(h.ctx, &entry, `SELECT e.id FROM signup_entries e JOIN members m ON m.id = e.member_id WHERE m.open_id = 'ou_b1' AND e.activity_id = ?`, open.ID))
 		h.setNow(t0.Add(73 * time.Hour))
 		before = h.snapshot()
-		got = h.click("ou_b1", map[string]any{"action": "signup.cancel", "entry_id": entry, "personal": true}, nil)
+		got = h.Answer("ou_b1", map[string]any{"action": "signup.cancel", "entry_id": entry, "personal": true}, nil)
 		if !strings.Contains(got.Toast.Content, "已过取消报名的截止时间（3月23日 09:00）") {
 			t.Errorf("late cancel: %+v", got.Toast)
 		}
@@ -321,7 +298,7 @@ func TestSignupBadInput(t *testing.T) {
 			t.Error("late cancel changed the database")
 		}
 		// Someone else's entry.
-		if got := h.click("ou_b2", map[string]any{"action": "signup.cancel", "entry_id": entry}, nil); !strings.Contains(got.Toast.Content, "只能取消自己的报名") {
+		if got := h.Answer("ou_b2", map[string]any{"action": "signup.cancel", "entry_id": entry}, nil); !strings.Contains(got.Toast.Content, "只能取消自己的报名") {
 			t.Errorf("cancel another's: %+v", got.Toast)
 		}
 	})
@@ -330,11 +307,10 @@ func TestSignupBadInput(t *testing.T) {
 func TestInsuredSignup(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	h := newMH(t, db, testDataKey)
-	h.t = t
 	h.member("ou_i1", "王五", "机关分工会", "M", "")
 	a := h.activity(func(a *store.Activity) { a.Title = "海南休养"; a.Kind = store.KindTrip; a.NeedsInsurance = true })
 	// From a group card: the form goes 1:1, nothing is entered.
-	got := h.click("ou_i1", join(a, 0), nil)
+	got := h.Answer("ou_i1", join(a, 0), nil)
 	if !strings.Contains(got.Toast.Content, "私信") {
 		t.Errorf("group click: %+v", got.Toast)
 	}
@@ -346,11 +322,11 @@ func TestInsuredSignup(t *testing.T) {
 	p := join(a, 0)
 	p["personal"] = true
 	before := h.snapshot()
-	got = h.click("ou_i1", p, map[string]any{"id_number": "110105194912310021"})
+	got = h.Answer("ou_i1", p, map[string]any{"id_number": "110105194912310021"})
 	if !strings.Contains(got.Toast.Content, "身份证号不正确") || h.snapshot() != before {
 		t.Errorf("bad ID: %+v", got.Toast)
 	}
-	got = h.click("ou_i1", p, map[string]any{"id_number": "11010519491231002x"})
+	got = h.Answer("ou_i1", p, map[string]any{"id_number": "11010519491231002x"})
 	if got.Toast.Type != "success" {
 		t.Fatalf("insured sign-up: %+v", got.Toast)
 	}
@@ -375,10 +351,9 @@ func TestInsuredSignup(t *testing.T) {
 	// Without a data key an insured sign-up is refused with a clear message.
 	db2 := storetest.Open(t, store.SQLite)
 	h2 := newMH(t, db2, "")
-	h2.t = t
 	h2.member("ou_i2", "赵六", "机关分工会", "M", "")
 	a2 := h2.activity(func(a *store.Activity) { a.NeedsInsurance = true })
-	if got := h2.click("ou_i2", join(a2, 0), nil); !strings.Contains(got.Toast.Content, "尚未配置数据加密密钥") {
+	if got := h2.Answer("ou_i2", join(a2, 0), nil); !strings.Contains(got.Toast.Content, "尚未配置数据加密密钥") {
 		t.Errorf("no key: %+v", got.Toast)
 	}
 }
@@ -386,7 +361,6 @@ func TestInsuredSignup(t *testing.T) {
 func TestPrivacyAndLists(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	h := newMH(t, db, testDataKey)
-	h.t = t
 	h.member("ou_v1", "钱七", "机关分工会", "F", "")
 	h.member("ou_v2", "孙八", "机关分工会", "M", "")
 	h.member(mhOfficer, "干事", "机关分工会", "F", "")
@@ -397,23 +371,23 @@ func TestPrivacyAndLists(t *testing.T) {
 		a.Sensitive = true
 		a.Capacity = 30
 	})
-	got := h.click("ou_v1", join(a, 0), nil)
+	got := h.Answer("ou_v1", join(a, 0), nil)
 	if strings.Contains(string(got.Card), "钱七") {
 		t.Error("the group card names who signed up")
 	}
-	h.click("ou_v2", join(a, 0), nil)
-	if txt := h.say("ou_v2", "名单 单身教职工联谊"); strings.Contains(txt, "钱七") || !strings.Contains(txt, "已确认 2") || !strings.Contains(txt, "仅工会干事可见") {
+	h.Answer("ou_v2", join(a, 0), nil)
+	if txt := h.Say("ou_v2", "名单 单身教职工联谊"); strings.Contains(txt, "钱七") || !strings.Contains(txt, "已确认 2") || !strings.Contains(txt, "仅工会干事可见") {
 		t.Errorf("member view of a sensitive roster: %q", txt)
 	}
-	if txt := h.say(mhOfficer, "名单 单身教职工联谊"); !strings.Contains(txt, "钱七") || !strings.Contains(txt, "孙八") {
+	if txt := h.Say(mhOfficer, "名单 单身教职工联谊"); !strings.Contains(txt, "钱七") || !strings.Contains(txt, "孙八") {
 		t.Errorf("officer view: %q", txt)
 	}
 	open := h.activity(func(a *store.Activity) { a.Title = "气排球观赛" })
-	h.click("ou_v1", join(open, 0), nil)
-	if txt := h.say("ou_v2", "名单 气排球观赛"); !strings.Contains(txt, "钱七（机关分工会）") {
+	h.Answer("ou_v1", join(open, 0), nil)
+	if txt := h.Say("ou_v2", "名单 气排球观赛"); !strings.Contains(txt, "钱七（机关分工会）") {
 		t.Errorf("member view of an ordinary roster: %q", txt)
 	}
-	if txt := h.say("ou_v2", "名单 不存在的活动"); !strings.Contains(txt, "找不到活动「不存在的活动」") {
+	if txt := h.Say("ou_v2", "名单 不存在的活动"); !strings.Contains(txt, "找不到活动「不存在的活动」") {
 		t.Errorf("unknown activity: %q", txt)
 	}
 	// After the event its roster is still there by name.
@@ -423,7 +397,7 @@ func TestPrivacyAndLists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if txt := h.say(mhOfficer, "名单 气排球观赛"); !strings.Contains(txt, "钱七（机关分工会）") {
+	if txt := h.Say(mhOfficer, "名单 气排球观赛"); !strings.Contains(txt, "钱七（机关分工会）") {
 		t.Errorf("roster of a finished activity: %q", txt)
 	}
 }

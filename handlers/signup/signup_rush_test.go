@@ -40,7 +40,7 @@ func rushOpenID(i int) string { return fmt.Sprintf("ou_rush_%04d", i) }
 // prepareRush registers the members (in one transaction) and creates the activity.
 func prepareRush(tb testing.TB, h *mh) *store.Activity {
 	tb.Helper()
-	err := h.db.InTx(h.ctx, func(tx *store.Tx) error {
+	err := h.DB.InTx(h.ctx, func(tx *store.Tx) error {
 		bid, err := tx.EnsureBranch(h.ctx, "机关分工会")
 		if err != nil {
 			return err
@@ -166,7 +166,6 @@ func checkRush(tb testing.TB, db *store.DB, a *store.Activity, res rushResult) {
 func TestRush(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := newMH(t, db, testDataKey)
-		h.t = t
 		a := prepareRush(t, h)
 		res := runRush(h, a)
 		checkRush(t, db, a, res)

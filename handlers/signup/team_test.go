@@ -22,7 +22,7 @@ import (
 
 // rowsState is every sign-up row that a refusal must leave alone, to compare before and after.
 func (h *mh) rowsState() string {
-	h.t.Helper()
+	h.T.Helper()
 	var parts []string
 	for _, q := range []string{
 		`SELECT COALESCE(SUM(id * 7 + member_id * 3 + position), 0) FROM signup_entries`,
@@ -45,7 +45,7 @@ func (h *mh) rowsState() string {
 		`SELECT COUNT(*) FROM audit_log`,
 	} {
 		var n int64
-		h.must(h.db.Get(h.ctx, &n, q))
+		h.must(h.DB.Get(h.ctx, &n, q))
 		parts = append(parts, fmt.Sprint(n))
 	}
 	return strings.Join(parts, "/")
@@ -53,37 +53,37 @@ func (h *mh) rowsState() string {
 
 // sentTo lists the receivers of 1:1 messages (not replies) whose content contains s, sorted.
 func (h *mh) sentTo(s string) []string {
-	h.t.Helper()
+	h.T.Helper()
 	var out []string
-	h.must(h.db.Select(h.ctx, &out, `SELECT receive_id FROM outbox WHERE kind = 'send' AND receive_id_type = 'open_id'
+	h.must(h.DB.Select(h.ctx, &out, `SELECT receive_id FROM outbox WHERE kind = 'send' AND receive_id_type = 'open_id'
 		AND content LIKE ? ORDER BY receive_id, created_at`, "%"+s+"%"))
 	return out
 }
 
 // outboxCount counts the 1:1 sends (not replies) to openID.
 func (h *mh) outboxCount(openID string) int {
-	h.t.Helper()
+	h.T.Helper()
 	var n int
-	h.must(h.db.Get(h.ctx, &n, `SELECT COUNT(*) FROM outbox WHERE kind = 'send' AND receive_id = ?`, openID))
+	h.must(h.DB.Get(h.ctx, &n, `SELECT COUNT(*) FROM outbox WHERE kind = 'send' AND receive_id = ?`, openID))
 	return n
 }
 
 func (h *mh) branchID(name string) int64 {
-	h.t.Helper()
+	h.T.Helper()
 	var id int64
-	h.must(h.db.Get(h.ctx, &id, `SELECT id FROM branches WHERE name = ?`, name))
+	h.must(h.DB.Get(h.ctx, &id, `SELECT id FROM branches WHERE name = ?`, name))
 	return id
 }
 
 // entryOf is a member's standing entry in an activity (status "" when none).
 func (h *mh) entryOf(a *store.Activity, openID string) (id int64, status string, position int) {
-	h.t.Helper()
+	h.T.Helper()
 	var rows []struct {
 		ID       int64  `db:"id"`
 		Status   string `db:"status"`
 		Position int    `db:"position"`
 	}
-	h.must(h.db.Select(h.ctx, &rows, `SELECT e.id, e.status, e.position FROM signup_entries e JOIN members m ON m.id = e.member_id
+	h.must(h.DB.Select(h.ctx, &rows, `SELECT e.id, e.status, e.position FROM signup_entries e JOIN members m ON m.id = e.member_id
 		WHERE e.activity_id = ? AND m.open_id = ? AND e.live_member IS NOT NULL`, a.ID, openID))
 	if len(rows) == 0 {
 		return 0, "", 0
@@ -95,7 +95,7 @@ func (h *mh) entryOf(a *store.Activity, openID string) (id int64, status string,
 func (h *mh) refused(t *testing.T, who string, value, form map[string]any, want string) {
 	t.Helper()
 	before := h.rowsState()
-	got := h.click(who, value, form)
+	got := h.Answer(who, value, form)
 	if got.Toast.Type == "success" || !strings.Contains(got.Toast.Content, want) {
 		t.Errorf("toast %+v, want %q", got.Toast, want)
 	}
@@ -108,7 +108,7 @@ func (h *mh) refused(t *testing.T, who string, value, form map[string]any, want 
 func (h *mh) refusedSay(t *testing.T, who, text, want string) {
 	t.Helper()
 	before := h.rowsState()
-	if got := h.say(who, text); !strings.Contains(got, want) {
+	if got := h.Say(who, text); !strings.Contains(got, want) {
 		t.Errorf("%s: %.300q, want %q", text, got, want)
 	}
 	if after := h.rowsState(); after != before {
@@ -118,11 +118,11 @@ func (h *mh) refusedSay(t *testing.T, who, text, want string) {
 
 // runReminders runs the sign-up job at an instant, as a fresh engine would.
 func (h *mh) runReminders(at time.Time) {
-	h.t.Helper()
+	h.T.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e, err := jobs.NewEngine(jobs.Options{DB: h.db, Loc: shanghai(), Log: log})
+	e, err := jobs.NewEngine(jobs.Options{DB: h.DB, Loc: shanghai(), Log: log})
 	h.must(err)
-	h.must(signup.RegisterJobs(e, handlers.Deps{DB: h.db, Loc: shanghai(), Log: log, Config: config.Default()}))
+	h.must(signup.RegisterJobs(e, handlers.Deps{DB: h.DB, Loc: shanghai(), Log: log, Config: config.Default()}))
 	h.setNow(at)
 	h.must(e.RunJob(h.ctx, signup.JobName, at))
 }
@@ -172,27 +172,26 @@ func cardValue(t *testing.T, cardJSON, name string) map[string]any {
 
 // lastSend is the content of the latest 1:1 send to openID whose content contains s.
 func (h *mh) lastSend(openID, s string) string {
-	h.t.Helper()
+	h.T.Helper()
 	var c []string
-	h.must(h.db.Select(h.ctx, &c, `SELECT content FROM outbox WHERE kind = 'send' AND receive_id = ? AND content LIKE ?
+	h.must(h.DB.Select(h.ctx, &c, `SELECT content FROM outbox WHERE kind = 'send' AND receive_id = ? AND content LIKE ?
 		ORDER BY created_at DESC`, openID, "%"+s+"%"))
 	if len(c) == 0 {
-		h.t.Fatalf("nothing sent to %s containing %q", openID, s)
+		h.T.Fatalf("nothing sent to %s containing %q", openID, s)
 	}
 	return c[0]
 }
 
 func (h *mh) teamID(a *store.Activity, name string) int64 {
-	h.t.Helper()
+	h.T.Helper()
 	var id int64
-	h.must(h.db.Get(h.ctx, &id, `SELECT id FROM signup_teams WHERE activity_id = ? AND name = ?`, a.ID, name))
+	h.must(h.DB.Get(h.ctx, &id, `SELECT id FROM signup_teams WHERE activity_id = ? AND name = ?`, a.ID, name))
 	return id
 }
 
 func TestTeamFlow(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := newMH(t, db, testDataKey)
-		h.t = t
 		h.member(mhOfficer, "组织者", "工会办公室", "F", "") // member 1: the activity's organiser
 		h.member("ou_cap1", "张队长", "机关分工会", "M", "")
 		h.member("ou_w1", "李芳", "机关分工会", "F", "")
@@ -209,7 +208,7 @@ func TestTeamFlow(t *testing.T) {
 		item := a.Items[0].ID
 
 		// 组队 gives the captain the team form.
-		form := h.say("ou_cap1", "组队 气排球比赛")
+		form := h.Say("ou_cap1", "组队 气排球比赛")
 		if !strings.Contains(form, "team_name") || !strings.Contains(form, "signup.team.create") {
 			t.Fatalf("team form: %.500s", form)
 		}
@@ -220,7 +219,7 @@ func TestTeamFlow(t *testing.T) {
 
 		// The captain creates the team: one seat, and the card names what is still missing
 		// (too few people, no woman yet).
-		got := h.click("ou_cap1", create, teamForm("机关一队", jg))
+		got := h.Answer("ou_cap1", create, teamForm("机关一队", jg))
 		if got.Toast.Type != "success" || !strings.Contains(got.Toast.Content, "队伍“机关一队”已创建，占用 1 个名额") {
 			t.Fatalf("create: %+v", got.Toast)
 		}
@@ -240,7 +239,7 @@ func TestTeamFlow(t *testing.T) {
 
 		// The captain invites two people with the person picker; each gets a 1:1 card.
 		invite := cardValue(t, string(got.Card), "signup.team.invite")
-		got = h.click("ou_cap1", invite, map[string]any{"people": []any{"ou_w1", "ou_m2"}})
+		got = h.Answer("ou_cap1", invite, map[string]any{"people": []any{"ou_w1", "ou_m2"}})
 		if got.Toast.Type != "success" || !strings.Contains(got.Toast.Content, "已向 2 人发出邀请") {
 			t.Fatalf("invite: %+v", got.Toast)
 		}
@@ -265,7 +264,7 @@ func TestTeamFlow(t *testing.T) {
 		})
 
 		// The invitee accepts by her own click; the captain is told.
-		got = h.click("ou_w1", acceptW1, nil)
+		got = h.Answer("ou_w1", acceptW1, nil)
 		if got.Toast.Type != "success" || !strings.Contains(string(got.Card), "你已加入队伍“机关一队”（已确认）") {
 			t.Errorf("accept: %+v %.300s", got.Toast, got.Card)
 		}
@@ -276,7 +275,7 @@ func TestTeamFlow(t *testing.T) {
 			t.Errorf("acceptance told %v", s)
 		}
 		// The other declines; the captain is told, no entry.
-		got = h.click("ou_m2", declineM2, nil)
+		got = h.Answer("ou_m2", declineM2, nil)
 		if got.Toast.Type != "info" || !strings.Contains(got.Toast.Content, "已谢绝") {
 			t.Errorf("decline: %+v", got.Toast)
 		}
@@ -292,38 +291,38 @@ func TestTeamFlow(t *testing.T) {
 			t.Errorf("invitations: %s", invites)
 		}
 		// The team now complies: the captain's card has no missing rule.
-		got = h.click("ou_cap1", map[string]any{"action": "signup.team.show", "team_id": team1, "personal": true}, nil)
+		got = h.Answer("ou_cap1", map[string]any{"action": "signup.team.show", "team_id": team1, "personal": true}, nil)
 		if c := string(got.Card); strings.Contains(c, "尚未满足") || !strings.Contains(c, "李芳 女 队员") {
 			t.Errorf("team card after acceptance: %.800s", c)
 		}
 
 		// A second team in another 分工会, with an invitation to 赵刚 that he accepts.
-		got = h.click("ou_cap2", create, teamForm("体育一队", ty))
+		got = h.Answer("ou_cap2", create, teamForm("体育一队", ty))
 		if got.Toast.Type != "success" {
 			t.Fatalf("second team: %+v", got.Toast)
 		}
 		team2 := h.teamID(a, "体育一队")
 		invite2 := map[string]any{"action": "signup.team.invite", "team_id": team2, "personal": true}
-		if got := h.click("ou_cap2", invite2, map[string]any{"people": []any{"ou_m3"}}); got.Toast.Type != "success" {
+		if got := h.Answer("ou_cap2", invite2, map[string]any{"people": []any{"ou_m3"}}); got.Toast.Type != "success" {
 			t.Fatalf("invite to the second team: %+v", got.Toast)
 		}
 		// 机关一队 invites 钱军, and so does 体育一队: both invitations are open.
-		if got := h.click("ou_cap1", invite, map[string]any{"people": []any{"ou_m4"}}); got.Toast.Type != "success" {
+		if got := h.Answer("ou_cap1", invite, map[string]any{"people": []any{"ou_m4"}}); got.Toast.Type != "success" {
 			t.Fatalf("invite 钱军: %+v", got.Toast)
 		}
-		if got := h.click("ou_cap2", invite2, map[string]any{"people": []any{"ou_m4"}}); got.Toast.Type != "success" {
+		if got := h.Answer("ou_cap2", invite2, map[string]any{"people": []any{"ou_m4"}}); got.Toast.Type != "success" {
 			t.Fatalf("invite 钱军 to the second team: %+v", got.Toast)
 		}
 		acceptM3 := cardValue(t, h.lastSend("ou_m3", "组队邀请"), "signup.invite")
 		acceptM3["accept"] = true
-		if got := h.click("ou_m3", acceptM3, nil); got.Toast.Type != "success" {
+		if got := h.Answer("ou_m3", acceptM3, nil); got.Toast.Type != "success" {
 			t.Fatalf("赵刚 accepts: %+v", got.Toast)
 		}
 		acceptM4First := cardValue(t, h.lastSend("ou_m4", "加入队伍“**机关一队**”"), "signup.invite")
 		acceptM4First["accept"] = true
 		acceptM4Second := cardValue(t, h.lastSend("ou_m4", "加入队伍“**体育一队**”"), "signup.invite")
 		acceptM4Second["accept"] = true
-		if got := h.click("ou_m4", acceptM4Second, nil); got.Toast.Type != "success" {
+		if got := h.Answer("ou_m4", acceptM4Second, nil); got.Toast.Type != "success" {
 			t.Fatalf("钱军 accepts 体育一队: %+v", got.Toast)
 		}
 
@@ -391,7 +390,6 @@ func TestTeamFlow(t *testing.T) {
 func TestTeamRulesAtClose(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := newMH(t, db, testDataKey)
-		h.t = t
 		h.member("ou_r1", "甲", "机关分工会", "M", "")
 		h.member("ou_r2", "乙", "机关分工会", "M", "")
 		h.member("ou_r3", "丙", "机关分工会", "F", "")
@@ -402,7 +400,7 @@ func TestTeamRulesAtClose(t *testing.T) {
 		})
 		create := map[string]any{"action": "signup.team.create", "activity_id": a.ID, "version": a.Version, "personal": true}
 		for i, who := range []string{"ou_r1", "ou_r2", "ou_r3"} {
-			got := h.click(who, create, map[string]any{"team_name": fmt.Sprintf("队%d", i+1), "item": fmt.Sprint(a.Items[0].ID), "branch": fmt.Sprint(jg)})
+			got := h.Answer(who, create, map[string]any{"team_name": fmt.Sprintf("队%d", i+1), "item": fmt.Sprint(a.Items[0].ID), "branch": fmt.Sprint(jg)})
 			if got.Toast.Type != "success" {
 				t.Fatalf("create: %+v", got.Toast)
 			}
@@ -445,7 +443,6 @@ func concat(db *store.DB, col string) string {
 func TestTeamWaitlistAndWithdraw(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := newMH(t, db, testDataKey)
-		h.t = t
 		h.member(mhOfficer, "组织者", "工会办公室", "F", "")
 		h.member("ou_a1", "甲队长", "机关分工会", "M", "")
 		h.member("ou_a2", "甲队员", "机关分工会", "F", "")
@@ -459,7 +456,7 @@ func TestTeamWaitlistAndWithdraw(t *testing.T) {
 		item := a.Items[0].ID
 		create := map[string]any{"action": "signup.team.create", "activity_id": a.ID, "version": a.Version, "personal": true}
 		newTeam := func(captain, name, branch string) int64 {
-			got := h.click(captain, create, map[string]any{"team_name": name, "item": fmt.Sprint(item), "branch": fmt.Sprint(h.branchID(branch))})
+			got := h.Answer(captain, create, map[string]any{"team_name": name, "item": fmt.Sprint(item), "branch": fmt.Sprint(h.branchID(branch))})
 			if got.Toast.Type != "success" {
 				t.Fatalf("create %s: %+v", name, got.Toast)
 			}
@@ -468,30 +465,30 @@ func TestTeamWaitlistAndWithdraw(t *testing.T) {
 		accept := func(who string) {
 			v := cardValue(t, h.lastSend(who, "组队邀请"), "signup.invite")
 			v["accept"] = true
-			if got := h.click(who, v, nil); got.Toast.Type != "success" {
+			if got := h.Answer(who, v, nil); got.Toast.Type != "success" {
 				t.Fatalf("%s accepts: %+v", who, got.Toast)
 			}
 		}
 		ta := newTeam("ou_a1", "甲队", "机关分工会")
-		h.click("ou_a1", map[string]any{"action": "signup.team.invite", "team_id": ta, "personal": true}, map[string]any{"people": []any{"ou_a2", "ou_x"}})
+		h.Answer("ou_a1", map[string]any{"action": "signup.team.invite", "team_id": ta, "personal": true}, map[string]any{"people": []any{"ou_a2", "ou_x"}})
 		accept("ou_a2")
-		got := h.click("ou_b1", create, map[string]any{"team_name": "乙队", "item": fmt.Sprint(item), "branch": fmt.Sprint(h.branchID("体育学院分工会"))})
+		got := h.Answer("ou_b1", create, map[string]any{"team_name": "乙队", "item": fmt.Sprint(item), "branch": fmt.Sprint(h.branchID("体育学院分工会"))})
 		if !strings.Contains(got.Toast.Content, "队伍“乙队”已创建，名额已满，候补第 1 位") || !strings.Contains(string(got.Card), "候补第 1 号") {
 			t.Fatalf("waitlisted team: %+v %.300s", got.Toast, got.Card)
 		}
 		tb := h.teamID(a, "乙队")
-		h.click("ou_b1", map[string]any{"action": "signup.team.invite", "team_id": tb, "personal": true}, map[string]any{"people": []any{"ou_b2"}})
+		h.Answer("ou_b1", map[string]any{"action": "signup.team.invite", "team_id": tb, "personal": true}, map[string]any{"people": []any{"ou_b2"}})
 		accept("ou_b2")
 		if _, st, pos := h.entryOf(a, "ou_b2"); st != store.EntryWaitlisted || pos != 1 {
 			t.Errorf("member of the waiting team: %s %d", st, pos)
 		}
-		if mine := h.say("ou_b2", "我的报名"); !strings.Contains(mine, "队伍“乙队”，队员") {
+		if mine := h.Say("ou_b2", "我的报名"); !strings.Contains(mine, "队伍“乙队”，队员") {
 			t.Errorf("我的报名 of a team member: %.600s", mine)
 		}
 
 		// The captain withdraws 甲队 from 我的报名.
 		capEntry, _, _ := h.entryOf(a, "ou_a1")
-		got = h.click("ou_a1", map[string]any{"action": "signup.cancel", "entry_id": capEntry, "from": "mine", "personal": true}, nil)
+		got = h.Answer("ou_a1", map[string]any{"action": "signup.cancel", "entry_id": capEntry, "from": "mine", "personal": true}, nil)
 		if got.Toast.Type != "success" || !strings.Contains(got.Toast.Content, "已撤销队伍，2 人的报名随之取消，队员已收到通知。名额已递补给候补的人") {
 			t.Fatalf("withdraw: %+v", got.Toast)
 		}
@@ -524,7 +521,7 @@ func TestTeamWaitlistAndWithdraw(t *testing.T) {
 		// A member who leaves ends only their own entry: the team keeps its seat, and the
 		// captain's card names the rule it now breaks.
 		e, _, _ := h.entryOf(a, "ou_b2")
-		if got := h.click("ou_b2", map[string]any{"action": "signup.cancel", "entry_id": e, "personal": true, "activity_id": a.ID}, nil); got.Toast.Content != "已取消报名。" {
+		if got := h.Answer("ou_b2", map[string]any{"action": "signup.cancel", "entry_id": e, "personal": true, "activity_id": a.ID}, nil); got.Toast.Content != "已取消报名。" {
 			t.Errorf("member leaves: %+v", got.Toast)
 		}
 		var counters string
@@ -532,7 +529,7 @@ func TestTeamWaitlistAndWithdraw(t *testing.T) {
 		if counters != "1/0" { // one seat, held by 乙队 (the waitlist counts per item)
 			t.Errorf("seat counters after a member left: %s", counters)
 		}
-		got = h.click("ou_b1", map[string]any{"action": "signup.team.show", "team_id": tb, "personal": true}, nil)
+		got = h.Answer("ou_b1", map[string]any{"action": "signup.team.show", "team_id": tb, "personal": true}, nil)
 		if !strings.Contains(string(got.Card), "尚未满足：人数不足：至少 2 人，现有 1 人") {
 			t.Errorf("team card after a member left: %.800s", got.Card)
 		}
@@ -549,7 +546,6 @@ func TestTeamWaitlistAndWithdraw(t *testing.T) {
 func TestInsuredTeam(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := newMH(t, db, testDataKey)
-		h.t = t
 		h.member(mhOfficer, "组织者", "工会办公室", "F", "")
 		h.member("ou_ic", "保险队长", "机关分工会", "M", "")
 		h.member("ou_im", "保险队员", "机关分工会", "F", "")
@@ -557,7 +553,7 @@ func TestInsuredTeam(t *testing.T) {
 			a.Title, a.Kind, a.EntryMode, a.NeedsInsurance = "环湖骑行", store.KindTrip, store.ModeTeam, true
 			a.Items = []*store.ActivityItem{{Name: "骑行队", TeamMin: 2, TeamMax: 2}}
 		})
-		form := h.say("ou_ic", "组队 环湖骑行")
+		form := h.Say("ou_ic", "组队 环湖骑行")
 		if !strings.Contains(form, "id_number") {
 			t.Fatalf("the team form asks no ID number: %.400s", form)
 		}
@@ -572,11 +568,11 @@ func TestInsuredTeam(t *testing.T) {
 			h.refused(t, "ou_ic", create, bad, "身份证号不正确")
 		})
 		teamForm["id_number"] = "11010519491231002x"
-		if got := h.click("ou_ic", create, teamForm); got.Toast.Type != "success" {
+		if got := h.Answer("ou_ic", create, teamForm); got.Toast.Type != "success" {
 			t.Fatalf("create: %+v", got.Toast)
 		}
 		team := h.teamID(a, "骑行一队")
-		h.click("ou_ic", map[string]any{"action": "signup.team.invite", "team_id": team, "personal": true}, map[string]any{"people": []any{"ou_im"}})
+		h.Answer("ou_ic", map[string]any{"action": "signup.team.invite", "team_id": team, "personal": true}, map[string]any{"people": []any{"ou_im"}})
 		invite := h.lastSend("ou_im", "组队邀请")
 		if !strings.Contains(invite, "id_number") {
 			t.Fatalf("the invitation asks no ID number: %.400s", invite)
@@ -585,7 +581,7 @@ func TestInsuredTeam(t *testing.T) {
 		t.Run("invitee without an ID number", func(t *testing.T) {
 			h.refused(t, "ou_im", accept, nil, "身份证号")
 		})
-		if got := h.click("ou_im", accept, map[string]any{"id_number": "440304198501011235"}); got.Toast.Type != "success" {
+		if got := h.Answer("ou_im", accept, map[string]any{"id_number": "440304198501011235"}); got.Toast.Type != "success" {
 			t.Fatalf("accept: %+v", got.Toast)
 		}
 		var rows []struct {

@@ -15,7 +15,6 @@ import (
 func TestUnitRoster(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := newMH(t, db, testDataKey)
-		h.t = t
 		h.member(mhOfficer, "组织者", "工会办公室", "F", "")
 		h.grant(mhOfficer, store.RoleOfficer)
 		h.member("ou_chair", "机关主席", "机关分工会", "M", "")
@@ -31,7 +30,7 @@ func TestUnitRoster(t *testing.T) {
 		})
 
 		// The chair asks for the unit's card: the list is empty, with the person picker.
-		cardJSON := h.say("ou_chair", "分工会报名 劳动技能大比武")
+		cardJSON := h.Say("ou_chair", "分工会报名 劳动技能大比武")
 		if !strings.Contains(cardJSON, "机关分工会 的名单") || !strings.Contains(cardJSON, "（尚未报名）") {
 			t.Fatalf("unit card: %.600s", cardJSON)
 		}
@@ -59,7 +58,7 @@ func TestUnitRoster(t *testing.T) {
 		})
 
 		// The chair enters three people: they wait for the confirmation, nobody is told yet.
-		got := h.click("ou_chair", add, map[string]any{"people": []any{"ou_u1", "ou_u2", "ou_u3"}})
+		got := h.Answer("ou_chair", add, map[string]any{"people": []any{"ou_u1", "ou_u2", "ou_u3"}})
 		if got.Toast.Type != "success" || !strings.Contains(got.Toast.Content, "已加入 3 人，确认名单后生效") {
 			t.Fatalf("add: %+v", got.Toast)
 		}
@@ -85,7 +84,7 @@ func TestUnitRoster(t *testing.T) {
 
 		// The chair confirms: two seats, then the waitlist, in the order entered; each is told.
 		confirm := cardValue(t, string(got.Card), "signup.unit.confirm")
-		got = h.click("ou_chair", confirm, nil)
+		got = h.Answer("ou_chair", confirm, nil)
 		if got.Toast.Type != "success" || !strings.Contains(got.Toast.Content, "名单已确认：2 人获得名额，1 人候补") {
 			t.Fatalf("confirm: %+v", got.Toast)
 		}
@@ -117,7 +116,7 @@ func TestUnitRoster(t *testing.T) {
 		if got := strings.Join(lines, " "); got != "机关1/机关分工会/confirmed 机关2/机关分工会/confirmed 机关3/机关分工会/waitlisted" {
 			t.Errorf("roster: %s", got)
 		}
-		if txt := h.say(mhOfficer, "名单 劳动技能大比武"); !strings.Contains(txt, "1. 机关1（机关分工会） 已确认") || !strings.Contains(txt, "机关3（机关分工会） 候补（1）") {
+		if txt := h.Say(mhOfficer, "名单 劳动技能大比武"); !strings.Contains(txt, "1. 机关1（机关分工会） 已确认") || !strings.Contains(txt, "机关3（机关分工会） 候补（1）") {
 			t.Errorf("officer roster: %s", txt)
 		}
 	})
@@ -127,7 +126,6 @@ func TestUnitRoster(t *testing.T) {
 func TestBranchConfirmation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := newMH(t, db, testDataKey)
-		h.t = t
 		h.member(mhOfficer, "组织者", "工会办公室", "F", "")
 		h.grant(mhOfficer, store.RoleOfficer)
 		h.member("ou_chair", "机关主席", "机关分工会", "M", "")
@@ -140,7 +138,7 @@ func TestBranchConfirmation(t *testing.T) {
 		a := h.activity(func(a *store.Activity) { a.Title, a.BranchConfirm, a.Capacity = "健康跑", true, 1 })
 
 		for _, who := range []string{"ou_p1", "ou_p2", "ou_q1"} {
-			got := h.click(who, join(a, 0), nil)
+			got := h.Answer(who, join(a, 0), nil)
 			if got.Toast.Type != "success" || !strings.Contains(got.Toast.Content, "已报名，待所在分工会确认") {
 				t.Fatalf("%s joins: %+v", who, got.Toast)
 			}
@@ -156,11 +154,11 @@ func TestBranchConfirmation(t *testing.T) {
 		}
 
 		// Each chair sees their own 分工会's entries only; an officer sees all.
-		list := h.say("ou_chair", "待确认")
+		list := h.Say("ou_chair", "待确认")
 		if !strings.Contains(list, "机关甲") || !strings.Contains(list, "机关乙") || strings.Contains(list, "体育甲") {
 			t.Errorf("chair's pending list: %.800s", list)
 		}
-		if list := h.say(mhOfficer, "待确认"); !strings.Contains(list, "机关甲") || !strings.Contains(list, "体育甲") {
+		if list := h.Say(mhOfficer, "待确认"); !strings.Contains(list, "机关甲") || !strings.Contains(list, "体育甲") {
 			t.Errorf("officer's pending list: %.800s", list)
 		}
 		h.refusedSay(t, "ou_p1", "待确认", "你没有权限进行此操作")
@@ -183,15 +181,15 @@ func TestBranchConfirmation(t *testing.T) {
 		})
 
 		// The chair approves 机关甲 (the one seat) and 机关乙 (the waitlist); each is told 1:1.
-		got := h.click("ou_chair", approve1, nil)
+		got := h.Answer("ou_chair", approve1, nil)
 		if got.Toast.Type != "success" || !strings.Contains(got.Toast.Content, "已处理：已确认，报名人已收到通知") {
 			t.Fatalf("approve: %+v", got.Toast)
 		}
-		if got := h.click("ou_chair", decide(e2, 1), nil); !strings.Contains(got.Toast.Content, "已处理：候补") {
+		if got := h.Answer("ou_chair", decide(e2, 1), nil); !strings.Contains(got.Toast.Content, "已处理：候补") {
 			t.Errorf("approve into the waitlist: %+v", got.Toast)
 		}
 		// The other chair rejects their member.
-		if got := h.click("ou_chair2", decide(eq, 0), nil); !strings.Contains(got.Toast.Content, "已处理：未通过") {
+		if got := h.Answer("ou_chair2", decide(eq, 0), nil); !strings.Contains(got.Toast.Content, "已处理：未通过") {
 			t.Errorf("reject: %+v", got.Toast)
 		}
 		want := map[string]string{"ou_p1": "confirmed 0", "ou_p2": "waitlisted 1", "ou_q1": ""}
@@ -223,7 +221,7 @@ func TestBranchConfirmation(t *testing.T) {
 		}
 		// Deciding twice is refused with the state.
 		h.refused(t, "ou_chair", approve1, nil, "这条报名已处理（已确认）")
-		if txt := h.say("ou_chair", "待确认"); !strings.Contains(txt, "没有待确认的报名") {
+		if txt := h.Say("ou_chair", "待确认"); !strings.Contains(txt, "没有待确认的报名") {
 			t.Errorf("pending after deciding: %s", txt)
 		}
 	})
@@ -234,7 +232,6 @@ func TestBranchConfirmation(t *testing.T) {
 func TestBranchConfirmationLottery(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		h := newMH(t, db, testDataKey)
-		h.t = t
 		h.member(mhOfficer, "组织者", "工会办公室", "F", "")
 		h.grant(mhOfficer, store.RoleOfficer)
 		h.member("ou_chair", "机关主席", "机关分工会", "M", "")
@@ -246,7 +243,7 @@ func TestBranchConfirmationLottery(t *testing.T) {
 			a.Title, a.BranchConfirm, a.Allocation, a.Capacity = "女教职工关爱活动", true, store.AllocLottery, 1
 		})
 		for _, who := range []string{"ou_p1", "ou_p2", "ou_p3"} {
-			got := h.click(who, join(a, 0), nil)
+			got := h.Answer(who, join(a, 0), nil)
 			if !strings.Contains(got.Toast.Content, "待所在分工会确认") {
 				t.Errorf("%s joins: %+v", who, got.Toast)
 			}
@@ -257,17 +254,17 @@ func TestBranchConfirmationLottery(t *testing.T) {
 		e1, _, _ := h.entryOf(a, "ou_p1")
 		e2, _, _ := h.entryOf(a, "ou_p2")
 		// Approved: the entry enters the draw; rejected: it does not.
-		if got := h.click("ou_chair", map[string]any{"action": "signup.decide", "entry_id": e1, "approve": true}, nil); !strings.Contains(got.Toast.Content, "已处理：待抽签") {
+		if got := h.Answer("ou_chair", map[string]any{"action": "signup.decide", "entry_id": e1, "approve": true}, nil); !strings.Contains(got.Toast.Content, "已处理：待抽签") {
 			t.Errorf("approve: %+v", got.Toast)
 		}
-		if got := h.click("ou_chair", map[string]any{"action": "signup.decide", "entry_id": e2, "approve": false}, nil); !strings.Contains(got.Toast.Content, "已处理：未通过") {
+		if got := h.Answer("ou_chair", map[string]any{"action": "signup.decide", "entry_id": e2, "approve": false}, nil); !strings.Contains(got.Toast.Content, "已处理：未通过") {
 			t.Errorf("reject: %+v", got.Toast)
 		}
 		if s := h.sentTo("你报名的「女教职工关爱活动」已经分工会确认，将在报名截止后抽签"); fmt.Sprint(s) != "[ou_p1]" {
 			t.Errorf("approval told %v", s)
 		}
 		h.setNow(a.SignupClosesAt.Add(time.Minute))
-		if txt := h.say(mhOfficer, "抽签 女教职工关爱活动"); !strings.Contains(txt, "1 人报名，1 人中签，0 人候补") {
+		if txt := h.Say(mhOfficer, "抽签 女教职工关爱活动"); !strings.Contains(txt, "1 人报名，1 人中签，0 人候补") {
 			t.Errorf("draw: %q", txt)
 		}
 		if _, st, _ := h.entryOf(a, "ou_p1"); st != store.EntryConfirmed {
@@ -278,7 +275,7 @@ func TestBranchConfirmationLottery(t *testing.T) {
 		if st != store.EntryPendingUnit {
 			t.Fatalf("entry left pending at the draw: %s", st)
 		}
-		if got := h.click("ou_chair", map[string]any{"action": "signup.decide", "entry_id": e3, "approve": true}, nil); !strings.Contains(got.Toast.Content, "已处理：候补") {
+		if got := h.Answer("ou_chair", map[string]any{"action": "signup.decide", "entry_id": e3, "approve": true}, nil); !strings.Contains(got.Toast.Content, "已处理：候补") {
 			t.Errorf("approve after the draw: %+v", got.Toast)
 		}
 		if _, st, pos := h.entryOf(a, "ou_p3"); st != store.EntryWaitlisted || pos != 1 {

@@ -1,16 +1,13 @@
 package tasks_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/unionbot/unionbot/bot/card"
 	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/handlers/tasks"
+	"github.com/unionbot/unionbot/internal/golden"
 	"github.com/unionbot/unionbot/store"
 )
 
@@ -119,35 +116,7 @@ func TestCardsGolden(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			golden(t, tc.name, tc.card)
+			golden.Card(t, tc.name, tc.card)
 		})
-	}
-}
-
-// golden compares a card's indented JSON with testdata/NAME.golden.json (-update rewrites it).
-func golden(t *testing.T, name string, c *card.Card) {
-	t.Helper()
-	b, err := c.JSON()
-	if err != nil {
-		t.Fatalf("JSON: %v", err)
-	}
-	var got bytes.Buffer
-	if err := json.Indent(&got, b, "", "  "); err != nil {
-		t.Fatal(err)
-	}
-	got.WriteByte('\n')
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./handlers/tasks/ -run TestCardsGolden -update to create it)", err)
-	}
-	if !bytes.Equal(got.Bytes(), want) {
-		t.Errorf("%s differs (run with -update if the change is intended)\ngot:\n%s", path, got.Bytes())
 	}
 }

@@ -82,14 +82,14 @@ func TestTaskFlow(t *testing.T) {
 		}
 
 		// The board: everyone may look; only officers get the create button.
-		board := h.say("ou_other", "实事 2024")
+		board := h.Say("ou_other", "实事 2024")
 		if !contains(board, "2024 年十件实事", "建设省级模范教职工之家", "tasks.show", "🔴 逾期 1") || strings.Contains(board, "tasks.create_form") {
 			t.Errorf("member's board: %.600s", board)
 		}
-		if b := h.say("ou_officer", "实事"); !contains(b, "tasks.create_form") {
+		if b := h.Say("ou_officer", "实事"); !contains(b, "tasks.create_form") {
 			t.Errorf("officer's board lacks the create button")
 		}
-		if got := h.say("ou_other", "实事 明年"); !contains(got, "年份无效") {
+		if got := h.Say("ou_other", "实事 明年"); !contains(got, "年份无效") {
 			t.Errorf("bad year: %q", got)
 		}
 

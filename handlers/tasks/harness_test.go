@@ -2,7 +2,6 @@ package tasks_test
 
 import (
 	"context"
-	"flag"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +12,6 @@ import (
 	"github.com/unionbot/unionbot/handlers/tasks"
 	"github.com/unionbot/unionbot/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const admin = "ou_admin"
 
@@ -47,12 +44,6 @@ func member(t testing.TB, db *store.DB, openID, name, no string, roles ...string
 func (h *harness) member(openID, name, no string, roles ...string) *store.Member {
 	h.T.Helper()
 	return member(h.T, h.DB, openID, name, no, roles...)
-}
-
-// say sends a message and returns the text (or card JSON) of the bot's reply.
-func (h *harness) say(sender, text string) string {
-	h.T.Helper()
-	return h.Say(sender, text)
 }
 
 // click sends a card action and returns the toast and the replacement card's data.

@@ -3,8 +3,6 @@ package tasks_test
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,6 +10,7 @@ import (
 
 	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/handlers/tasks"
+	"github.com/unionbot/unionbot/internal/golden"
 )
 
 // TestReportLayout reads the quarterly workbook back and compares its layout and cells with
@@ -51,15 +50,5 @@ func TestReportLayout(t *testing.T) {
 			fmt.Fprintln(&b, strings.Join(r, " | "))
 		}
 	}
-	path := filepath.Join("testdata", "report.golden.txt")
-	if *update {
-		os.WriteFile(path, []byte(b.String()), 0o644)
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("report layout differs (run with -update if intended):\n%s", b.String())
-	}
+	golden.File(t, "report.golden.txt", []byte(b.String()))
 }

@@ -293,11 +293,11 @@ func TestCardPostedAfreshAfter14Days(t *testing.T) {
 			return contents
 		}
 		off := h.member(officer, "赵干事", "9001", "机关分工会", "F", store.RoleOfficer)
-		h.click(off.OpenID, map[string]any{"action": actCreate}, form(map[string]any{fOpens: "2020-01-01 09:00 +0800",
+		h.Click(off.OpenID, map[string]any{"action": actCreate}, form(map[string]any{fOpens: "2020-01-01 09:00 +0800",
 			fCloses: "2030-01-01 18:00 +0800", fStart: "2030-02-01 14:00 +0800", fEnd: "2030-02-01 18:00 +0800", fNotifyAll: false}))
 		acts, _ := db.Activities(ctx)
 		a, _ := db.Activity(ctx, acts[0].ID)
-		if toast, _ := h.click(off.OpenID, map[string]any{"action": actPublish, "a": a.ID, "v": a.Version}, nil); !strings.Contains(toast, "已发布") {
+		if toast, _ := h.Click(off.OpenID, map[string]any{"action": actPublish, "activity_id": a.ID, "version": a.Version}, nil); !strings.Contains(toast, "已发布") {
 			t.Fatalf("publish: %q", toast)
 		}
 		drain()
@@ -308,7 +308,7 @@ func TestCardPostedAfreshAfter14Days(t *testing.T) {
 		edit := func(capacity string) {
 			t.Helper()
 			cur, _ := db.Activity(ctx, a.ID)
-			if toast, _ := h.click(off.OpenID, map[string]any{"action": actUpdate, "a": cur.ID, "v": cur.Version}, form(map[string]any{fCapacity: capacity,
+			if toast, _ := h.Click(off.OpenID, map[string]any{"action": actUpdate, "activity_id": cur.ID, "version": cur.Version}, form(map[string]any{fCapacity: capacity,
 				fOpens: "2020-01-01 09:00 +0800", fCloses: "2030-01-01 18:00 +0800", fStart: "2030-02-01 14:00 +0800",
 				fEnd: "2030-02-01 18:00 +0800", fNotifyAll: false})); toast != "已保存修改。" {
 				t.Fatalf("update: %q", toast)

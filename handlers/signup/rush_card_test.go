@@ -29,7 +29,6 @@ func TestRushGroupCard(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		h := newMH(t, db, testDataKey)
-		h.t = t
 		// The store's clock runs with the wall clock from t0: the outbox paces patches by it.
 		var mu sync.Mutex
 		start, last := time.Now(), time.Time{}

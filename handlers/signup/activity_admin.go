@@ -68,11 +68,7 @@ func (h *handler) createActivity(c *bot.Context) (*bot.Response, error) {
 // loadForChange loads the activity of a card click and refuses a stale card (an older
 // version than the activity's, or a cancelled activity).
 func (h *handler) loadForChange(c *bot.Context) (*store.Activity, error) {
-	id, ok := c.IntOK("activity_id")
-	if !ok {
-		return nil, store.Errorf(store.EINVALID, "卡片数据不完整，请发送「活动管理」重新打开。")
-	}
-	a, err := c.Tx.Activity(c.Ctx, id)
+	a, err := cardActivity(c, "，请发送「活动管理」重新打开")
 	if err != nil {
 		return nil, err
 	}
@@ -205,15 +201,21 @@ func countPeople(people []store.Participant) int {
 
 // previewActivity shows an activity's officer card (from 活动管理 or a button).
 func (h *handler) previewActivity(c *bot.Context) (*bot.Response, error) {
-	id, ok := c.IntOK("activity_id")
-	if !ok {
-		return bot.Warn("卡片数据不完整。"), nil
-	}
-	a, err := c.Tx.Activity(c.Ctx, id)
+	a, err := cardActivity(c, "")
 	if err != nil {
 		return bot.Refusal(err)
 	}
 	return h.previewResponse(c, a, "")
+}
+
+// cardActivity loads the activity an officer's button names; again says how to get a fresh
+// card when the button names none.
+func cardActivity(c *bot.Context, again string) (*store.Activity, error) {
+	id, ok := c.IntOK("activity_id")
+	if !ok {
+		return nil, store.Errorf(store.EINVALID, "卡片数据不完整%s。", again)
+	}
+	return c.Tx.Activity(c.Ctx, id)
 }
 
 // manageCmd answers 活动管理: the newest activities with a button each.

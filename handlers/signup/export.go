@@ -52,11 +52,7 @@ func (h *handler) exportCmd(c *bot.Context) (*bot.Response, error) {
 
 // exportAction is the 导出名单 button.
 func (h *handler) exportAction(c *bot.Context) (*bot.Response, error) {
-	id, ok := c.IntOK("activity_id")
-	if !ok {
-		return bot.Warn("卡片数据不完整，请发送「导出」重新选择。"), nil
-	}
-	a, err := c.Tx.Activity(c.Ctx, id)
+	a, err := cardActivity(c, "，请发送「导出」重新选择")
 	if err != nil {
 		return bot.Refusal(err)
 	}

@@ -128,6 +128,21 @@ func (h *handler) stale(c *bot.Context, a *store.Activity) (*bot.Response, error
 	return h.staleCard(c, a, personal(c))
 }
 
+// clickedActivity loads the activity of a click on a sign-up card. refused is the answer
+// instead when the card shows an older version, or the activity was cancelled or is gone.
+func (h *handler) clickedActivity(c *bot.Context) (a *store.Activity, refused *bot.Response, err error) {
+	a, err = c.Tx.Activity(c.Ctx, c.Int("activity_id"))
+	if err != nil {
+		refused, err = bot.Refusal(err)
+		return nil, refused, err
+	}
+	if a.Status == store.ActivityCancelled || int(c.Int("version")) != a.Version {
+		refused, err = h.stale(c, a)
+		return a, refused, err
+	}
+	return a, nil, nil
+}
+
 // staleCard is the stale-card answer: a toast and the activity's current card, the member's
 // own when the clicked card was personal.
 func (h *handler) staleCard(c *bot.Context, a *store.Activity, personal bool) (*bot.Response, error) {

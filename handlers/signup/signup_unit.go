@@ -90,12 +90,9 @@ func (h *handler) unitCard(c *bot.Context, a *store.Activity, note string) (*car
 
 // unitAdd adds the picked people to the unit's list (waiting for the chair's confirmation).
 func (h *handler) unitAdd(c *bot.Context) (*bot.Response, error) {
-	a, err := c.Tx.Activity(c.Ctx, c.Int("activity_id"))
-	if err != nil {
-		return bot.Refusal(err)
-	}
-	if a.Status == store.ActivityCancelled || int(c.Int("version")) != a.Version {
-		return h.stale(c, a)
+	a, refused, err := h.clickedActivity(c)
+	if refused != nil || err != nil {
+		return refused, err
 	}
 	chair, err := h.chairBranch(c)
 	if err != nil {

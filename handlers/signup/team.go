@@ -68,12 +68,9 @@ func initialItem(a *store.Activity, c *bot.Context) int64 {
 
 // teamCreate handles the team form.
 func (h *handler) teamCreate(c *bot.Context) (*bot.Response, error) {
-	a, err := c.Tx.Activity(c.Ctx, c.Int("activity_id"))
-	if err != nil {
-		return bot.Refusal(err)
-	}
-	if a.Status == store.ActivityCancelled || int(c.Int("version")) != a.Version {
-		return h.stale(c, a)
+	a, refused, err := h.clickedActivity(c)
+	if refused != nil || err != nil {
+		return refused, err
 	}
 	m, err := c.Tx.MemberFacts(c.Ctx, c.Sender.MemberID)
 	if err != nil {
@@ -302,12 +299,9 @@ func (h *handler) teamCmd(c *bot.Context) (*bot.Response, error) {
 
 // teamNew is the 创建队伍 button of a team activity's card: the team form.
 func (h *handler) teamNew(c *bot.Context) (*bot.Response, error) {
-	a, err := c.Tx.Activity(c.Ctx, c.Int("activity_id"))
-	if err != nil {
-		return bot.Refusal(err)
-	}
-	if a.Status == store.ActivityCancelled || int(c.Int("version")) != a.Version {
-		return h.stale(c, a)
+	a, refused, err := h.clickedActivity(c)
+	if refused != nil || err != nil {
+		return refused, err
 	}
 	return h.teamForm(c, a)
 }

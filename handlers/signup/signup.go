@@ -6,7 +6,8 @@
 // a click on 报名 in one short transaction: the store takes a seat with a conditional UPDATE of
 // the activity's counter row (or the next waitlist position from its counter), and the answer
 // goes back in the callback (a toast and the refreshed card) without any outbound message.
-// The officer side is in activity_*.go, publish*.go, export*.go and remind*.go.
+// The officer side is in activity_*.go, publish*.go, export*.go and remind*.go; routes.go
+// names the card actions and registers everything.
 package signup
 
 import (

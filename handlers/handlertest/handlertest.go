@@ -205,6 +205,30 @@ func (c *Chat) Click(sender string, value, form map[string]any) (toast, card str
 	return a.Toast.Content, string(a.Card)
 }
 
+// Sent lists the contents (text or card JSON) of the 1:1 messages queued to openID, oldest
+// first; replies to the events the rig sent are not among them.
+func (c *Chat) Sent(openID string) []string {
+	c.T.Helper()
+	var out []string
+	if err := c.DB.Select(context.Background(), &out, `SELECT content FROM outbox WHERE kind = 'send' AND receive_id = ?
+		ORDER BY created_at, id`, openID); err != nil {
+		c.T.Fatal(err)
+	}
+	return out
+}
+
+// SentTo lists the open_ids that 1:1 messages containing s were queued to, once a message,
+// ordered by open_id.
+func (c *Chat) SentTo(s string) []string {
+	c.T.Helper()
+	var out []string
+	if err := c.DB.Select(context.Background(), &out, `SELECT receive_id FROM outbox WHERE kind = 'send' AND receive_id_type = 'open_id'
+		AND content LIKE ? ORDER BY receive_id, created_at`, "%"+s+"%"); err != nil {
+		c.T.Fatal(err)
+	}
+	return out
+}
+
 // Person is a member for NewMember to create.
 type Person struct {
 	OpenID     string

@@ -91,14 +91,14 @@ func TestLotteryCommands(t *testing.T) {
 			if i >= 3 {
 				text = fmt.Sprintf("【抽签结果】你报名的「海南休养」未中签，现为候补第 %d 位", r.Position)
 			}
-			if s := h.sentTo(text); !strings.Contains(fmt.Sprint(s), r.OpenID) {
+			if s := h.SentTo(text); !strings.Contains(fmt.Sprint(s), r.OpenID) {
 				t.Errorf("%s not told %q", r.OpenID, text)
 			}
 			if n := h.outboxCount(r.OpenID); n != 1 {
 				t.Errorf("%s got %d messages", r.OpenID, n)
 			}
 		}
-		if s := h.sentTo(fmt.Sprintf("（抽签种子 %d，可复核）", seed)); len(s) != 6 {
+		if s := h.SentTo(fmt.Sprintf("（抽签种子 %d，可复核）", seed)); len(s) != 6 {
 			t.Errorf("%d results name the seed", len(s))
 		}
 
@@ -123,10 +123,10 @@ func TestLotteryCommands(t *testing.T) {
 		if status != store.ActivityClosed || seedAfter != seed {
 			t.Errorf("after the close job: %s, seed %d (was %d)", status, seedAfter, seed)
 		}
-		if s := h.sentTo("报名截止：海南休养"); fmt.Sprint(s) != "["+mhOfficer+"]" {
+		if s := h.SentTo("报名截止：海南休养"); fmt.Sprint(s) != "["+mhOfficer+"]" {
 			t.Errorf("summary went to %v", s)
 		}
-		if s := h.sentTo(fmt.Sprintf("抽签已由工会干事完成（种子 %d）", seed)); fmt.Sprint(s) != "["+mhOfficer+"]" {
+		if s := h.SentTo(fmt.Sprintf("抽签已由工会干事完成（种子 %d）", seed)); fmt.Sprint(s) != "["+mhOfficer+"]" {
 			t.Errorf("the summary does not tell the draw was done: %v", s)
 		}
 		for _, who := range people {

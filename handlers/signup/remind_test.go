@@ -54,16 +54,6 @@ func (h *adminHarness) openActivity(title string, org int64, minEntries int) *st
 }
 
 // sends lists the receivers of 1:1 sends whose content contains s, in order.
-func (h *adminHarness) sends(s string) []string {
-	h.T.Helper()
-	var out []string
-	err := h.DB.Select(context.Background(), &out, `SELECT receive_id FROM outbox WHERE kind = 'send' AND receive_id_type = 'open_id'
-		AND content LIKE ? ORDER BY created_at, receive_id`, "%"+s+"%")
-	if err != nil {
-		h.T.Fatal(err)
-	}
-	return out
-}
 
 func TestRemindersJob(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -98,19 +88,19 @@ func TestRemindersJob(t *testing.T) {
 		closes := a.SignupClosesAt
 
 		run(e, closes.Add(-25*time.Hour))
-		if got := h.sends("报名将于"); len(got) != 0 {
+		if got := h.SentTo("报名将于"); len(got) != 0 {
 			t.Fatalf("closing reminders a day too early: %v", got)
 		}
 		// 24 h before the close: the eligible members who have not signed up, except 丁.
 		run(e, closes.Add(-23*time.Hour))
 		want := "[ou_r2 ou_r3 ou_r3 ou_sa_officer ou_sa_officer]"
-		if got := h.sends("报名将于"); fmtList(got) != want {
+		if got := h.SentTo("报名将于"); fmtList(got) != want {
 			t.Errorf("closing reminders = %v, want %s (合唱: 丙 and the officer; 讲座: 乙, 丙, the officer)", got, want)
 		}
 		// Never twice: the same run again, then a restarted engine.
 		run(e, closes.Add(-23*time.Hour))
 		run(newEngine(t, db, h.loc), closes.Add(-22*time.Hour))
-		if got := h.sends("报名将于"); fmtList(got) != want {
+		if got := h.SentTo("报名将于"); fmtList(got) != want {
 			t.Errorf("after a second run and a restart: %v", got)
 		}
 
@@ -126,13 +116,13 @@ func TestRemindersJob(t *testing.T) {
 		if gotSmall.Status != store.ActivityCancelled {
 			t.Errorf("讲座 status = %s, want cancelled (1 entry, minimum 3)", gotSmall.Status)
 		}
-		if s := h.sends("报名截止：教职工合唱比赛"); fmtList(s) != "[ou_sa_officer]" {
+		if s := h.SentTo("报名截止：教职工合唱比赛"); fmtList(s) != "[ou_sa_officer]" {
 			t.Errorf("summary = %v", s)
 		}
-		if s := h.sends("活动取消：书法讲座"); fmtList(s) != "[ou_sa_officer]" {
+		if s := h.SentTo("活动取消：书法讲座"); fmtList(s) != "[ou_sa_officer]" {
 			t.Errorf("cancellation summary = %v", s)
 		}
-		if s := h.sends("不足最少成行数 3"); fmtList(s) != "[ou_r1 ou_sa_officer]" {
+		if s := h.SentTo("不足最少成行数 3"); fmtList(s) != "[ou_r1 ou_sa_officer]" {
 			t.Errorf("told of the cancellation = %v", s)
 		}
 
@@ -140,12 +130,12 @@ func TestRemindersJob(t *testing.T) {
 		starts := a.StartsAt
 		run(e, starts.Add(-23*time.Hour))
 		run(e, starts.Add(-23*time.Hour))
-		if s := h.sends("【活动提醒】"); fmtList(s) != "[ou_r1 ou_r2]" {
+		if s := h.SentTo("【活动提醒】"); fmtList(s) != "[ou_r1 ou_r2]" {
 			t.Errorf("day-before reminders = %v", s)
 		}
 		run(newEngine(t, db, h.loc), starts.Add(-90*time.Minute))
 		run(e, starts.Add(-80*time.Minute))
-		if s := h.sends("【活动提醒】"); fmtList(s) != "[ou_r1 ou_r1 ou_r2 ou_r2]" {
+		if s := h.SentTo("【活动提醒】"); fmtList(s) != "[ou_r1 ou_r1 ou_r2 ou_r2]" {
 			t.Errorf("event reminders = %v", s)
 		}
 
@@ -205,7 +195,7 @@ func TestRemindersLotteryAndTeams(t *testing.T) {
 		if st.Confirmed != 2 || st.Waitlisted != 2 {
 			t.Errorf("drawn: %+v", st.ItemStats)
 		}
-		if s := h.sends("抽签完成（种子"); fmtList(s) != "[ou_sa_officer]" {
+		if s := h.SentTo("抽签完成（种子"); fmtList(s) != "[ou_sa_officer]" {
 			t.Errorf("summary with the draw = %v", s)
 		}
 		if _, ok, err := db.CheckLottery(ctx, a.ID); err != nil || !ok {

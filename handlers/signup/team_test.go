@@ -52,13 +52,6 @@ func (h *mh) rowsState() string {
 }
 
 // sentTo lists the receivers of 1:1 messages (not replies) whose content contains s, sorted.
-func (h *mh) sentTo(s string) []string {
-	h.T.Helper()
-	var out []string
-	h.must(h.DB.Select(h.ctx, &out, `SELECT receive_id FROM outbox WHERE kind = 'send' AND receive_id_type = 'open_id'
-		AND content LIKE ? ORDER BY receive_id, created_at`, "%"+s+"%"))
-	return out
-}
 
 // outboxCount counts the 1:1 sends (not replies) to openID.
 func (h *mh) outboxCount(openID string) int {
@@ -173,13 +166,14 @@ func cardValue(t *testing.T, cardJSON, name string) map[string]any {
 // lastSend is the content of the latest 1:1 send to openID whose content contains s.
 func (h *mh) lastSend(openID, s string) string {
 	h.T.Helper()
-	var c []string
-	h.must(h.DB.Select(h.ctx, &c, `SELECT content FROM outbox WHERE kind = 'send' AND receive_id = ? AND content LIKE ?
-		ORDER BY created_at DESC`, openID, "%"+s+"%"))
-	if len(c) == 0 {
-		h.T.Fatalf("nothing sent to %s containing %q", openID, s)
+	sent := h.Sent(openID)
+	for i := len(sent) - 1; i >= 0; i-- {
+		if strings.Contains(sent[i], s) {
+			return sent[i]
+		}
 	}
-	return c[0]
+	h.T.Fatalf("nothing sent to %s containing %q", openID, s)
+	return ""
 }
 
 func (h *mh) teamID(a *store.Activity, name string) int64 {
@@ -246,7 +240,7 @@ func TestTeamFlow(t *testing.T) {
 		if c := string(got.Card); !strings.Contains(c, "李芳（已邀请，待回复）") || !strings.Contains(c, "王强（已邀请，待回复）") {
 			t.Errorf("team card after invite: %.800s", c)
 		}
-		if s := h.sentTo("组队邀请"); fmt.Sprint(s) != "[ou_m2 ou_w1]" {
+		if s := h.SentTo("组队邀请"); fmt.Sprint(s) != "[ou_m2 ou_w1]" {
 			t.Errorf("invitation cards went to %v", s)
 		}
 		cardW1 := h.lastSend("ou_w1", "组队邀请")
@@ -271,7 +265,7 @@ func TestTeamFlow(t *testing.T) {
 		if _, st, _ := h.entryOf(a, "ou_w1"); st != store.EntryConfirmed {
 			t.Errorf("invitee entry %q", st)
 		}
-		if s := h.sentTo("李芳接受了你的邀请"); fmt.Sprint(s) != "[ou_cap1]" {
+		if s := h.SentTo("李芳接受了你的邀请"); fmt.Sprint(s) != "[ou_cap1]" {
 			t.Errorf("acceptance told %v", s)
 		}
 		// The other declines; the captain is told, no entry.
@@ -282,7 +276,7 @@ func TestTeamFlow(t *testing.T) {
 		if _, st, _ := h.entryOf(a, "ou_m2"); st != "" {
 			t.Errorf("declined invitee has an entry: %q", st)
 		}
-		if s := h.sentTo("王强谢绝了加入队伍“机关一队”的邀请"); fmt.Sprint(s) != "[ou_cap1]" {
+		if s := h.SentTo("王强谢绝了加入队伍“机关一队”的邀请"); fmt.Sprint(s) != "[ou_cap1]" {
 			t.Errorf("decline told %v", s)
 		}
 		var invites string
@@ -364,18 +358,18 @@ func TestTeamFlow(t *testing.T) {
 		// At close the reminders job checks the rules: 体育一队 (three men) breaks the minimum
 		// of women; its captain alone is told, and the organiser's summary names the team.
 		h.runReminders(a.SignupClosesAt.Add(time.Minute))
-		if s := h.sentTo("你带领的队伍「体育一队」在「气排球比赛」报名截止时不符合规则：女队员不足：至少 1 名，现有 0 名"); fmt.Sprint(s) != "[ou_cap2]" {
+		if s := h.SentTo("你带领的队伍「体育一队」在「气排球比赛」报名截止时不符合规则：女队员不足：至少 1 名，现有 0 名"); fmt.Sprint(s) != "[ou_cap2]" {
 			t.Errorf("team rule notice went to %v", s)
 		}
-		if s := h.sentTo("不符合规则"); fmt.Sprint(s) != "[ou_cap2]" {
+		if s := h.SentTo("不符合规则"); fmt.Sprint(s) != "[ou_cap2]" {
 			t.Errorf("rule notices went to %v", s)
 		}
-		if s := h.sentTo("队伍「体育一队」（混合组，体育学院分工会）：女队员不足"); fmt.Sprint(s) != "["+mhOfficer+"]" {
+		if s := h.SentTo("队伍「体育一队」（混合组，体育学院分工会）：女队员不足"); fmt.Sprint(s) != "["+mhOfficer+"]" {
 			t.Errorf("summary naming the team went to %v", s)
 		}
 		// A second run tells nobody again.
 		h.runReminders(a.SignupClosesAt.Add(2 * time.Minute))
-		if s := h.sentTo("不符合规则"); len(s) != 1 {
+		if s := h.SentTo("不符合规则"); len(s) != 1 {
 			t.Errorf("the rule notice went out %d times", len(s))
 		}
 		// After the close, invitations are refused with the reason.
@@ -492,7 +486,7 @@ func TestTeamWaitlistAndWithdraw(t *testing.T) {
 		if got.Toast.Type != "success" || !strings.Contains(got.Toast.Content, "已撤销队伍，2 人的报名随之取消，队员已收到通知。名额已递补给候补的人") {
 			t.Fatalf("withdraw: %+v", got.Toast)
 		}
-		if s := h.sentTo("队长已撤销队伍“甲队”（羽毛球团体赛），你的报名随之取消"); fmt.Sprint(s) != "[ou_a2]" {
+		if s := h.SentTo("队长已撤销队伍“甲队”（羽毛球团体赛），你的报名随之取消"); fmt.Sprint(s) != "[ou_a2]" {
 			t.Errorf("withdrawal told %v", s)
 		}
 		var st string
@@ -510,7 +504,7 @@ func TestTeamWaitlistAndWithdraw(t *testing.T) {
 				t.Errorf("%s: %s %d", who, st, pos)
 			}
 		}
-		if s := h.sentTo("【候补转正】你报名的「羽毛球团体赛·团体」已由候补转为正式名额"); fmt.Sprint(s) != "[ou_b1 ou_b2]" {
+		if s := h.SentTo("【候补转正】你报名的「羽毛球团体赛·团体」已由候补转为正式名额"); fmt.Sprint(s) != "[ou_b1 ou_b2]" {
 			t.Errorf("promotion told %v", s)
 		}
 		// The withdrawn team's open invitation can no longer be accepted.
@@ -534,7 +528,7 @@ func TestTeamWaitlistAndWithdraw(t *testing.T) {
 			t.Errorf("team card after a member left: %.800s", got.Card)
 		}
 		// The captain is told at once, with the rule the team now breaks.
-		if s := h.sentTo("乙队员退出了队伍“乙队”（羽毛球团体赛），队伍尚未满足：人数不足：至少 2 人，现有 1 人"); fmt.Sprint(s) != "[ou_b1]" {
+		if s := h.SentTo("乙队员退出了队伍“乙队”（羽毛球团体赛），队伍尚未满足：人数不足：至少 2 人，现有 1 人"); fmt.Sprint(s) != "[ou_b1]" {
 			t.Errorf("the captain was not told: %v", s)
 		}
 	})

@@ -97,10 +97,10 @@ func TestUnitRoster(t *testing.T) {
 				t.Errorf("%s: %s %d, want %s", who, st, pos, w)
 			}
 		}
-		if s := h.sentTo("你报名的「劳动技能大比武」已经分工会确认，报名成功"); fmt.Sprint(s) != "[ou_u1 ou_u2]" {
+		if s := h.SentTo("你报名的「劳动技能大比武」已经分工会确认，报名成功"); fmt.Sprint(s) != "[ou_u1 ou_u2]" {
 			t.Errorf("confirmed told: %v", s)
 		}
-		if s := h.sentTo("你报名的「劳动技能大比武」已经分工会确认，名额已满，你在候补第 1 位"); fmt.Sprint(s) != "[ou_u3]" {
+		if s := h.SentTo("你报名的「劳动技能大比武」已经分工会确认，名额已满，你在候补第 1 位"); fmt.Sprint(s) != "[ou_u3]" {
 			t.Errorf("waitlisted told: %v", s)
 		}
 		// A second confirmation finds nothing left and changes nothing.
@@ -209,7 +209,7 @@ func TestBranchConfirmation(t *testing.T) {
 			"ou_q1": "你报名的「健康跑」未获分工会确认",
 		}
 		for who, text := range told {
-			if s := h.sentTo(text); fmt.Sprint(s) != "["+who+"]" {
+			if s := h.SentTo(text); fmt.Sprint(s) != "["+who+"]" {
 				t.Errorf("%q went to %v, want %s", text, s, who)
 			}
 			if n := h.outboxCount(who); n != 1 {
@@ -260,7 +260,7 @@ func TestBranchConfirmationLottery(t *testing.T) {
 		if got := h.Answer("ou_chair", map[string]any{"action": "signup.decide", "entry_id": e2, "approve": false}, nil); !strings.Contains(got.Toast.Content, "已处理：未通过") {
 			t.Errorf("reject: %+v", got.Toast)
 		}
-		if s := h.sentTo("你报名的「女教职工关爱活动」已经分工会确认，将在报名截止后抽签"); fmt.Sprint(s) != "[ou_p1]" {
+		if s := h.SentTo("你报名的「女教职工关爱活动」已经分工会确认，将在报名截止后抽签"); fmt.Sprint(s) != "[ou_p1]" {
 			t.Errorf("approval told %v", s)
 		}
 		h.setNow(a.SignupClosesAt.Add(time.Minute))
@@ -281,7 +281,7 @@ func TestBranchConfirmationLottery(t *testing.T) {
 		if _, st, pos := h.entryOf(a, "ou_p3"); st != store.EntryWaitlisted || pos != 1 {
 			t.Errorf("approved after the draw: %s %d", st, pos)
 		}
-		if s := h.sentTo("你报名的「女教职工关爱活动」已经分工会确认，名额已满，你在候补第 1 位"); fmt.Sprint(s) != "[ou_p3]" {
+		if s := h.SentTo("你报名的「女教职工关爱活动」已经分工会确认，名额已满，你在候补第 1 位"); fmt.Sprint(s) != "[ou_p3]" {
 			t.Errorf("late approval told %v", s)
 		}
 	})

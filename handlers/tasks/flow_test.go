@@ -103,7 +103,7 @@ func TestTaskFlow(t *testing.T) {
 		if toast != "已保存责任人。" || !contains(cd, "李娜") {
 			t.Fatalf("assign: %q %.300s", toast, cd)
 		}
-		if msgs := h.sent("ou_owner"); len(msgs) != 1 || !contains(msgs[0], "责任人", "建设省级模范教职工之家") {
+		if msgs := h.Sent("ou_owner"); len(msgs) != 1 || !contains(msgs[0], "责任人", "建设省级模范教职工之家") {
 			t.Errorf("owner not told: %v", msgs)
 		}
 		toast, _ = h.click("ou_officer", map[string]any{"action": "tasks.milestone", "task_id": id, "version": task().Version},
@@ -175,7 +175,7 @@ func TestTaskFlow(t *testing.T) {
 			t.Fatalf("extend: %q", toast)
 		}
 		for _, o := range []string{"ou_officer", "ou_chair"} {
-			msgs := h.sent(o)
+			msgs := h.Sent(o)
 			if len(msgs) != 1 || !contains(msgs[0], "延期申请待审批", "2025-03-31", "tasks.decide") {
 				t.Errorf("%s not asked: %v", o, msgs)
 			}
@@ -195,7 +195,7 @@ func TestTaskFlow(t *testing.T) {
 		if !strings.Contains(toast, "已同意") || !contains(cd, "2025-01-31（延期 1 次）") {
 			t.Errorf("approve: %q %.400s", toast, cd)
 		}
-		msgs := h.sent("ou_owner")
+		msgs := h.Sent("ou_owner")
 		if len(msgs) != 3 || !contains(msgs[1], "未获同意") || !contains(msgs[2], "已获同意", "2025-01-31") {
 			t.Errorf("requester told: %v", msgs)
 		}

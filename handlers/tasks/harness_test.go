@@ -1,7 +1,6 @@
 package tasks_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -51,16 +50,6 @@ func (h *harness) click(sender string, value, form map[string]any) (toast, card 
 	h.T.Helper()
 	a := h.Answer(sender, value, form)
 	return a.Toast.Content, a.Data()
-}
-
-// sent lists the outbox messages to a receiver (1:1 sends), oldest first, as text or card JSON.
-func (h *harness) sent(openID string) []string {
-	h.T.Helper()
-	var rows []string
-	if err := h.DB.Select(context.Background(), &rows, `SELECT content FROM outbox WHERE kind = 'send' AND receive_id = ? ORDER BY created_at`, openID); err != nil {
-		h.T.Fatal(err)
-	}
-	return rows
 }
 
 func contains(s string, subs ...string) bool {

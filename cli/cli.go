@@ -48,6 +48,7 @@ func commands() []*command {
 		holidaysCommand(),
 		tasksCommand(),
 		activitiesCommand(),
+		emulatorCommand(),
 		versionCommand(),
 	}
 }

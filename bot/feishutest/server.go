@@ -122,6 +122,8 @@ type Request struct {
 	Status int  // HTTP status answered; 0 when the caller gave up during a delay
 	Code   int  // "code" of the JSON answer (0 for a successful download)
 	Fault  bool // answered (or abandoned) by an injected Fault
+	// Answer is the JSON body answered (nil for a download or an abandoned request).
+	Answer []byte
 }
 
 // Message is one delivered (or updated) message.
@@ -655,6 +657,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		rep = s.handle(rt, r, body)
 	}
 	req.Status, req.Code = rep.status, rep.code
+	if strings.HasPrefix(rep.contentType, "application/json") {
+		req.Answer = rep.body
+	}
 	s.record(req)
 	s.write(w, rep)
 }
@@ -780,3 +785,16 @@ func randHex(n int) string {
 }
 
 func millis(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+// P2PChatID is the chat id of the one-to-one chat between the bot and the user with openID:
+// the chat_id of the bot's messages sent to that open_id, and the one to put in that user's
+// message events.
+func P2PChatID(openID string) string { return p2pChatID("open_id:" + openID) }
+
+// NoteMessage records that a message (one a user sent, pushed as an event) is in chatID, so
+// that the bot's replies to it are delivered into that chat.
+func (s *Server) NoteMessage(messageID, chatID string) {
+	s.mu.Lock()
+	s.created[messageID] = chatID
+	s.mu.Unlock()
+}

@@ -40,7 +40,7 @@ type batch struct {
 // maxBatch is the most calls one transaction takes: on SQLite, with its one writer, larger
 // batches only help; on MySQL, where a batch's statements run one after another on one
 // connection and the lanes run beside each other, the last call of a long batch waits for all
-// the others (the spine benchmark's p99 was lower with 8 than with 16 or 32).
+// the others, so the p99 grows with the batch.
 func (db *DB) maxBatch() int {
 	if db.Dialect == MySQL {
 		return 8
@@ -174,13 +174,12 @@ func (db *DB) runBatches(bt *batcher) {
 // batchLinger is how long, on SQLite, a batch waits for more calls when the last one shared
 // its transaction (events are arriving together) but few are queued. Each commit writes the
 // touched pages to the WAL, so under load fewer, larger commits are cheaper; a lone event (the
-// last batch had one call) does not wait. In the spine benchmark it took SQLite from 3 to 7
-// events per commit and from 7,800-8,100 to 8,700-8,800 events/s (runs side by side).
+// last batch had one call) does not wait.
 const batchLinger = 300 * time.Microsecond
 
 // linger waits batchLinger before bt's next batch if that is worth it (see batchLinger).
 func (db *DB) linger(bt *batcher) {
-	if db.Dialect == MySQL {
+	if db.Dialect == MySQL || Trick("nolinger") {
 		return // one connection per lane: waiting would only idle it
 	}
 	bt.mu.Lock()

@@ -171,6 +171,9 @@ func (db *DB) runBatches(bt *batcher) {
 	}
 }
 
+// batchTimeout bounds a shared transaction, whose statements no single call's deadline cancels.
+const batchTimeout = 10 * time.Second
+
 // batchLinger is how long, on SQLite, a batch waits for more calls when the last one shared
 // its transaction (events are arriving together) but few are queued. Each commit writes the
 // touched pages to the WAL, so under load fewer, larger commits are cheaper; a lone event (the
@@ -218,7 +221,12 @@ func (db *DB) runBatch(calls []*batchCall) {
 		}
 		return
 	}
-	bg := context.WithoutCancel(live[0].ctx)
+	// The shared transaction's statements run under the batch's own context, never one call's:
+	// a call whose deadline passes mid-statement must not make the driver kill the connection
+	// under every other call of the batch (MySQL closes a connection whose statement is
+	// cancelled). The batch is bounded by batchTimeout instead.
+	bg, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), batchTimeout)
+	defer cancel()
 	tx, err := db.BeginTx(bg)
 	if err != nil {
 		for _, c := range live {
@@ -226,6 +234,7 @@ func (db *DB) runBatch(calls []*batchCall) {
 		}
 		return
 	}
+	tx.stmtBase = bg
 	defer func() { tx.Rollback() }()
 	var ok []*batchCall
 	solo := func(from int) { // the transaction is lost: everyone not yet failed runs alone
@@ -292,6 +301,7 @@ func (db *DB) runBatch(calls []*batchCall) {
 			}
 			return
 		}
+		tx.stmtBase = bg
 	}
 	if len(ok) == 0 {
 		return

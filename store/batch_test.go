@@ -420,3 +420,36 @@ func TestInTxBatchMaxOne(t *testing.T) {
 		}
 	})
 }
+
+// TestInTxBatchCallDeadline: a statement run with a context that expires while it runs (a
+// handler's deadline) does not take the shared transaction down: on MySQL the driver would
+// close the connection under every call of the batch. Its batch-mates commit with it.
+func TestInTxBatchCallDeadline(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		slow := `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) SELECT COUNT(*) FROM c`
+		if db.Dialect == store.MySQL {
+			slow = `SELECT SLEEP(0.3)`
+		}
+		txs0, calls0 := db.BatchStats()
+		r := newBatchRig(t, db, "deadline")
+		r.add("slow", func(tx *store.Tx) error {
+			short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+			defer cancel()
+			var n int
+			if err := tx.GetContext(short, &n, slow); err != nil {
+				return err
+			}
+			return audit(tx, "slow")
+		})
+		r.add("mate", func(tx *store.Tx) error { return audit(tx, "mate") })
+		r.run()
+		for _, name := range []string{"slow", "mate"} {
+			if r.errs[name] != nil || rows(t, db, name) != 1 {
+				t.Errorf("%s: err %v, rows %d; want nil, 1", name, r.errs[name], rows(t, db, name))
+			}
+		}
+		if txs, calls := db.BatchStats(); txs-txs0 != 2 || calls-calls0 != 3 {
+			t.Errorf("%d transactions for %d calls; want 2 for 3 (the holder, then both in one)", txs-txs0, calls-calls0)
+		}
+	})
+}

@@ -193,9 +193,10 @@ type Tx struct {
 	db          *DB
 	now         time.Time
 	afterCommit []func()
-	enqueued    int    // outbox messages queued so far, to keep their order
-	release     func() // gives the SQLite writer to the next in line
-	writes      int    // write statements run by the current call (HandleEvent, Writes)
+	enqueued    int             // outbox messages queued so far, to keep their order
+	release     func()          // gives the SQLite writer to the next in line
+	writes      int             // write statements run by the current call (HandleEvent, Writes)
+	stmtBase    context.Context // a shared transaction's statements run under it (batch.go)
 }
 
 // Now is the transaction's time: one instant for every row it writes.

@@ -17,6 +17,9 @@ import (
 // passed through unchanged.
 
 func (tx *Tx) stmtCtx(ctx context.Context) context.Context {
+	if tx.stmtBase != nil { // a shared transaction (batch.go)
+		return tx.stmtBase
+	}
 	if tx.db.wlock != nil {
 		return context.WithoutCancel(ctx)
 	}

@@ -17,8 +17,10 @@ type recorder struct {
 	cleanups []func()
 }
 
-func (r *recorder) Errorf(format string, args ...any) { r.errs = append(r.errs, fmt.Sprintf(format, args...)) }
-func (r *recorder) Cleanup(f func())                  { r.cleanups = append(r.cleanups, f) }
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+func (r *recorder) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
 
 // TestRigCatchesRefusalAfterWrite: a handler that writes and then refuses fails the test of
 // whoever drives it through the rig.

@@ -3,7 +3,7 @@
 // one Kind per entity kind, with the renderer of its card, and
 //
 //   - posts the card to a chat with Post (in the transaction that publishes the entity): the
-//     store remembers which message shows which entity (store.LiveCard);
+//     store remembers which message shows which entity (store.LiveCard, store.Tx.PostCard);
 //   - after a change commits, calls Touch: one refresh at a time per entity renders the card
 //     and queues what changed, and changes during a refresh make one more;
 //   - inside a transaction that changed the entity and already holds it, calls Show with the
@@ -57,19 +57,14 @@ func New(db *store.DB, name string, render Render, log *slog.Logger) *Kind {
 // Name is the kind's name.
 func (k *Kind) Name() string { return k.name }
 
-// Post queues cd to chat and remembers the message as showing entity id. A chat already
-// showing the entity is left as it was (false).
-func (k *Kind) Post(ctx context.Context, tx *store.Tx, id int64, chat string, cd *card.Card) (bool, error) {
+// Post queues cd to chat and remembers the message as showing the entity kind/id. A chat
+// already showing the entity is left as it was (false).
+func Post(ctx context.Context, tx *store.Tx, kind string, id int64, chat string, cd *card.Card) (bool, error) {
 	content, err := cd.JSON()
 	if err != nil {
 		return false, err
 	}
-	return tx.PostCard(ctx, k.name, id, chat, string(content))
-}
-
-// Cards lists the messages showing entity id (store.Tx.LiveCards, without locking them).
-func (k *Kind) Cards(ctx context.Context, tx *store.Tx, id int64) ([]store.LiveCard, error) {
-	return tx.LiveCards(ctx, k.name, id, false)
+	return tx.PostCard(ctx, kind, id, chat, string(content))
 }
 
 // Show queues the cards of entity kind/id to show cd, each unless it shows it already; it

@@ -66,7 +66,7 @@ func publish(ctx context.Context, tx *store.Tx, a *store.Activity, defaultChats 
 		}
 	}
 	for _, chat := range targets {
-		if _, err := tx.PostCard(ctx, cardKind, a.ID, chat, string(content)); err != nil {
+		if _, err := livecard.Post(ctx, tx, cardKind, a.ID, chat, cd); err != nil {
 			return 0, 0, err
 		}
 	}

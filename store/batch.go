@@ -295,13 +295,14 @@ func (db *DB) runBatch(calls []*batchCall) {
 		}
 		ok = ok[:0]
 		tx.Rollback()
-		if tx, err = db.BeginTx(bg); err != nil {
+		next, err := db.BeginTx(bg)
+		if err != nil {
 			for _, c := range live[i+1:] {
 				c.err = err
 			}
 			return
 		}
-		tx.stmtBase = bg
+		tx, tx.stmtBase = next, bg
 	}
 	if len(ok) == 0 {
 		return

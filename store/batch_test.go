@@ -426,7 +426,7 @@ func TestInTxBatchMaxOne(t *testing.T) {
 // close the connection under every call of the batch. Its batch-mates commit with it.
 func TestInTxBatchCallDeadline(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		slow := `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) SELECT COUNT(*) FROM c`
+		slow := `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT COUNT(*) FROM c`
 		if db.Dialect == store.MySQL {
 			slow = `SELECT SLEEP(0.3)`
 		}

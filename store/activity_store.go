@@ -218,41 +218,41 @@ func (db *DB) Activities(ctx context.Context, statuses ...string) ([]*Activity, 
 // (cards showing an older version become stale). Items are matched by ID: a new item has ID 0;
 // an item left out is removed, which is refused while it has entries. Capacity (of the
 // activity or an item) may not go below the seats already taken; when it grows, waitlisted
-// entries are promoted at once and told. The counters and the lottery seed are the store's and
-// are not taken from a.
-func (tx *Tx) UpdateActivity(ctx context.Context, a *Activity) error {
+// entries are promoted at once, and returned for the caller to tell. The counters and the
+// lottery seed are the store's and are not taken from a.
+func (tx *Tx) UpdateActivity(ctx context.Context, a *Activity) ([]Promotion, error) {
 	const op = "store.UpdateActivity"
 	cur, err := tx.activityForUpdate(ctx, a.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch cur.Status {
 	case ActivityDraft, ActivityOpen:
 	case ActivityCancelled:
-		return &Error{Code: EINVALID, Op: op, Message: "活动已取消，不能再修改。"}
+		return nil, &Error{Code: EINVALID, Op: op, Message: "活动已取消，不能再修改。"}
 	default:
-		return &Error{Code: EINVALID, Op: op, Message: "报名已截止的活动不能再修改。"}
+		return nil, &Error{Code: EINVALID, Op: op, Message: "报名已截止的活动不能再修改。"}
 	}
 	if a.Status == "" {
 		a.Status = cur.Status
 	}
 	if a.Status != cur.Status {
-		return &Error{Code: EINVALID, Op: op, Message: "修改活动时不能改变其状态。"}
+		return nil, &Error{Code: EINVALID, Op: op, Message: "修改活动时不能改变其状态。"}
 	}
 	if err := a.Validate(); err != nil {
-		return err
+		return nil, err
 	}
 	if a.CancelDeadline.IsZero() {
 		a.CancelDeadline = a.StartsAt
 	}
 	if cur.EntryMode != a.EntryMode && cur.Status == ActivityOpen {
-		return &Error{Code: EINVALID, Op: op, Message: "活动已发布，不能修改报名方式。"}
+		return nil, &Error{Code: EINVALID, Op: op, Message: "活动已发布，不能修改报名方式。"}
 	}
 	if cur.Allocation != a.Allocation && cur.Status == ActivityOpen {
-		return &Error{Code: EINVALID, Op: op, Message: "活动已发布，不能修改名额分配方式。"}
+		return nil, &Error{Code: EINVALID, Op: op, Message: "活动已发布，不能修改名额分配方式。"}
 	}
 	if a.Capacity > 0 && a.Capacity < cur.Confirmed {
-		return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("已有 %d 个正式名额，总名额不能改为 %d。", cur.Confirmed, a.Capacity)}
+		return nil, &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("已有 %d 个正式名额，总名额不能改为 %d。", cur.Confirmed, a.Capacity)}
 	}
 	// Items: keep, change, add, remove.
 	keep := map[int64]bool{}
@@ -262,10 +262,10 @@ func (tx *Tx) UpdateActivity(ctx context.Context, a *Activity) error {
 		}
 		old := cur.Item(it.ID)
 		if old == nil {
-			return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("项目“%s”不属于该活动。", it.Name)}
+			return nil, &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("项目“%s”不属于该活动。", it.Name)}
 		}
 		if it.Capacity > 0 && it.Capacity < old.Confirmed {
-			return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("项目“%s”已有 %d 个正式名额，名额不能改为 %d。", it.Name, old.Confirmed, it.Capacity)}
+			return nil, &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("项目“%s”已有 %d 个正式名额，名额不能改为 %d。", it.Name, old.Confirmed, it.Capacity)}
 		}
 		keep[it.ID] = true
 	}
@@ -275,22 +275,22 @@ func (tx *Tx) UpdateActivity(ctx context.Context, a *Activity) error {
 		}
 		var n int
 		if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM signup_entries WHERE activity_id = ? AND item_id = ?`, a.ID, old.ID); err != nil {
-			return &Error{Code: EINTERNAL, Op: op, Err: err}
+			return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 		}
 		if n > 0 {
-			return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("项目“%s”已有人报名，不能删除。", old.Name)}
+			return nil, &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("项目“%s”已有人报名，不能删除。", old.Name)}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM activity_items WHERE id = ?`, old.ID); err != nil {
-			return &Error{Code: EINTERNAL, Op: op, Err: err}
+			return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 		}
 	}
 	if len(cur.Items) == 0 && len(a.Items) > 0 && cur.Confirmed+cur.WaitlistSeq > 0 {
-		return &Error{Code: EINVALID, Op: op, Message: "已有人报名，不能再给活动增加项目。"}
+		return nil, &Error{Code: EINVALID, Op: op, Message: "已有人报名，不能再给活动增加项目。"}
 	}
 	for _, it := range a.Items {
 		if it.ID == 0 {
 			if err := tx.insertItem(ctx, a.ID, it); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
@@ -298,9 +298,9 @@ func (tx *Tx) UpdateActivity(ctx context.Context, a *Activity) error {
 			team_max = ?, min_women = ?, position = ? WHERE id = ?`,
 			it.Name, it.Capacity, it.Gender, it.TeamMin, it.TeamMax, it.MinWomen, it.Position, it.ID); err != nil {
 			if isUniqueViolation(err) {
-				return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("项目“%s”重复了。", it.Name)}
+				return nil, &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("项目“%s”重复了。", it.Name)}
 			}
-			return &Error{Code: EINTERNAL, Op: op, Err: err}
+			return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 		}
 	}
 	a.Version = cur.Version + 1
@@ -316,26 +316,27 @@ func (tx *Tx) UpdateActivity(ctx context.Context, a *Activity) error {
 		joinLines(a.Branches), a.AgeMin, a.AgeMax, nullDate(a.AgeRefDate), joinLines(a.PublishChats), a.NotifyAll,
 		a.Version, tx.now, a.ID)
 	if err != nil {
-		return &Error{Code: EINTERNAL, Op: op, Err: err}
+		return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
 	if cur.BranchQuota == 0 && a.BranchQuota > 0 {
 		if err := tx.rebuildBranchCounts(ctx, a.ID); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := tx.Audit(ctx, fmt.Sprint("member:", a.CreatedBy), "activity", fmt.Sprint(a.ID), "update", fmt.Sprint("version ", a.Version)); err != nil {
-		return err
+		return nil, err
 	}
 	// More room (or a lifted restriction) may let waitlisted entries in.
-	if _, err := tx.promote(ctx, a.ID, "system:edit"); err != nil {
-		return err
+	promoted, err := tx.promote(ctx, a.ID, "system:edit")
+	if err != nil {
+		return nil, err
 	}
 	fresh, err := tx.Activity(ctx, a.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	a.Confirmed, a.WaitlistSeq, a.Items = fresh.Confirmed, fresh.WaitlistSeq, fresh.Items
-	return nil
+	return promoted, nil
 }
 
 // SetActivityStatus moves an activity to status (open, closed, finished), audited with actor.

@@ -1,8 +1,6 @@
 package store
 
 import (
-	"context"
-	"encoding/json"
 	"strings"
 	"time"
 )
@@ -70,16 +68,3 @@ var activityColumnsA = func() string {
 
 const participantQuery = `SELECT e.id AS entry_id, e.member_id, COALESCE(m.open_id, '') AS open_id, m.name, e.status
 	FROM signup_entries e JOIN members m ON m.id = e.member_id `
-
-// notify queues a 1:1 text message to openID under a dedup key (nothing when the member has no
-// open_id yet, or the key was used).
-func (tx *Tx) notify(ctx context.Context, openID, text, key string) error {
-	if openID == "" {
-		return nil
-	}
-	b, _ := json.Marshal(map[string]string{"text": text})
-	k := key
-	_, err := tx.Enqueue(ctx, &OutboxMessage{Kind: OutboxSend, ReceiveIDType: "open_id", ReceiveID: openID,
-		MsgType: "text", Content: string(b), DedupKey: &k})
-	return err
-}

@@ -7,18 +7,32 @@ import (
 )
 
 // Cancellation and promotion: a seat given back goes at once, in the same transaction, to the
-// first waitlisted entry (or team) that fits.
+// first waitlisted entry (or team) that fits. The store says who was affected (CancelResult,
+// Promotion); the caller words the notices and queues them in the same transaction.
 
 // CancelResult is the outcome of a cancellation.
 type CancelResult struct {
 	Activity *Activity
 	Entries  []*Entry    // the entries cancelled (a captain's cancellation takes the team's)
 	Promoted []Promotion // waitlisted entries (or teams) that got the seat
+	// A captain's cancellation withdraws the team: Team is it, Teammates its other people,
+	// whose entries ended with it.
+	Team      *Team
+	Teammates []Participant
+	// A team member's cancellation: the team left, as it stands now (nil otherwise).
+	Left *TeamLeft
+}
+
+// TeamLeft is a member's departure from a team.
+type TeamLeft struct {
+	Team  *TeamDetail // after the departure
+	Entry *Entry      // the entry that ended
+	Name  string      // the member who left
 }
 
 // CancelEntry cancels a standing entry of memberID (officer true: anyone's, and after the
 // deadline). A confirmed seat goes at once to the first waitlisted entry that fits, in this
-// transaction, and that person is told through the outbox. A captain's cancellation withdraws
+// transaction (CancelResult.Promoted says whom to tell). A captain's cancellation withdraws
 // the whole team.
 func (tx *Tx) CancelEntry(ctx context.Context, entryID, memberID int64, officer bool, actor string, loc *time.Location) (*CancelResult, error) {
 	const op = "store.CancelEntry"
@@ -47,11 +61,9 @@ func (tx *Tx) CancelEntry(ctx context.Context, entryID, memberID int64, officer 
 	}
 	res := &CancelResult{Activity: a}
 	if e.Role == RoleCaptain && e.TeamID != 0 {
-		entries, err := tx.cancelTeam(ctx, a, e.TeamID, actor)
-		if err != nil {
+		if res.Team, res.Entries, res.Teammates, err = tx.cancelTeam(ctx, a, e.TeamID, actor); err != nil {
 			return nil, err
 		}
-		res.Entries = entries
 	} else {
 		ok, err := tx.endEntry(ctx, e, EntryCancelled)
 		if err != nil {
@@ -69,7 +81,7 @@ func (tx *Tx) CancelEntry(ctx context.Context, entryID, memberID int64, officer 
 			if err := tx.releaseQuota(ctx, a, e.ItemID, e.BranchID); err != nil {
 				return nil, err
 			}
-		} else if err := tx.tellCaptainLeft(ctx, a, e); err != nil {
+		} else if res.Left, err = tx.teamLeft(ctx, e); err != nil {
 			return nil, err
 		}
 		res.Entries = []*Entry{e}
@@ -97,15 +109,17 @@ func (tx *Tx) endEntry(ctx context.Context, e *Entry, status string) (bool, erro
 
 // Promotion is an entry (or a team) moved from the waitlist to a seat.
 type Promotion struct {
-	EntryID int64 // 0 for a team
-	TeamID  int64
-	ItemID  int64
-	Members []Participant // the people told
+	Activity *Activity     // the activity, as the promotion read it
+	Item     *ActivityItem // the item (nil for an activity without items)
+	EntryID  int64         // 0 for a team
+	TeamID   int64
+	ItemID   int64
+	Members  []Participant // the people to tell
 }
 
 // promote gives free seats to waitlisted entries (teams in team mode), first come first
 // served across the activity, as long as the item, the activity and the 分工会 quota allow.
-// Everyone promoted is told 1:1 through the outbox (one message per promotion, deduplicated).
+// It returns the promotions, in order, for the caller to tell everyone promoted.
 func (tx *Tx) promote(ctx context.Context, activityID int64, actor string) ([]Promotion, error) {
 	const op = "store.promote"
 	a, err := tx.activityForUpdate(ctx, activityID)
@@ -172,7 +186,7 @@ func (tx *Tx) promote(ctx context.Context, activityID int64, actor string) ([]Pr
 			it.Confirmed++
 		}
 		quota[qk]++
-		p := Promotion{ItemID: c.ItemID}
+		p := Promotion{Activity: a, Item: it, ItemID: c.ItemID}
 		if a.EntryMode == ModeTeam {
 			p.TeamID = c.ID
 			if _, err := tx.ExecContext(ctx, `UPDATE signup_entries SET status = 'confirmed', position = 0, updated_at = ?
@@ -189,16 +203,6 @@ func (tx *Tx) promote(ctx context.Context, activityID int64, actor string) ([]Pr
 		}
 		if err := tx.Audit(ctx, actor, "signup", fmt.Sprint(c.ID), "promote", fmt.Sprintf("activity %d (%s)", a.ID, table)); err != nil {
 			return nil, err
-		}
-		what := a.Title
-		if it != nil {
-			what += "·" + it.Name
-		}
-		for _, pm := range p.Members {
-			text := fmt.Sprintf("【候补转正】你报名的「%s」已由候补转为正式名额，请按时参加。如不能参加，请发送「我的报名」取消，把名额让给其他人。", what)
-			if err := tx.notify(ctx, pm.OpenID, text, fmt.Sprintf("signup.promoted:%s:%d:%d", table, c.ID, pm.EntryID)); err != nil {
-				return nil, err
-			}
 		}
 		out = append(out, p)
 	}

@@ -38,11 +38,19 @@ type LotteryResult struct {
 	Order      []int64 // entry ids in drawn order
 	Confirmed  int
 	Waitlisted int
+	Activity   *Activity // as drawn
+	Drawn      []Drawn   // every applicant still standing, to be told the result
+}
+
+// Drawn is one applicant's place after the draw.
+type Drawn struct {
+	Entry  *Entry // confirmed, or waitlisted at Position
+	Member Participant
 }
 
 // DrawLottery draws a lottery activity whose sign-up has closed (status closed, or open past
-// its closing time), once. seed 0 picks a random seed. Every applicant is told the result 1:1
-// through the outbox (deduplicated per entry).
+// its closing time), once. seed 0 picks a random seed. It returns the draw with every
+// applicant's place (Drawn), for the caller to tell each one.
 func (tx *Tx) DrawLottery(ctx context.Context, activityID, seed int64) (*LotteryResult, error) {
 	const op = "store.DrawLottery"
 	a, err := tx.activityForUpdate(ctx, activityID)
@@ -82,7 +90,7 @@ func (tx *Tx) DrawLottery(ctx context.Context, activityID, seed int64) (*Lottery
 		byID[e.ID] = e
 		ids = append(ids, e.ID)
 	}
-	res := &LotteryResult{Seed: seed, Order: LotteryOrder(seed, ids)}
+	res := &LotteryResult{Seed: seed, Order: LotteryOrder(seed, ids), Activity: a}
 	perBranch := map[[2]int64]int{}
 	for rank, id := range res.Order {
 		e := byID[id]
@@ -132,25 +140,12 @@ func (tx *Tx) DrawLottery(ctx context.Context, activityID, seed int64) (*Lottery
 		fmt.Sprintf("seed %d: %d applicants, %d confirmed, %d waitlisted", seed, len(ids), res.Confirmed, res.Waitlisted)); err != nil {
 		return nil, err
 	}
-	// Tell everyone.
 	var people []Participant
 	if err := tx.SelectContext(ctx, &people, participantQuery+`WHERE e.activity_id = ? AND e.lottery_rank > 0 AND e.live_member IS NOT NULL`, a.ID); err != nil {
 		return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
 	for _, p := range people {
-		e := byID[p.EntryID]
-		what := a.Title
-		if it := a.Item(e.ItemID); it != nil {
-			what += "·" + it.Name
-		}
-		text := fmt.Sprintf("【抽签结果】恭喜！你报名的「%s」已中签，获得正式名额。如不能参加，请发送「我的报名」取消。", what)
-		if e.Status == EntryWaitlisted {
-			text = fmt.Sprintf("【抽签结果】你报名的「%s」未中签，现为候补第 %d 位；有人取消时将按顺序递补并通知你。", what, e.Position)
-		}
-		text += fmt.Sprintf("（抽签种子 %d，可复核）", seed)
-		if err := tx.notify(ctx, p.OpenID, text, fmt.Sprintf("signup.lottery:%d:%d", a.ID, e.ID)); err != nil {
-			return nil, err
-		}
+		res.Drawn = append(res.Drawn, Drawn{Entry: byID[p.EntryID], Member: p})
 	}
 	return res, nil
 }

@@ -307,14 +307,16 @@ func (tx *Tx) inviteeFree(ctx context.Context, a *Activity, it *ActivityItem, m 
 
 // InviteAnswer is the outcome of an invitee's answer.
 type InviteAnswer struct {
-	Team    *Team
-	Entry   *Entry // accepted: the new entry
-	Captain Participant
+	InviteID int64
+	Accepted bool
+	Team     *Team
+	Entry    *Entry      // accepted: the new entry
+	Captain  Participant // to be told either way (no OpenID when the captain has left)
 }
 
 // AnswerInvite records an invitee's own answer. Accepting checks the rules again (sign-up
 // open, eligibility, one team per person, team size) and enters the member with the team's
-// status; the captain is told either way.
+// status.
 func (tx *Tx) AnswerInvite(ctx context.Context, inviteID int64, m *MemberFacts, accept bool, idCipher, idMasked, actor string, loc *time.Location) (*InviteAnswer, error) {
 	const op = "store.AnswerInvite"
 	var inv Invite
@@ -336,7 +338,7 @@ func (tx *Tx) AnswerInvite(ctx context.Context, inviteID int64, m *MemberFacts, 
 	if err != nil {
 		return nil, err
 	}
-	ans := &InviteAnswer{Team: t}
+	ans := &InviteAnswer{InviteID: inv.ID, Accepted: accept, Team: t}
 	if err := tx.GetContext(ctx, &ans.Captain, participantQuery+`WHERE e.team_id = ? AND e.role = 'captain' AND e.live_member IS NOT NULL`, t.ID); err != nil && !errNoRow(err) {
 		return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
@@ -382,64 +384,51 @@ func (tx *Tx) AnswerInvite(ctx context.Context, inviteID int64, m *MemberFacts, 
 	if err := tx.Audit(ctx, actor, "team", fmt.Sprint(t.ID), "invite_"+status, fmt.Sprint("member ", m.ID)); err != nil {
 		return nil, err
 	}
-	verb := "谢绝了"
-	if accept {
-		verb = "接受了"
-	}
-	text := fmt.Sprintf("%s%s你的邀请，加入队伍“%s”。", m.Name, verb, t.Name)
-	if !accept {
-		text = fmt.Sprintf("%s谢绝了加入队伍“%s”的邀请。", m.Name, t.Name)
-	}
-	return ans, tx.notify(ctx, ans.Captain.OpenID, text, fmt.Sprintf("signup.invite-answer:%d:%s", inv.ID, tx.now.Format(time.RFC3339Nano)))
+	return ans, nil
 }
 
 // cancelTeam withdraws a team: its entries and open invitations end, its seat is given back.
-// The members (not the captain, who did it) are told.
-func (tx *Tx) cancelTeam(ctx context.Context, a *Activity, teamID int64, actor string) ([]*Entry, error) {
+// It returns the team, the entries ended and the members other than the captain (who did it),
+// to be told.
+func (tx *Tx) cancelTeam(ctx context.Context, a *Activity, teamID int64, actor string) (*Team, []*Entry, []Participant, error) {
 	const op = "store.cancelTeam"
 	t, err := tx.Team(ctx, teamID)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	r, err := tx.ExecContext(ctx, `UPDATE signup_teams SET status = 'cancelled', live_name = NULL, updated_at = ?
 		WHERE id = ? AND live_name IS NOT NULL`, tx.now, teamID)
 	if err != nil {
-		return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+		return nil, nil, nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
-		return nil, &Error{Code: EINVALID, Op: op, Message: "队伍已经撤销了。"}
+		return nil, nil, nil, &Error{Code: EINVALID, Op: op, Message: "队伍已经撤销了。"}
 	}
 	var entries []*Entry
 	if err := tx.SelectContext(ctx, &entries, `SELECT `+entryColumns+` FROM signup_entries WHERE team_id = ? AND live_member IS NOT NULL`, teamID); err != nil {
-		return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+		return nil, nil, nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
 	var people []Participant
 	if err := tx.SelectContext(ctx, &people, participantQuery+`WHERE e.team_id = ? AND e.live_member IS NOT NULL AND e.role <> 'captain'`, teamID); err != nil {
-		return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+		return nil, nil, nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
 	for _, s := range []string{
 		`UPDATE signup_entries SET status = 'cancelled', live_member = NULL, updated_at = ? WHERE team_id = ? AND live_member IS NOT NULL`,
 		`UPDATE signup_invites SET status = 'withdrawn', decided_at = ? WHERE team_id = ? AND status = 'invited'`,
 	} {
 		if _, err := tx.ExecContext(ctx, s, tx.now, teamID); err != nil {
-			return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+			return nil, nil, nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 		}
 	}
 	if t.Status == EntryConfirmed {
 		if err := tx.releaseSeat(ctx, a, t.ItemID); err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 	}
 	if err := tx.releaseQuota(ctx, a, t.ItemID, t.BranchID); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	for _, p := range people {
-		if err := tx.notify(ctx, p.OpenID, fmt.Sprintf("队长已撤销队伍“%s”（%s），你的报名随之取消。", t.Name, a.Title),
-			fmt.Sprintf("signup.team-cancelled:%d:%d", teamID, p.EntryID)); err != nil {
-			return nil, err
-		}
-	}
-	return entries, tx.Audit(ctx, actor, "team", fmt.Sprint(teamID), "cancel", fmt.Sprintf("%d entries", len(entries)))
+	return t, entries, people, tx.Audit(ctx, actor, "team", fmt.Sprint(teamID), "cancel", fmt.Sprintf("%d entries", len(entries)))
 }
 
 // TeamProblem is a team that breaks its item's rules at close.
@@ -499,28 +488,16 @@ func (tx *Tx) CheckTeamsAtClose(ctx context.Context, activityID int64) ([]TeamPr
 	return out, nil
 }
 
-// tellCaptainLeft tells a team's captain that a member's entry ended (the member left, or an
-// officer cancelled it), with the rules the team now breaks, so the captain can invite someone
-// before the close.
-func (tx *Tx) tellCaptainLeft(ctx context.Context, a *Activity, e *Entry) error {
+// teamLeft reads what a member's departure from a team (the member left, or an officer
+// cancelled the entry) left behind: the team as it stands, for its captain to be told.
+func (tx *Tx) teamLeft(ctx context.Context, e *Entry) (*TeamLeft, error) {
 	d, err := tx.TeamDetail(ctx, e.TeamID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var who string
-	if err := tx.GetContext(ctx, &who, `SELECT name FROM members WHERE id = ?`, e.MemberID); err != nil {
-		return &Error{Code: EINTERNAL, Op: "store.tellCaptainLeft", Err: err}
+	l := &TeamLeft{Team: d, Entry: e}
+	if err := tx.GetContext(ctx, &l.Name, `SELECT name FROM members WHERE id = ?`, e.MemberID); err != nil {
+		return nil, &Error{Code: EINTERNAL, Op: "store.teamLeft", Err: err}
 	}
-	text := fmt.Sprintf("%s退出了队伍“%s”（%s）", who, d.Name, a.Title)
-	if probs := TeamRuleProblems(a.Item(d.ItemID), d.Members); len(probs) > 0 {
-		text += "，队伍尚未满足：" + strings.Join(probs, "；") + "。请在报名截止前邀请队员。"
-	} else {
-		text += "。"
-	}
-	for _, m := range d.Members {
-		if m.Role == RoleCaptain {
-			return tx.notify(ctx, m.OpenID, text, fmt.Sprintf("signup.team-left:%d:%d", d.ID, e.ID))
-		}
-	}
-	return nil
+	return l, nil
 }

@@ -131,20 +131,20 @@ func TestActivityPersistence(t *testing.T) {
 		}
 		edit, _ := db.Activity(f.ctx, a.ID)
 		edit.Capacity, edit.Items[0].Capacity, edit.Items[1].Capacity = 1, 1, 1
-		err = f.tx(func(tx *store.Tx) error { return tx.UpdateActivity(f.ctx, edit) })
+		err = f.tx(func(tx *store.Tx) error { _, err := tx.UpdateActivity(f.ctx, edit); return err })
 		if code(err) != store.EINVALID || !strings.Contains(store.ErrorMessage(err), "已有 2 个正式名额") {
 			t.Errorf("lowering capacity: %v", err)
 		}
 		edit, _ = db.Activity(f.ctx, a.ID)
 		edit.Title = "羽毛球团体赛"
 		edit.Items = edit.Items[:1] // removing an item with entries
-		err = f.tx(func(tx *store.Tx) error { return tx.UpdateActivity(f.ctx, edit) })
+		err = f.tx(func(tx *store.Tx) error { _, err := tx.UpdateActivity(f.ctx, edit); return err })
 		if code(err) != store.EINVALID || !strings.Contains(store.ErrorMessage(err), "已有人报名，不能删除") {
 			t.Errorf("removing an item in use: %v", err)
 		}
 		edit, _ = db.Activity(f.ctx, a.ID)
 		edit.Title = "羽毛球团体赛"
-		f.must(f.tx(func(tx *store.Tx) error { return tx.UpdateActivity(f.ctx, edit) }))
+		f.must(f.tx(func(tx *store.Tx) error { _, err := tx.UpdateActivity(f.ctx, edit); return err }))
 		if got, _ := db.Activity(f.ctx, a.ID); got.Version != 2 || got.Title != "羽毛球团体赛" || got.Confirmed != 2 {
 			t.Errorf("after edit: v%d %s confirmed %d", got.Version, got.Title, got.Confirmed)
 		}
@@ -209,17 +209,20 @@ func TestSignupWaitlistCancelPromote(t *testing.T) {
 		if f.count("signup_entries") != before {
 			t.Error("a refused sign-up wrote a row")
 		}
-		// Cancelling a confirmed entry promotes the first waitlisted one and tells them once.
+		// Cancelling a confirmed entry promotes the first waitlisted one, and returns whom to
+		// tell: the store itself queues no message (the handlers word and queue the notice).
 		var res *store.CancelResult
 		f.must(f.tx(func(tx *store.Tx) (err error) {
 			res, err = tx.CancelEntry(f.ctx, es[0].ID, ms[0].ID, false, "ou_p0", time.UTC)
 			return
 		}))
-		if len(res.Promoted) != 1 || res.Promoted[0].EntryID != es[2].ID || res.Promoted[0].Members[0].OpenID != "ou_p2" {
+		if len(res.Promoted) != 1 || res.Promoted[0].EntryID != es[2].ID || len(res.Promoted[0].Members) != 1 ||
+			res.Promoted[0].Members[0].OpenID != "ou_p2" || res.Promoted[0].Members[0].EntryID != es[2].ID ||
+			res.Promoted[0].Activity.ID != a.ID || res.Promoted[0].Item != nil {
 			t.Fatalf("promoted %+v", res.Promoted)
 		}
-		if n := f.count("outbox WHERE receive_id = 'ou_p2' AND content LIKE '%候补转正%'"); n != 1 {
-			t.Errorf("promotion messages: %d", n)
+		if n := f.count("outbox"); n != 0 {
+			t.Errorf("the store queued %d messages", n)
 		}
 		if got, _ := db.Activity(f.ctx, a.ID); got.Confirmed != 2 {
 			t.Errorf("confirmed counter %d", got.Confirmed)
@@ -231,12 +234,19 @@ func TestSignupWaitlistCancelPromote(t *testing.T) {
 		}); code(err) != store.EUNAUTHORIZED {
 			t.Errorf("cancel another's: %v", err)
 		}
-		// Raising the capacity promotes the rest.
+		// Raising the capacity promotes the rest, and returns them.
 		edit, _ := db.Activity(f.ctx, a.ID)
 		edit.Capacity = 10
-		f.must(f.tx(func(tx *store.Tx) error { return tx.UpdateActivity(f.ctx, edit) }))
+		var raised []store.Promotion
+		f.must(f.tx(func(tx *store.Tx) (err error) { raised, err = tx.UpdateActivity(f.ctx, edit); return }))
 		if n := f.count("signup_entries WHERE status = 'confirmed'"); n != 4 {
 			t.Errorf("after raising capacity: %d confirmed", n)
+		}
+		if len(raised) != 2 || raised[0].EntryID != es[3].ID || raised[1].EntryID != es[4].ID || raised[1].Members[0].OpenID != "ou_p4" {
+			t.Errorf("promoted by the raise %+v", raised)
+		}
+		if n := f.count("outbox"); n != 0 {
+			t.Errorf("the store queued %d messages", n)
 		}
 		f.now = a.CancelDeadline.Add(time.Minute)
 		if err := f.tx(func(tx *store.Tx) error {
@@ -390,8 +400,29 @@ func TestLottery(t *testing.T) {
 				t.Errorf("rank %d: %+v", i+1, e)
 			}
 		}
-		if n := f.count("outbox WHERE dedup_key LIKE 'signup.lottery:%'"); n != 8 {
-			t.Errorf("lottery messages: %d", n)
+		// Every applicant is returned with their place, for the handler to tell; the store
+		// queues nothing.
+		placed := map[int64]string{}
+		for _, d := range res.Drawn {
+			placed[d.Entry.ID] = fmt.Sprint(d.Entry.Status, d.Entry.Position)
+			if d.Member.EntryID != d.Entry.ID || d.Member.OpenID == "" {
+				t.Errorf("drawn %+v %+v", d.Entry, d.Member)
+			}
+		}
+		for i, id := range order {
+			want := "confirmed0"
+			if i >= 3 {
+				want = fmt.Sprint("waitlisted", i-2)
+			}
+			if placed[id] != want {
+				t.Errorf("drawn rank %d: %q, want %q", i+1, placed[id], want)
+			}
+		}
+		if len(res.Drawn) != 8 || res.Activity.ID != a.ID {
+			t.Errorf("drawn %d for activity %d", len(res.Drawn), res.Activity.ID)
+		}
+		if n := f.count("outbox"); n != 0 {
+			t.Errorf("the store queued %d messages", n)
 		}
 		if err := f.tx(func(tx *store.Tx) error { _, err := tx.DrawLottery(f.ctx, a.ID, 7); return err }); code(err) != store.ECONFLICT {
 			t.Errorf("second draw: %v", err)
@@ -466,6 +497,9 @@ func TestTeams(t *testing.T) {
 		}
 		f.must(answer(invs[0], w, true))
 		f.must(answer(invs[1], u, false))
+		if n := f.count("outbox"); n != 0 {
+			t.Errorf("answers: the store queued %d messages", n)
+		}
 		if err := answer(invs[1], u, true); code(err) != store.EINVALID {
 			t.Errorf("answering twice: %v", err)
 		}
@@ -491,18 +525,28 @@ func TestTeams(t *testing.T) {
 		if got, _ := db.Activity(f.ctx, a.ID); got.Confirmed != 2 {
 			t.Errorf("teams take one seat each: %d", got.Confirmed)
 		}
-		// The captain withdraws the team: entries end, the seat and the quota are free, members told.
+		// The captain withdraws the team: entries end, the seat and the quota are free, and the
+		// members to tell are returned (the store queues nothing).
 		var capEntry int64
 		f.must(db.Get(f.ctx, &capEntry, `SELECT id FROM signup_entries WHERE team_id = ? AND role = 'captain'`, t1.ID))
-		f.must(f.tx(func(tx *store.Tx) error {
-			_, err := tx.CancelEntry(f.ctx, capEntry, cap1.ID, false, "ou_c1", time.UTC)
-			return err
+		var withdrawn *store.CancelResult
+		f.must(f.tx(func(tx *store.Tx) (err error) {
+			withdrawn, err = tx.CancelEntry(f.ctx, capEntry, cap1.ID, false, "ou_c1", time.UTC)
+			return
 		}))
 		if n := f.count("signup_entries WHERE team_id = ? AND live_member IS NOT NULL", t1.ID); n != 0 {
 			t.Errorf("%d entries left in the withdrawn team", n)
 		}
-		if n := f.count("outbox WHERE dedup_key LIKE 'signup.team-cancelled:%'"); n != 2 {
-			t.Errorf("members told: %d", n)
+		if withdrawn.Team == nil || withdrawn.Team.ID != t1.ID || len(withdrawn.Teammates) != 2 || len(withdrawn.Entries) != 3 {
+			t.Errorf("withdrawn %+v", withdrawn)
+		}
+		for _, p := range withdrawn.Teammates {
+			if p.OpenID == cap1.OpenID || p.OpenID == "" {
+				t.Errorf("teammate to tell %+v", p)
+			}
+		}
+		if n := f.count("outbox"); n != 0 {
+			t.Errorf("the store queued %d messages", n)
 		}
 		if _, err := mk(u, "机关新队"); err != nil {
 			t.Errorf("quota not freed: %v", err)
@@ -577,20 +621,23 @@ func TestBranchConfirmAndUnit(t *testing.T) {
 		if e1.Status != store.EntryPendingUnit {
 			t.Errorf("status %s", e1.Status)
 		}
-		var d *store.Entry
+		var d *store.Decision
 		f.must(f.tx(func(tx *store.Tx) (err error) {
 			d, err = tx.DecideEntry(f.ctx, e2.ID, true, "ou_chair", time.UTC)
 			return
 		}))
-		if d.Status != store.EntryConfirmed {
-			t.Errorf("approved: %s", d.Status)
+		if d.Entry.Status != store.EntryConfirmed || d.OpenID != m2.OpenID || d.Activity.ID != a.ID {
+			t.Errorf("approved: %s %+v", d.Entry.Status, d)
 		}
 		f.must(f.tx(func(tx *store.Tx) (err error) {
 			d, err = tx.DecideEntry(f.ctx, e1.ID, false, "ou_chair", time.UTC)
 			return
 		}))
-		if d.Status != store.EntryRejected {
-			t.Errorf("rejected: %s", d.Status)
+		if d.Entry.Status != store.EntryRejected || d.OpenID != m1.OpenID {
+			t.Errorf("rejected: %s", d.Entry.Status)
+		}
+		if n := f.count("outbox"); n != 0 {
+			t.Errorf("the store queued %d messages", n)
 		}
 		if err := f.tx(func(tx *store.Tx) error {
 			_, err := tx.DecideEntry(f.ctx, e1.ID, true, "ou_chair", time.UTC)
@@ -619,13 +666,13 @@ func TestBranchConfirmAndUnit(t *testing.T) {
 			_, err := tx.AddUnitEntries(f.ctx, cur, 0, x.BranchID, []*store.MemberFacts{x}, m1.ID, "ou_chair", time.UTC)
 			return err
 		}))
-		var es []*store.Entry
+		var ds []*store.Decision
 		f.must(f.tx(func(tx *store.Tx) (err error) {
-			es, err = tx.ConfirmUnit(f.ctx, u.ID, x.BranchID, "ou_chair", time.UTC)
+			ds, err = tx.ConfirmUnit(f.ctx, u.ID, x.BranchID, "ou_chair", time.UTC)
 			return
 		}))
-		if len(es) != 1 || es[0].Status != store.EntryConfirmed {
-			t.Errorf("unit confirmed %+v", es)
+		if len(ds) != 1 || ds[0].Entry.Status != store.EntryConfirmed || ds[0].OpenID != x.OpenID {
+			t.Errorf("unit confirmed %+v", ds)
 		}
 		var ue *store.Error
 		if err := f.tx(func(tx *store.Tx) error {

@@ -11,9 +11,9 @@ import (
 
 // DecideEntry is a 分工会主席's (or an officer's) decision on an entry waiting for
 // confirmation: approved, it takes a seat or a waitlist position (in a lottery activity not yet
-// drawn, it becomes an applicant instead); rejected, it ends. The member is told. It returns
-// the entry as it is now.
-func (tx *Tx) DecideEntry(ctx context.Context, entryID int64, approve bool, actor string, loc *time.Location) (*Entry, error) {
+// drawn, it becomes an applicant instead); rejected, it ends. It returns the decision, for the
+// caller to tell the member.
+func (tx *Tx) DecideEntry(ctx context.Context, entryID int64, approve bool, actor string, loc *time.Location) (*Decision, error) {
 	const op = "store.DecideEntry"
 	e, err := tx.Entry(ctx, entryID)
 	if err != nil {
@@ -29,11 +29,6 @@ func (tx *Tx) DecideEntry(ctx context.Context, entryID int64, approve bool, acto
 	if a.Status != ActivityOpen && a.Status != ActivityClosed {
 		return nil, &Error{Code: EINVALID, Op: op, Message: "活动" + ActivityStatusName(a.Status) + "，不能再确认报名。"}
 	}
-	what := a.Title
-	if it := a.Item(e.ItemID); it != nil {
-		what += "·" + it.Name
-	}
-	var text string
 	if !approve {
 		if _, err := tx.endEntry(ctx, e, EntryRejected); err != nil {
 			return nil, err
@@ -42,7 +37,6 @@ func (tx *Tx) DecideEntry(ctx context.Context, entryID int64, approve bool, acto
 			return nil, err
 		}
 		e.Status = EntryRejected
-		text = fmt.Sprintf("你报名的「%s」未获分工会确认。如有疑问，请联系所在分工会。", what)
 	} else {
 		// Approved before the draw, it applies; after the draw (or first come) it takes a seat,
 		// else the next waitlist position.
@@ -57,23 +51,23 @@ func (tx *Tx) DecideEntry(ctx context.Context, entryID int64, approve bool, acto
 			return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 		}
 		e.Status, e.Position = status, pos
-		switch status {
-		case EntryConfirmed:
-			text = fmt.Sprintf("你报名的「%s」已经分工会确认，报名成功。", what)
-		case EntryWaitlisted:
-			text = fmt.Sprintf("你报名的「%s」已经分工会确认，名额已满，你在候补第 %d 位。", what, pos)
-		default:
-			text = fmt.Sprintf("你报名的「%s」已经分工会确认，将在报名截止后抽签。", what)
-		}
 	}
 	if err := tx.Audit(ctx, actor, "signup", fmt.Sprint(e.ID), "decide", e.Status); err != nil {
 		return nil, err
 	}
-	var openID string
-	if err := tx.GetContext(ctx, &openID, `SELECT COALESCE(open_id, '') FROM members WHERE id = ?`, e.MemberID); err != nil {
+	d := &Decision{Entry: e, Activity: a, Item: a.Item(e.ItemID)}
+	if err := tx.GetContext(ctx, &d.OpenID, `SELECT COALESCE(open_id, '') FROM members WHERE id = ?`, e.MemberID); err != nil {
 		return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
-	return e, tx.notify(ctx, openID, text, fmt.Sprintf("signup.decided:%d", e.ID))
+	return d, nil
+}
+
+// Decision is the outcome of DecideEntry.
+type Decision struct {
+	Entry    *Entry        // as it is now: rejected, or confirmed, waitlisted or applied
+	Activity *Activity     // as the decision read it
+	Item     *ActivityItem // nil for an activity without items
+	OpenID   string        // the member's ("" when not known yet)
 }
 
 // PendingEntry is an entry waiting for a 分工会主席, with the member shown.
@@ -132,8 +126,8 @@ func (tx *Tx) AddUnitEntries(ctx context.Context, a *Activity, itemID, branchID 
 }
 
 // ConfirmUnit confirms every entry of a 分工会 waiting in an activity, in the order entered:
-// each takes a seat or a waitlist position, and its person is told. It returns the entries.
-func (tx *Tx) ConfirmUnit(ctx context.Context, activityID, branchID int64, actor string, loc *time.Location) ([]*Entry, error) {
+// each takes a seat or a waitlist position (DecideEntry). It returns the decisions, in order.
+func (tx *Tx) ConfirmUnit(ctx context.Context, activityID, branchID int64, actor string, loc *time.Location) ([]*Decision, error) {
 	var ids []int64
 	if err := tx.SelectContext(ctx, &ids, `SELECT id FROM signup_entries WHERE activity_id = ? AND branch_id = ?
 		AND status = 'pending_unit_approval' AND live_member IS NOT NULL ORDER BY created_at, id`, activityID, branchID); err != nil {
@@ -142,13 +136,13 @@ func (tx *Tx) ConfirmUnit(ctx context.Context, activityID, branchID int64, actor
 	if len(ids) == 0 {
 		return nil, &Error{Code: EINVALID, Op: "store.ConfirmUnit", Message: "你的分工会在该活动中没有待确认的名单。"}
 	}
-	var out []*Entry
+	var out []*Decision
 	for _, id := range ids {
-		e, err := tx.DecideEntry(ctx, id, true, actor, loc)
+		d, err := tx.DecideEntry(ctx, id, true, actor, loc)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, e)
+		out = append(out, d)
 	}
 	return out, nil
 }

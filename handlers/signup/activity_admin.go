@@ -136,7 +136,11 @@ func (h *handler) updateActivity(c *bot.Context) (*bot.Response, error) {
 			}
 		}
 	}
-	if err := c.Tx.UpdateActivity(c.Ctx, a); err != nil {
+	promoted, err := c.Tx.UpdateActivity(c.Ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if err := tellPromoted(c.Ctx, c.Tx, promoted); err != nil {
 		return nil, err
 	}
 	if err := c.Tx.Audit(c.Ctx, c.Sender.OpenID, "activity", fmt.Sprint(a.ID), "edit", fmt.Sprint("version ", a.Version)); err != nil {

@@ -328,6 +328,57 @@ func TestActivityAdmin(t *testing.T) {
 	})
 }
 
+// TestCapacityRaisePromotes: raising the capacity in the edit form gives the new seats to the
+// waitlist at once, and each person promoted is told 1:1, once, in the edit's transaction.
+func TestCapacityRaisePromotes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		h := newAdminHarness(t, db, time.Date(2024, 4, 2, 2, 0, 0, 0, time.UTC))
+		ctx := context.Background()
+		off := h.member(officer, "赵干事", "9001", "工会办公室", "F", store.RoleOfficer)
+		var ms []*store.Member
+		for i := 0; i < 3; i++ {
+			ms = append(ms, h.member(fmt.Sprintf("ou_sa_r%d", i), fmt.Sprintf("会员%d", i), fmt.Sprintf("00%d", 300+i), "机关分工会", "M", ""))
+		}
+		one := map[string]any{fCapacity: "1", fQuota: "0", fItems: nil, fOneItem: false, fMinEnries: "0", fNotifyAll: false}
+		if toast, _ := h.Click(off.OpenID, map[string]any{"action": actCreate}, form(one)); !strings.Contains(toast, "已保存为草稿") {
+			t.Fatalf("create: %q", toast)
+		}
+		acts, _ := db.Activities(ctx)
+		a := acts[0]
+		if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.SetActivityStatus(ctx, a.ID, store.ActivityOpen, "test") }); err != nil {
+			t.Fatal(err)
+		}
+		var es []*store.Entry
+		for _, m := range ms {
+			es = append(es, h.signUp(a.ID, m.ID, 0))
+		}
+		if es[0].Status != store.EntryConfirmed || es[1].Status != store.EntryWaitlisted || es[2].Status != store.EntryWaitlisted {
+			t.Fatalf("setup: %s %s %s", es[0].Status, es[1].Status, es[2].Status)
+		}
+		cur, _ := db.Activity(ctx, a.ID)
+		two := form(one)
+		two[fCapacity] = "2"
+		if toast, _ := h.Click(off.OpenID, map[string]any{"action": actUpdate, "activity_id": cur.ID, "version": cur.Version}, two); toast != "已保存修改。" {
+			t.Fatalf("update: %q", toast)
+		}
+		const text = "【候补转正】你报名的「春季羽毛球比赛」已由候补转为正式名额，请按时参加。如不能参加，请发送「我的报名」取消，把名额让给其他人。"
+		var told []string
+		if err := db.Select(ctx, &told, `SELECT receive_id FROM outbox WHERE kind = 'send' AND content LIKE ? ORDER BY receive_id`, "%"+text+"%"); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(told) != "[ou_sa_r1]" {
+			t.Errorf("told %v, want [ou_sa_r1]", told)
+		}
+		key := fmt.Sprintf("signup.promoted:signup_entries:%d:%d", es[1].ID, es[1].ID)
+		if n := h.count(`SELECT COUNT(*) FROM outbox WHERE dedup_key = ?`, key); n != 1 {
+			t.Errorf("%d messages under %s", n, key)
+		}
+		if n := h.count(`SELECT COUNT(*) FROM signup_entries WHERE status = 'confirmed'`); n != 2 {
+			t.Errorf("%d confirmed after the raise", n)
+		}
+	})
+}
+
 // deliver marks every pending chat send as delivered with a message id, as the outbox worker
 // would.
 func deliver(t *testing.T, db *store.DB) {

@@ -16,6 +16,9 @@ func (h *handler) draw(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := tellDrawn(c.Ctx, c.Tx, res); err != nil {
+		return nil, err
+	}
 	if a, err = c.Tx.Activity(c.Ctx, a.ID); err != nil {
 		return nil, err
 	}

@@ -142,6 +142,9 @@ func (rm *reminders) atClose(ctx context.Context, r *jobs.Run, tx *store.Tx, a *
 		if err != nil {
 			return err
 		}
+		if err := tellDrawn(ctx, tx, res); err != nil {
+			return err
+		}
 		notes = append(notes, fmt.Sprintf("抽签完成（种子 %d）：%d 人中签，%d 人候补。", res.Seed, res.Confirmed, res.Waitlisted))
 	}
 	problems, err := tx.CheckTeamsAtClose(ctx, a.ID)

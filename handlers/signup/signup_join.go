@@ -209,6 +209,9 @@ func (h *handler) cancel(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := tellCancellation(c.Ctx, c.Tx, res); err != nil {
+		return nil, err
+	}
 	a, err := c.Tx.Activity(c.Ctx, res.Activity.ID)
 	if err != nil {
 		return nil, err

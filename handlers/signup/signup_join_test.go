@@ -213,7 +213,8 @@ func TestSignupBadInput(t *testing.T) {
 		h.must(db.InTx(h.ctx, func(tx *store.Tx) error {
 			cur, _ := tx.Activity(h.ctx, edited.ID)
 			cur.Place = "大礼堂"
-			return tx.UpdateActivity(h.ctx, cur)
+			_, err := tx.UpdateActivity(h.ctx, cur)
+			return err
 		}))
 		// Fill 男单 with 李二? No: 男单 has no gender rule here; 张一 takes the 混双 seat first.
 		if got := h.Answer("ou_b1", join(open, 0), nil); got.Toast.Type != "success" {

@@ -127,9 +127,14 @@ func (h *handler) unitConfirm(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return bot.Refusal(err)
 	}
-	es, err := c.Tx.ConfirmUnit(c.Ctx, c.Int("activity_id"), chair.BranchID, c.Sender.OpenID, h.Loc)
+	ds, err := c.Tx.ConfirmUnit(c.Ctx, c.Int("activity_id"), chair.BranchID, c.Sender.OpenID, h.Loc)
 	if err != nil {
 		return nil, err
+	}
+	for _, d := range ds {
+		if err := tellDecided(c.Ctx, c.Tx, d); err != nil {
+			return nil, err
+		}
 	}
 	a, err := c.Tx.Activity(c.Ctx, c.Int("activity_id"))
 	if err != nil {
@@ -139,8 +144,8 @@ func (h *handler) unitConfirm(c *bot.Context) (*bot.Response, error) {
 		return nil, err
 	}
 	ok, wait := 0, 0
-	for _, e := range es {
-		if e.Status == store.EntryConfirmed {
+	for _, d := range ds {
+		if d.Entry.Status == store.EntryConfirmed {
 			ok++
 		} else {
 			wait++
@@ -228,10 +233,14 @@ func (h *handler) decide(c *bot.Context) (*bot.Response, error) {
 			return bot.Fail("你只能确认本分工会成员的报名。"), nil
 		}
 	}
-	e, err = c.Tx.DecideEntry(c.Ctx, e.ID, c.Bool("approve"), c.Sender.OpenID, h.Loc)
+	d, err := c.Tx.DecideEntry(c.Ctx, e.ID, c.Bool("approve"), c.Sender.OpenID, h.Loc)
 	if err != nil {
 		return nil, err
 	}
+	if err := tellDecided(c.Ctx, c.Tx, d); err != nil {
+		return nil, err
+	}
+	e = d.Entry
 	if a, err = c.Tx.Activity(c.Ctx, e.ActivityID); err != nil {
 		return nil, err
 	}

@@ -268,6 +268,9 @@ func (h *handler) inviteAnswer(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := tellInviteAnswer(c.Ctx, c.Tx, ans, m.Name, c.Tx.Now()); err != nil {
+		return nil, err
+	}
 	done := card.New("组队邀请").Subtitle("队伍“" + ans.Team.Name + "”").Color(card.Grey)
 	if accept {
 		done.Add(card.Markdown(fmt.Sprintf("你已加入队伍“%s”（%s）。发送「我的报名」可查看或退出。", ans.Team.Name, store.EntryStatusNames[ans.Entry.Status])))

@@ -182,29 +182,35 @@ func (tx *Tx) TeamDetail(ctx context.Context, id int64) (*TeamDetail, error) {
 	return d, nil
 }
 
-// TeamRuleProblems checks a team against its item's rules (size, minimum women) and returns
-// the problems in Chinese; none when it complies.
-func TeamRuleProblems(it *ActivityItem, members []TeamMember) []string {
-	var out []string
-	n, women := len(members), 0
+// TeamRuleCheck is how a team stands against its item's rules (size min/max, minimum women)
+// and, at the close, its 分工会's quota of teams.
+type TeamRuleCheck struct {
+	Size, Women int  // the team's people, and the women among them
+	TooFew      bool // fewer than the item's TeamMin
+	TooMany     bool // more than its TeamMax
+	FewWomen    bool // fewer women than its MinWomen
+	OverQuota   bool // CheckTeamsAtClose: beyond the 分工会's quota of teams (Activity.BranchQuota)
+}
+
+// OK reports whether the team complies.
+func (c TeamRuleCheck) OK() bool { return !c.TooFew && !c.TooMany && !c.FewWomen && !c.OverQuota }
+
+// CheckTeamRules checks a team's people against its item's rules (nil item: nothing to break).
+func CheckTeamRules(it *ActivityItem, members []TeamMember) TeamRuleCheck {
+	var c TeamRuleCheck
+	if it == nil {
+		return c
+	}
+	c.Size = len(members)
 	for _, m := range members {
 		if m.Gender == "F" {
-			women++
+			c.Women++
 		}
 	}
-	if it == nil {
-		return nil
-	}
-	if n < it.TeamMin {
-		out = append(out, fmt.Sprintf("人数不足：至少 %d 人，现有 %d 人", it.TeamMin, n))
-	}
-	if it.TeamMax > 0 && n > it.TeamMax {
-		out = append(out, fmt.Sprintf("人数超出：最多 %d 人，现有 %d 人", it.TeamMax, n))
-	}
-	if women < it.MinWomen {
-		out = append(out, fmt.Sprintf("女队员不足：至少 %d 名，现有 %d 名", it.MinWomen, women))
-	}
-	return out
+	c.TooFew = c.Size < it.TeamMin
+	c.TooMany = it.TeamMax > 0 && c.Size > it.TeamMax
+	c.FewWomen = c.Women < it.MinWomen
+	return c
 }
 
 // InviteToTeam invites members to a team, by its captain. All or nothing: any invitee who
@@ -435,10 +441,12 @@ func (tx *Tx) cancelTeam(ctx context.Context, a *Activity, teamID int64, actor s
 type TeamProblem struct {
 	TeamID     int64
 	Name       string
+	Item       *ActivityItem // its rules; nil for an activity without items
 	ItemName   string
 	BranchName string
 	Captain    Participant
-	Problems   []string
+	Check      TeamRuleCheck // what it breaks
+	Quota      int           // the 分工会's quota of teams, when Check.OverQuota
 }
 
 // CheckTeamsAtClose checks every standing team of an activity against its item's rules (size
@@ -465,16 +473,14 @@ func (tx *Tx) CheckTeamsAtClose(ctx context.Context, activityID int64) ([]TeamPr
 			return nil, err
 		}
 		it := a.Item(t.ItemID)
-		probs := TeamRuleProblems(it, d.Members)
+		check := CheckTeamRules(it, d.Members)
 		k := [2]int64{t.ItemID, t.BranchID}
 		perBranch[k]++
-		if a.BranchQuota > 0 && perBranch[k] > a.BranchQuota {
-			probs = append(probs, fmt.Sprintf("超出分工会限额：每个分工会限报 %d 队", a.BranchQuota))
-		}
-		if len(probs) == 0 {
+		check.OverQuota = a.BranchQuota > 0 && perBranch[k] > a.BranchQuota
+		if check.OK() {
 			continue
 		}
-		p := TeamProblem{TeamID: t.ID, Name: t.Name, BranchName: d.BranchName, Problems: probs}
+		p := TeamProblem{TeamID: t.ID, Name: t.Name, Item: it, BranchName: d.BranchName, Check: check, Quota: a.BranchQuota}
 		if it != nil {
 			p.ItemName = it.Name
 		}

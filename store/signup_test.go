@@ -518,8 +518,8 @@ func TestTeams(t *testing.T) {
 		}
 		var probs []store.TeamProblem
 		f.must(f.tx(func(tx *store.Tx) (err error) { probs, err = tx.CheckTeamsAtClose(f.ctx, a.ID); return }))
-		if len(probs) != 1 || probs[0].TeamID != t2.ID || !strings.Contains(strings.Join(probs[0].Problems, ";"), "人数不足：至少 3 人，现有 1 人") ||
-			!strings.Contains(strings.Join(probs[0].Problems, ";"), "女队员不足") {
+		if len(probs) != 1 || probs[0].TeamID != t2.ID || !probs[0].Check.TooFew || probs[0].Item.TeamMin != 3 || probs[0].Check.Size != 1 ||
+			!probs[0].Check.FewWomen || probs[0].Check.TooMany || probs[0].Check.OverQuota {
 			t.Errorf("problems %+v", probs)
 		}
 		if got, _ := db.Activity(f.ctx, a.ID); got.Confirmed != 2 {

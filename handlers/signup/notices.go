@@ -69,7 +69,8 @@ func tellCancellation(ctx context.Context, tx *store.Tx, res *store.CancelResult
 	if l := res.Left; l != nil {
 		d := l.Team
 		text := fmt.Sprintf("%s退出了队伍“%s”（%s）", l.Name, d.Name, a.Title)
-		if probs := store.TeamRuleProblems(a.Item(d.ItemID), d.Members); len(probs) > 0 {
+		it := a.Item(d.ItemID)
+		if probs := teamRuleProblems(it, store.CheckTeamRules(it, d.Members), 0); len(probs) > 0 {
 			text += "，队伍尚未满足：" + strings.Join(probs, "；") + "。请在报名截止前邀请队员。"
 		} else {
 			text += "。"
@@ -130,3 +131,25 @@ func tellInviteAnswer(ctx context.Context, tx *store.Tx, ans *store.InviteAnswer
 	}
 	return notify(ctx, tx, ans.Captain.OpenID, text, fmt.Sprintf("signup.invite-answer:%d:%s", ans.InviteID, now.Format(time.RFC3339Nano)))
 }
+
+// teamRuleProblems words how a team breaks its item's rules (it), and its 分工会's quota of
+// teams (quota, when c.OverQuota); none when it complies.
+func teamRuleProblems(it *store.ActivityItem, c store.TeamRuleCheck, quota int) []string {
+	var out []string
+	if c.TooFew {
+		out = append(out, fmt.Sprintf("人数不足：至少 %d 人，现有 %d 人", it.TeamMin, c.Size))
+	}
+	if c.TooMany {
+		out = append(out, fmt.Sprintf("人数超出：最多 %d 人，现有 %d 人", it.TeamMax, c.Size))
+	}
+	if c.FewWomen {
+		out = append(out, fmt.Sprintf("女队员不足：至少 %d 名，现有 %d 名", it.MinWomen, c.Women))
+	}
+	if c.OverQuota {
+		out = append(out, fmt.Sprintf("超出分工会限额：每个分工会限报 %d 队", quota))
+	}
+	return out
+}
+
+// teamProblems words what a team breaks at the close.
+func teamProblems(p store.TeamProblem) []string { return teamRuleProblems(p.Item, p.Check, p.Quota) }

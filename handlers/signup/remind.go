@@ -152,10 +152,11 @@ func (rm *reminders) atClose(ctx context.Context, r *jobs.Run, tx *store.Tx, a *
 		return err
 	}
 	for _, p := range problems {
-		line := fmt.Sprintf("队伍「%s」（%s，%s）：%s", p.Name, orDash(p.ItemName), orDash(p.BranchName), strings.Join(p.Problems, "；"))
+		probs := teamProblems(p)
+		line := fmt.Sprintf("队伍「%s」（%s，%s）：%s", p.Name, orDash(p.ItemName), orDash(p.BranchName), strings.Join(probs, "；"))
 		notes = append(notes, line)
 		if p.Captain.OpenID != "" {
-			text := fmt.Sprintf("你带领的队伍「%s」在「%s」报名截止时不符合规则：%s。请尽快联系工会。", p.Name, a.Title, strings.Join(p.Problems, "；"))
+			text := fmt.Sprintf("你带领的队伍「%s」在「%s」报名截止时不符合规则：%s。请尽快联系工会。", p.Name, a.Title, strings.Join(probs, "；"))
 			if _, err := r.Remind(ctx, tx, jobs.Reminder{Key: fmt.Sprintf("signup.team-rules:%d:%d", a.ID, p.TeamID),
 				Due: a.SignupClosesAt, OpenID: p.Captain.OpenID, Text: text}); err != nil {
 				return err

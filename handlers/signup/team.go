@@ -140,7 +140,7 @@ func (h *handler) teamCard(c *bot.Context, teamID int64) (*card.Card, error) {
 		state = fmt.Sprintf("候补第 %d 号", d.Position)
 	}
 	cd.Add(card.Markdown(fmt.Sprintf("状态：%s\n规则：每队 %d–%d 人（含队长），至少 %d 名女队员\n%s", state, it.TeamMin, it.TeamMax, it.MinWomen, strings.Join(lines, "\n"))))
-	if probs := store.TeamRuleProblems(it, d.Members); len(probs) > 0 {
+	if probs := teamRuleProblems(it, store.CheckTeamRules(it, d.Members), 0); len(probs) > 0 {
 		cd.Add(card.Note("尚未满足：" + strings.Join(probs, "；") + "。报名截止时仍不满足的队伍将被通知处理。"))
 	}
 	if d.Status != store.EntryCancelled && a.SignupState(c.Now, h.Loc) == "" && len(d.Members)+len(d.Invites) < it.TeamMax {

@@ -410,7 +410,7 @@ func TestTeamRulesAtClose(t *testing.T) {
 		}))
 		var got []string
 		for _, p := range probs {
-			got = append(got, p.Name+"("+p.Captain.Name+"):"+strings.Join(p.Problems, ";"))
+			got = append(got, p.Name+"("+p.Captain.Name+"):"+strings.Join(signup.TeamProblems(p), ";"))
 		}
 		want := []string{
 			"队1(甲):人数不足：至少 2 人，现有 1 人;女队员不足：至少 1 名，现有 0 名",

@@ -1,0 +1,4 @@
+package signup
+
+// TeamProblems is teamProblems, for the external tests.
+var TeamProblems = teamProblems

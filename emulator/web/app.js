@@ -60,7 +60,11 @@ const App = (() => {
       const li = document.createElement("li");
       li.className = "conv" + (c.id === state.chat ? " active" : "");
       li.dataset.chat = c.id;
-      li.textContent = (c.group ? "👥 " : "💬 ") + c.name;
+      const badge = document.createElement("span");
+      badge.className = "conv-badge" + (c.group ? " group" : "");
+      badge.textContent = c.group ? "群" : "私";
+      li.appendChild(badge);
+      li.appendChild(document.createTextNode(c.name));
       li.onclick = () => { state.chat = c.id; renderPersona(); renderMessages(); };
       ul.appendChild(li);
     }
@@ -160,9 +164,10 @@ const App = (() => {
     d.className = "log-line " + n.kind + (n.data.code || n.data.error ? " bad" : "");
     const s = document.createElement("summary");
     const x = n.data;
-    if (n.kind === "call") s.textContent = n.at.slice(5) + " " + x.method + " " + x.path + " → " + x.status + " code " + x.code;
-    else if (n.kind === "event") s.textContent = n.at.slice(5) + " 事件 " + x.type + " → " + (x.error || "ack " + x.ack_code);
-    else s.textContent = n.at.slice(5) + " 时钟 " + x.from + " → " + x.to + "，唤醒 " + (x.jobs || []).map(j => j.job).join("、");
+    const at = n.at.slice(5, 16);
+    if (n.kind === "call") s.textContent = at + " " + x.status + " " + (x.code ? "code " + x.code + " " : "") + x.method + " " + x.path.replace("/open-apis/", "");
+    else if (n.kind === "event") s.textContent = at + " 事件 " + (x.error || x.ack_code) + " " + x.type;
+    else s.textContent = at + " 时钟 " + x.from + " → " + x.to + "，唤醒 " + (x.jobs || []).map(j => j.job).join("、");
     d.appendChild(s);
     const pre = document.createElement("pre");
     const pretty = v => { try { return JSON.stringify(JSON.parse(v), null, 2); } catch (e) { return v; } };
@@ -176,10 +181,20 @@ const App = (() => {
     log.scrollTop = log.scrollHeight;
   }
 
+  // showClock shows the emulated time, which runs at the real pace between updates.
+  let clockBase = null;
   function showClock(iso) {
-    const t = iso.replace("T", " ").replace(/\+08:00$/, "").replace(/:\d\d$/, "");
-    $("#clock").textContent = t;
+    const z = iso.match(/([+-])(\d\d):(\d\d)$/); // the union's offset, to show its wall-clock time
+    const offset = z ? (z[1] === "-" ? -1 : 1) * (z[2] * 3600e3 + z[3] * 60e3) : 0;
+    clockBase = {emulated: Date.parse(iso), local: Date.now(), offset};
+    tick();
   }
+  function tick() {
+    if (!clockBase) return;
+    const t = new Date(clockBase.emulated + Date.now() - clockBase.local + clockBase.offset).toISOString();
+    $("#clock").textContent = t.slice(0, 10) + " " + t.slice(11, 16);
+  }
+  setInterval(tick, 5000);
 
   async function poll() {
     for (;;) {

@@ -48,6 +48,8 @@ func commands() []*command {
 		holidaysCommand(),
 		tasksCommand(),
 		activitiesCommand(),
+		proposalsCommand(),
+		departmentsCommand(),
 		emulatorCommand(),
 		versionCommand(),
 	}

@@ -18,6 +18,10 @@ const (
 	RoleCommittee   = "committee"    // 提案委员
 	RoleChair       = "chair"        // 主席
 	RoleAdmin       = "admin"        // 管理员
+	// RoleContact is a department's contact person (承办联系人) for staff-congress proposals.
+	// The role says only that the member is one; for which department is in
+	// department_contacts (store.Tx.ContactDepartments), and they act for that one only.
+	RoleContact = "dept_contact" // 承办联系人
 )
 
 // Role sets, the one place that says who may do what, for bot.Command.Roles, bot.Action.Roles
@@ -31,10 +35,19 @@ var (
 	Officers = []string{RoleOfficer, RoleChair}
 	// BranchOfficers act for a branch: sign its members up and confirm their sign-ups.
 	BranchOfficers = []string{RoleBranchChair, RoleOfficer, RoleChair}
+	// Delegates draft proposals and co-sign them (附议).
+	Delegates = []string{RoleDelegate}
+	// Committee reviews proposals (立案, 并案, 转为意见建议, 不予立案, 退回修改) and assigns them.
+	Committee = []string{RoleCommittee}
+	// ProposalOverseers see every proposal and the proposal statistics: the committee, the
+	// officers and the chair.
+	ProposalOverseers = []string{RoleCommittee, RoleOfficer, RoleChair}
+	// Contacts answer the proposals assigned to their own department.
+	Contacts = []string{RoleContact}
 )
 
 // AllRoles lists the roles from least to most powerful.
-var AllRoles = []string{RoleMember, RoleDelegate, RoleBranchChair, RoleOfficer, RoleCommittee, RoleChair, RoleAdmin}
+var AllRoles = []string{RoleMember, RoleDelegate, RoleContact, RoleBranchChair, RoleOfficer, RoleCommittee, RoleChair, RoleAdmin}
 
 // RoleNames are the roles' Chinese names, as users type and read them.
 var RoleNames = map[string]string{
@@ -43,6 +56,7 @@ var RoleNames = map[string]string{
 	RoleBranchChair: "分工会主席",
 	RoleOfficer:     "工会干事",
 	RoleCommittee:   "提案委员",
+	RoleContact:     "承办联系人",
 	RoleChair:       "主席",
 	RoleAdmin:       "管理员",
 }

@@ -12,7 +12,7 @@ import (
 
 // TestProposalsAndDepartmentsCommands creates the example session (a second time refused),
 // refuses a malformed session file naming its line, imports the example departments once the
-// contacts are on the roster (refused, changing nothing, before), and gives the contacts the
+// example roster is imported (refused, changing nothing, before), and gives the contacts the
 // contact role.
 func TestProposalsAndDepartmentsCommands(t *testing.T) {
 	dir := t.TempDir()
@@ -40,7 +40,7 @@ func TestProposalsAndDepartmentsCommands(t *testing.T) {
 	}
 
 	deps := filepath.Join("..", "examples", "departments.yaml")
-	if code, _, errOut := cli(t, env, "departments", "import", "-f", deps, "-config", ""); code != 1 || !strings.Contains(errOut, "「教务处」的联系人工号 10023 不在名册中") || !strings.Contains(errOut, "未导入") {
+	if code, _, errOut := cli(t, env, "departments", "import", "-f", deps, "-config", ""); code != 1 || !strings.Contains(errOut, "「教务处」的联系人工号 0102 不在名册中") || !strings.Contains(errOut, "未导入") {
 		t.Errorf("unknown contacts: %d %s", code, errOut)
 	}
 	ctx := context.Background()
@@ -53,16 +53,8 @@ func TestProposalsAndDepartmentsCommands(t *testing.T) {
 	if db.Get(ctx, &n, `SELECT COUNT(*) FROM departments`); n != 0 {
 		t.Errorf("a refused import wrote %d departments", n)
 	}
-	err = db.InTx(ctx, func(tx *store.Tx) error {
-		for _, no := range []string{"10001", "10023", "10031", "10032", "10045"} {
-			if err := tx.CreateMember(ctx, &store.Member{Name: "成员" + no, EmployeeNo: no, Active: true}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	if code, out, errOut := cli(t, env, "members", "import", filepath.Join("..", "examples", "roster.csv"), "-config", ""); code != 0 {
+		t.Fatalf("roster: %d %s %s", code, out, errOut)
 	}
 	if code, out, errOut := cli(t, env, "departments", "import", "-f", deps, "-config", ""); code != 0 || !strings.Contains(out, "承办单位：新建 3 个，更新 0 个") {
 		t.Errorf("import: %d %s %s", code, out, errOut)
@@ -72,7 +64,7 @@ func TestProposalsAndDepartmentsCommands(t *testing.T) {
 	}
 	var roles []string
 	db.Select(ctx, &roles, `SELECT m.employee_no FROM member_roles r JOIN members m ON m.id = r.member_id WHERE r.role = ? ORDER BY m.employee_no`, store.RoleContact)
-	if strings.Join(roles, ",") != "10023,10031,10032,10045" {
+	if strings.Join(roles, ",") != "0102,0103,0104,0501" {
 		t.Errorf("contacts holding the role: %v", roles)
 	}
 }

@@ -134,12 +134,15 @@ func (r *Response) refusal() bool {
 // roll them all back and rerun them alone). When err carries a message for the user (a
 // *store.Error from a check or a read: EINVALID, ENOTFOUND, ECONFLICT, EUNAUTHORIZED), the
 // answer is a warning with that message; any other error is a failure and returned as is.
-// Never refuse after a write: the router rolls such a handler back and reports it.
-func Refusal(err error) (*Response, error) {
-	if msg := store.ErrorMessage(err); msg != "" {
-		return Warn(msg), nil
+// A store method that refuses after it has written (a unique key hit by a concurrent click
+// after a quota was taken) is answered the same way, but through the error, so that the router
+// rolls those writes back: a refusal never commits anything.
+func (c *Context) Refusal(err error) (*Response, error) {
+	msg := store.ErrorMessage(err)
+	if msg == "" || (c.Tx != nil && c.Tx.Writes() > 0) {
+		return nil, err
 	}
-	return nil, err
+	return Warn(msg), nil
 }
 
 // ReplyCard is a response that answers a message with a card (and, for a card action,

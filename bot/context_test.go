@@ -1,11 +1,13 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"testing"
 
 	"github.com/unionbot/unionbot/store"
+	"github.com/unionbot/unionbot/store/storetest"
 )
 
 func TestContextValues(t *testing.T) {
@@ -37,16 +39,32 @@ func TestContextValues(t *testing.T) {
 }
 
 func TestRefusal(t *testing.T) {
-	resp, err := Refusal(store.Errorf(store.ENOTFOUND, "找不到「%s」。", "羽毛球"))
+	c := &Context{}
+	resp, err := c.Refusal(store.Errorf(store.ENOTFOUND, "找不到「%s」。", "羽毛球"))
 	if err != nil || resp == nil || resp.Toast.Type != "warning" || resp.Toast.Text != "找不到「羽毛球」。" || resp.Reply == nil {
 		t.Errorf("a store error with a message: %+v, %v; want a warning saying why and a nil error", resp, err)
 	}
 	failure := errors.New("disk on fire")
-	if resp, err := Refusal(failure); resp != nil || err != failure {
+	if resp, err := c.Refusal(failure); resp != nil || err != failure {
 		t.Errorf("a failure: %+v, %v; want the error as is", resp, err)
 	}
 	internal := &store.Error{Code: store.EINTERNAL, Message: "不该显示", Err: failure}
-	if resp, err := Refusal(internal); resp != nil || err != internal {
+	if resp, err := c.Refusal(internal); resp != nil || err != internal {
 		t.Errorf("an internal error: %+v, %v; want the error as is", resp, err)
+	}
+	// After a write the refusal goes through the error, so that the router rolls it back.
+	db := storetest.Open(t, store.SQLite)
+	tx, err := db.BeginTx(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.Audit(context.Background(), "test", "refusal", "1", "write", ""); err != nil {
+		t.Fatal(err)
+	}
+	wrote := &Context{Tx: tx}
+	conflict := store.Errorf(store.ECONFLICT, "已经报名了")
+	if resp, err := wrote.Refusal(conflict); resp != nil || err != conflict {
+		t.Errorf("a refusal after a write: %+v, %v; want the error, to roll the write back", resp, err)
 	}
 }

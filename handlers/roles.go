@@ -19,7 +19,7 @@ func (h *handlers) changeRole(c *bot.Context, grant bool) (*bot.Response, error)
 	}
 	m, err := h.findOne(c, who)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if !grant && role == store.RoleAdmin && h.isConfigAdmin(m.OpenID) {
 		return bot.Warn(fmt.Sprintf("%s 是配置文件中的管理员，需在配置中移除", m.Display())), nil

@@ -144,8 +144,10 @@ func (tx *Tx) SignUp(ctx context.Context, req SignupRequest) (*SignupResult, err
 	}
 	// A second entry in the same item is refused by the unique key on (activity, item,
 	// live_member) when the entry is inserted (insertOwnEntry names what the member already
-	// has); only 不得兼项 needs the member's other entries read first.
-	if a.OneItemPerPerson {
+	// has), before anything is written. 不得兼项 needs the member's other entries read first,
+	// and so does a quota, which is taken (written) before the entry: a refusal then still
+	// comes before the first write, except for a concurrent second click.
+	if a.OneItemPerPerson || (req.TeamID == 0 && quotaCounted(a)) {
 		if err := tx.checkOwnEntries(ctx, a, req.ItemID, m); err != nil {
 			return nil, err
 		}

@@ -52,10 +52,10 @@ func checkBranches(ctx context.Context, tx *store.Tx, a *store.Activity) error {
 func (h *handler) createActivity(c *bot.Context) (*bot.Response, error) {
 	a, err := parseActivityForm(c.FormValue, h.Loc)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if err := checkBranches(c.Ctx, c.Tx, a); err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	a.CreatedBy = c.Sender.MemberID
 	a.Status = store.ActivityDraft
@@ -123,10 +123,10 @@ func (h *handler) updateActivity(c *bot.Context) (*bot.Response, error) {
 	}
 	a, err := parseActivityForm(c.FormValue, h.Loc)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if err := checkBranches(c.Ctx, c.Tx, a); err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	a.ID, a.Status, a.CreatedBy = cur.ID, cur.Status, cur.CreatedBy
 	for _, it := range a.Items { // items keep their identity by name
@@ -207,7 +207,7 @@ func countPeople(people []store.Participant) int {
 func (h *handler) previewActivity(c *bot.Context) (*bot.Response, error) {
 	a, err := cardActivity(c, "")
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	return h.previewResponse(c, a, "")
 }

@@ -14,7 +14,7 @@ import (
 func (h *handler) checkInOpen(c *bot.Context) (*bot.Response, error) {
 	a, err := h.findActivity(c, c.ArgText)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if a, err = c.Tx.OpenCheckIn(c.Ctx, a.ID, c.Sender.OpenID); err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func (h *handler) checkIn(c *bot.Context) (*bot.Response, error) {
 func (h *handler) checkInStatus(c *bot.Context) (*bot.Response, error) {
 	a, err := h.findPastActivity(c, c.ArgText)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	list, err := h.DB.CheckInList(c.Ctx, a.ID)
 	if err != nil {

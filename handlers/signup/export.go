@@ -54,7 +54,7 @@ func (h *handler) exportCmd(c *bot.Context) (*bot.Response, error) {
 func (h *handler) exportAction(c *bot.Context) (*bot.Response, error) {
 	a, err := cardActivity(c, "，请发送「导出」重新选择")
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	return h.export(c, a)
 }
@@ -64,7 +64,7 @@ func (h *handler) exportAction(c *bot.Context) (*bot.Response, error) {
 func (h *handler) export(c *bot.Context, a *store.Activity) (*bot.Response, error) {
 	a, err := c.Tx.Activity(c.Ctx, a.ID) // with its items
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if a.Status == store.ActivityDraft {
 		return bot.Warn(fmt.Sprintf("活动「%s」还是草稿，没有报名可导出。", a.Title)), nil

@@ -107,7 +107,7 @@ func (h *handler) mineCard(c *bot.Context) (*card.Card, error) {
 func (h *handler) roster(c *bot.Context) (*bot.Response, error) {
 	a, err := h.findPastActivity(c, c.ArgText) // the roster of a finished activity too
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	st, err := c.Tx.ActivityStats(c.Ctx, a)
 	if err != nil {

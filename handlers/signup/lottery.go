@@ -10,7 +10,7 @@ import (
 func (h *handler) draw(c *bot.Context) (*bot.Response, error) {
 	a, err := h.findActivity(c, c.ArgText)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	res, err := c.Tx.DrawLottery(c.Ctx, a.ID, 0)
 	if err != nil {
@@ -33,7 +33,7 @@ func (h *handler) draw(c *bot.Context) (*bot.Response, error) {
 func (h *handler) verifyDraw(c *bot.Context) (*bot.Response, error) {
 	a, err := h.findPastActivity(c, c.ArgText)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	order, ok, err := h.DB.CheckLottery(c.Ctx, a.ID)
 	if err != nil {

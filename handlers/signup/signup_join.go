@@ -74,12 +74,12 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 	}
 	m, err := senderFacts(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	res, err := c.Tx.SignUp(c.Ctx, store.SignupRequest{Activity: a, ItemID: itemID, Member: m, IDCipher: cipher,
 		IDMasked: masked, Actor: c.Sender.OpenID, Loc: h.Loc})
 	if err != nil {
-		return nil, err
+		return c.Refusal(err)
 	}
 	if livecard.Delivered(pubs) { // the group cards are refreshed after the commit
 		notify := c.Notifier()
@@ -133,7 +133,7 @@ func (h *handler) stale(c *bot.Context, a *store.Activity) (*bot.Response, error
 func (h *handler) clickedActivity(c *bot.Context) (a *store.Activity, refused *bot.Response, err error) {
 	a, err = c.Tx.Activity(c.Ctx, c.Int("activity_id"))
 	if err != nil {
-		refused, err = bot.Refusal(err)
+		refused, err = c.Refusal(err)
 		return nil, refused, err
 	}
 	if a.Status == store.ActivityCancelled || int(c.Int("version")) != a.Version {
@@ -248,7 +248,7 @@ func (h *handler) cancel(c *bot.Context) (*bot.Response, error) {
 func (h *handler) show(c *bot.Context) (*bot.Response, error) {
 	a, err := c.Tx.Activity(c.Ctx, c.Int("activity_id"))
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	mine, err := c.Tx.MemberEntries(c.Ctx, a.ID, c.Sender.MemberID)
 	if err != nil {

@@ -206,6 +206,7 @@ func TestSignupBadInput(t *testing.T) {
 			a.Title, a.OneItemPerPerson = "乒乓球比赛", true
 			a.Items = []*store.ActivityItem{{Name: "男单", Capacity: 1}, {Name: "混双", Capacity: 1}}
 		})
+		quota := h.activity(func(a *store.Activity) { a.Title, a.BranchQuota = "拔河比赛", 5 })
 		cancelled := h.activity(func(a *store.Activity) { a.Title = "郊游" })
 		h.must(db.InTx(h.ctx, func(tx *store.Tx) error { _, err := tx.CancelActivity(h.ctx, cancelled.ID, "test"); return err }))
 		edited := h.activity(func(a *store.Activity) { a.Title = "合唱比赛" })
@@ -223,6 +224,9 @@ func TestSignupBadInput(t *testing.T) {
 		if got := h.Answer("ou_b2", join(oneItem, oneItem.Items[0].ID), nil); got.Toast.Type != "success" {
 			t.Fatalf("setup: %+v", got.Toast)
 		}
+		if got := h.Answer("ou_b1", join(quota, 0), nil); got.Toast.Type != "success" {
+			t.Fatalf("setup: %+v", got.Toast)
+		}
 		tests := []struct {
 			name  string
 			who   string
@@ -232,6 +236,7 @@ func TestSignupBadInput(t *testing.T) {
 			{"before opening", "ou_b1", join(later, 0), "报名尚未开始"},
 			{"after close", "ou_b1", join(closed, 0), "报名已截止"},
 			{"second click", "ou_b1", join(open, 0), "已经报名了（已确认），无需重复报名"},
+			{"second click, 分工会 quota", "ou_b1", join(quota, 0), "已经报名了（已确认），无需重复报名"},
 			{"women only", "ou_b1", join(women, 0), "仅限女教职工报名"},
 			{"branch list", "ou_b1", join(branch, 0), "仅限以下分工会报名：体育学院分工会（你属于机关分工会）"},
 			{"age", "ou_b1", join(aged, 0), "年龄要求是45 岁及以上（按 2024-04-01 计算），你届时 34 岁"},
@@ -247,6 +252,13 @@ func TestSignupBadInput(t *testing.T) {
 			{"old keys: cancel", "ou_b1", map[string]any{"action": "signup.cancel", "e": 1, "p": 1}, "卡片已过期"},
 			{"old keys: officer card", mhAdmin, map[string]any{"action": "activity.cancel", "a": open.ID, "v": open.Version}, "卡片已过期"},
 		}
+		t.Run("second click, 分工会 quota, refused before the quota is taken", func(t *testing.T) {
+			// A refusal decided before any write is a warning answer; one found after the quota
+			// was taken would come back as an error and a rolled-back transaction.
+			if got := h.Answer("ou_b1", join(quota, 0), nil); got.Toast.Type != "warning" {
+				t.Errorf("toast %+v, want a warning", got.Toast)
+			}
+		})
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				before := h.snapshot()

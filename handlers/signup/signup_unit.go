@@ -96,7 +96,7 @@ func (h *handler) unitAdd(c *bot.Context) (*bot.Response, error) {
 	}
 	chair, err := h.chairBranch(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	ids := c.FormStrings("people")
 	found, err := c.Tx.MembersByOpenIDs(c.Ctx, ids)
@@ -125,7 +125,7 @@ func (h *handler) unitAdd(c *bot.Context) (*bot.Response, error) {
 func (h *handler) unitConfirm(c *bot.Context) (*bot.Response, error) {
 	chair, err := h.chairBranch(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	ds, err := c.Tx.ConfirmUnit(c.Ctx, c.Int("activity_id"), chair.BranchID, c.Sender.OpenID, h.Loc)
 	if err != nil {
@@ -162,7 +162,7 @@ func (h *handler) unitConfirm(c *bot.Context) (*bot.Response, error) {
 func (h *handler) unitCmd(c *bot.Context) (*bot.Response, error) {
 	a, err := h.findActivity(c, c.ArgText)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if a.EntryMode != store.ModeUnit {
 		return bot.Warn("「" + a.Title + "」不是由分工会统一报名的活动。"), nil
@@ -182,7 +182,7 @@ func (h *handler) pending(c *bot.Context) (*bot.Response, error) {
 	if !officer {
 		chair, err := h.chairBranch(c)
 		if err != nil {
-			return bot.Refusal(err)
+			return c.Refusal(err)
 		}
 		branch = chair.BranchID
 	}
@@ -218,16 +218,16 @@ func (h *handler) pending(c *bot.Context) (*bot.Response, error) {
 func (h *handler) decide(c *bot.Context) (*bot.Response, error) {
 	e, err := c.Tx.Entry(c.Ctx, c.Int("entry_id"))
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	a, err := c.Tx.Activity(c.Ctx, e.ActivityID)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if !c.Sender.HasAny(store.Officers) {
 		chair, err := h.chairBranch(c)
 		if err != nil {
-			return bot.Refusal(err)
+			return c.Refusal(err)
 		}
 		if chair.BranchID != e.BranchID || a.Sensitive {
 			return bot.Fail("你只能确认本分工会成员的报名。"), nil

@@ -92,7 +92,7 @@ func (h *handler) teamCreate(c *bot.Context) (*bot.Response, error) {
 	var cipher, masked string
 	if a.NeedsInsurance {
 		if cipher, masked, err = h.sealID(c.FormString("id_number")); err != nil {
-			return bot.Refusal(err)
+			return c.Refusal(err)
 		}
 	}
 	t, err := c.Tx.CreateTeam(c.Ctx, store.TeamRequest{Activity: a, ItemID: itemID, Name: c.FormString("team_name"), BranchID: branchID,
@@ -157,7 +157,7 @@ func (h *handler) teamCard(c *bot.Context, teamID int64) (*card.Card, error) {
 func (h *handler) teamShow(c *bot.Context) (*bot.Response, error) {
 	t, err := c.Tx.Team(c.Ctx, c.Int("team_id"))
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if t.CaptainID != c.Sender.MemberID && !c.Sender.HasAny(store.Officers) {
 		return bot.Fail("只有队长可以管理队伍。"), nil
@@ -258,7 +258,7 @@ func (h *handler) inviteAnswer(c *bot.Context) (*bot.Response, error) {
 			if t, err := c.Tx.Team(c.Ctx, inv.TeamID); err == nil {
 				if a, err := c.Tx.Activity(c.Ctx, t.ActivityID); err == nil && a.NeedsInsurance {
 					if cipher, masked, err = h.sealID(c.FormString("id_number")); err != nil {
-						return bot.Refusal(err)
+						return c.Refusal(err)
 					}
 				}
 			}
@@ -284,7 +284,7 @@ func (h *handler) inviteAnswer(c *bot.Context) (*bot.Response, error) {
 func (h *handler) teamCmd(c *bot.Context) (*bot.Response, error) {
 	a, err := h.findActivity(c, c.ArgText)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if a.EntryMode != store.ModeTeam {
 		return bot.Warn("「" + a.Title + "」不是组队报名的活动。"), nil

@@ -83,10 +83,10 @@ func mayReport(c *bot.Context, t *store.Task) error {
 func (h *Handlers) progressForm(c *bot.Context) (*bot.Response, error) {
 	t, err := c.Tx.TaskByID(c.Ctx, c.Int("task_id"))
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if err := mayReport(c, t); err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	return bot.ReplyCard(h.ProgressFormCard(t)), nil
 }
@@ -96,10 +96,10 @@ func (h *Handlers) progress(c *bot.Context) (*bot.Response, error) {
 	id := c.Int("task_id")
 	t, err := c.Tx.TaskByID(c.Ctx, id)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if err := mayReport(c, t); err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	raw := strings.TrimSuffix(strings.TrimSpace(c.FormString("progress")), "%")
 	p, err := strconv.Atoi(raw)
@@ -132,7 +132,7 @@ func (h *Handlers) progress(c *bot.Context) (*bot.Response, error) {
 func (h *Handlers) extendForm(c *bot.Context) (*bot.Response, error) {
 	t, err := c.Tx.TaskByID(c.Ctx, c.Int("task_id"))
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if !t.IsOwner(c.Sender.MemberID) {
 		return bot.Warn(fmt.Sprintf("只有「%s」的责任人可以申请延期。", t.Title)), nil
@@ -148,7 +148,7 @@ func (h *Handlers) extend(c *bot.Context) (*bot.Response, error) {
 	id := c.Int("task_id")
 	t, err := c.Tx.TaskByID(c.Ctx, id)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if !t.IsOwner(c.Sender.MemberID) {
 		return bot.Warn(fmt.Sprintf("只有「%s」的责任人可以申请延期。", t.Title)), nil
@@ -227,7 +227,7 @@ func (h *Handlers) decide(c *bot.Context) (*bot.Response, error) {
 func (h *Handlers) manageForm(c *bot.Context) (*bot.Response, error) {
 	t, err := c.Tx.TaskByID(c.Ctx, c.Int("task_id"))
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	return bot.ReplyCard(h.ManageCard(t)), nil
 }
@@ -252,11 +252,11 @@ func (h *Handlers) setOwners(c *bot.Context) (*bot.Response, error) {
 	id := c.Int("task_id")
 	ms, err := h.members(c, c.FormStrings("owners"))
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	before, err := c.Tx.TaskByID(c.Ctx, id)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	ids := make([]int64, len(ms))
 	for i, m := range ms {
@@ -346,7 +346,7 @@ func (h *Handlers) create(c *bot.Context) (*bot.Response, error) {
 	}
 	ms, err := h.members(c, c.FormStrings("owners"))
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	t := &store.Task{Year: year, Number: n, Title: c.FormString("title"), Goal: strings.TrimSpace(c.FormString("goal")),
 		LeadUnit: strings.TrimSpace(c.FormString("lead_unit")), Deadline: c.FormString("deadline"), Owners: ms}

@@ -203,6 +203,7 @@ func (e *Emulator) handler() http.Handler {
 	mux.HandleFunc("POST /api/action", e.apiAction)
 	mux.HandleFunc("POST /api/clock", e.apiClock)
 	mux.HandleFunc("GET /api/file/{key}", e.apiFile)
+	mux.HandleFunc("POST /api/faults", e.apiFaults)
 	return mux
 }
 
@@ -333,4 +334,62 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// Fault modes of the page's fault switch.
+const (
+	FaultOff  = "off"
+	Fault429  = "429"  // every call answered HTTP 429, code 99991400
+	Fault5xx  = "5xx"  // every call answered HTTP 500, code 1
+	FaultSlow = "slow" // every answer delayed 3 s
+)
+
+// SetFault turns a fault of the platform on for a while (or off): the bot's calls fail or
+// slow down as they would when Feishu throttles or breaks, and the outbox's retries show.
+func (e *Emulator) SetFault(mode string, d time.Duration) error {
+	e.fake.ClearFaults()
+	e.fake.SetLatency(0)
+	switch mode {
+	case FaultOff:
+		e.feed.note("fault", map[string]any{"mode": mode})
+		return nil
+	case Fault429:
+		e.fake.FailNext(feishutest.Match{}, 1<<30, feishutest.RateLimited(1))
+	case Fault5xx:
+		e.fake.FailNext(feishutest.Match{}, 1<<30, feishutest.ServerError())
+	case FaultSlow:
+		e.fake.SetLatency(3 * time.Second)
+	default:
+		return fmt.Errorf("unknown fault %q (off, 429, 5xx, slow)", mode)
+	}
+	e.feed.note("fault", map[string]any{"mode": mode, "seconds": d.Seconds()})
+	e.faultGen.Add(1)
+	gen := e.faultGen.Load()
+	time.AfterFunc(d, func() {
+		if e.faultGen.Load() == gen {
+			e.fake.ClearFaults()
+			e.fake.SetLatency(0)
+			e.feed.note("fault", map[string]any{"mode": FaultOff})
+		}
+	})
+	return nil
+}
+
+func (e *Emulator) apiFaults(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Mode    string `json:"mode"`
+		Seconds int    `json:"seconds"`
+	}
+	if err := readJSON(w, r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	if req.Seconds <= 0 {
+		req.Seconds = 30
+	}
+	if err := e.SetFault(req.Mode, time.Duration(min(req.Seconds, 600))*time.Second); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"mode": req.Mode})
 }

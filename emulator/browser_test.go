@@ -40,6 +40,12 @@ func browser(t *testing.T) context.Context {
 		}
 		t.Skip("Chromium is not installed: the browser test is skipped (apt-get install chromium to run it)")
 	}
+	// A fresh profile, removed once Chromium has exited (Chromium may still be writing to it
+	// when t.TempDir's cleanup would run).
+	profile, err := os.MkdirTemp("", "emulator-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
@@ -53,12 +59,17 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("lang", "zh-CN"),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1440, 960),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelTab(); cancelAlloc() })
+	t.Cleanup(func() {
+		chromedp.Cancel(ctx) // closes the browser and waits for it
+		cancelTab()
+		cancelAlloc()
+		os.RemoveAll(profile)
+	})
 	if err := chromedp.Run(ctx); err != nil {
 		if inCI {
 			t.Fatalf("Chromium (%s) does not start: %v", path, err)
@@ -198,6 +209,26 @@ func TestBrowser(t *testing.T) {
 	p.until("the clock", `document.querySelector('#clock').innerText.startsWith('2024-04-25 09:1')`)
 	p.until("the reminder", "!!"+msgWith("请更新实事进度", "建设省级模范教职工之家"))
 	p.shot("6-reminder")
+
+	// Every card of the bot's golden files renders without an element the page does not know.
+	goldens, _ := filepath.Glob(filepath.Join("..", "*", "*", "testdata", "*.golden.json"))
+	more, _ := filepath.Glob(filepath.Join("..", "*", "testdata", "*.golden.json"))
+	goldens = append(goldens, more...)
+	if len(goldens) < 10 {
+		t.Fatalf("only %d golden cards found", len(goldens))
+	}
+	for _, g := range goldens {
+		b, err := os.ReadFile(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var unknown []string
+		p.run("render "+g, chromedp.Evaluate(`[...Card.render("interactive", `+js(string(b))+`, {act() {}, people: [], names() { return null; }})
+			.querySelectorAll(".unknown")].map(e => e.textContent)`, &unknown))
+		if len(unknown) > 0 {
+			t.Errorf("%s: the page cannot show %v", g, unknown)
+		}
+	}
 
 	if os.Getenv("UNIONBOT_UPDATE_DOCS") == "1" && signup != "" {
 		b, err := os.ReadFile(signup)

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/unionbot/unionbot/app"
@@ -63,6 +64,8 @@ type Emulator struct {
 	done     chan error
 	wg       sync.WaitGroup
 
+	faultGen atomic.Int64 // the fault switch's generation: only the latest one's timer clears it
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -96,7 +99,11 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 	}
 	e := &Emulator{opts: o, log: o.Log, clock: clock, done: make(chan error, 1)}
 	// A fresh app id each time: the SDK caches tenant tokens per app for the whole process.
-	e.fake = feishutest.New()
+	// Feishu's rules: the rate limits per app and per chat, the card checks, the availability
+	// (the demo directory), and the 14-day update limit by the emulated clock.
+	e.fake = feishutest.New(feishutest.WithLimits(50, 5), feishutest.WithMinuteLimit(1000),
+		feishutest.WithCardRules(), feishutest.WithAvailability())
+	e.fake.SetClock(clock.Now)
 	e.feed = newFeed(e.fake, clock)
 	c := e.config()
 	if err := CheckLocal(c); err != nil {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
+
 	"github.com/unionbot/unionbot/config"
 	"github.com/unionbot/unionbot/handlers/tasks"
 )
@@ -389,5 +391,55 @@ func TestPageIsServed(t *testing.T) {
 		if path == "/" && !strings.Contains(string(b), "模拟环境") {
 			t.Error("the page has no 模拟环境 banner")
 		}
+	}
+}
+
+// The fault switch: while the platform answers 5xx the bot's answer is refused (and shown in
+// the chat with the code); once it is off the outbox's retry delivers it.
+func TestFaultSwitch(t *testing.T) {
+	e := start(t)
+	p := persona(t, e, "0204")
+	var out struct {
+		Error string `json:"error"`
+	}
+	if code := post(t, e, "/api/faults", map[string]any{"mode": "5xx", "seconds": 60}, &out); code != 200 {
+		t.Fatalf("faults: %d %s", code, out.Error)
+	}
+	if _, err := e.Send(wait(t), SendRequest{As: p.OpenID, Chat: p.Chat, Text: "菜单"}); err != nil {
+		t.Fatal(err)
+	}
+	r := awaitFeed(t, e, func(m Entry) bool { return m.Chat == p.Chat && m.From == "platform" })
+	if !strings.Contains(r.Content, `"code":1`) || !strings.Contains(r.Content, `"status":500`) {
+		t.Errorf("refusal = %s", r.Content)
+	}
+	if code := post(t, e, "/api/faults", map[string]any{"mode": "off"}, &out); code != 200 {
+		t.Fatalf("faults off: %d %s", code, out.Error)
+	}
+	awaitFeed(t, e, func(m Entry) bool { return m.Chat == p.Chat && m.From == "bot" })
+	if code := post(t, e, "/api/faults", map[string]any{"mode": "flood"}, &out); code != 400 {
+		t.Errorf("unknown fault: %d", code)
+	}
+}
+
+// A card Feishu would refuse is refused by the emulator's platform with 230099 and shown in
+// the chat; the emulator's platform knows only the demo members (230013 for anyone else).
+func TestPlatformRulesShowInTheChat(t *testing.T) {
+	e := start(t)
+	p := persona(t, e, "0101")
+	ctx := wait(t)
+	_, err := e.Main().Lark.Im.V1.Message.Create(ctx, larkim.NewCreateMessageReqBuilder().ReceiveIdType("open_id").
+		Body(larkim.NewCreateMessageReqBodyBuilder().ReceiveId(p.OpenID).MsgType("interactive").
+			Content(`{"schema":"2.0","body":{"elements":[{"tag":"form","name":"f","elements":[{"tag":"input","name":"a"}]}]}}`).Build()).Build())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := awaitFeed(t, e, func(m Entry) bool { return m.Chat == p.Chat && m.From == "platform" })
+	if !strings.Contains(r.Content, `"code":230099`) || !strings.Contains(r.Content, "no submit button") {
+		t.Errorf("refusal = %s", r.Content)
+	}
+	resp, err := e.Main().Lark.Im.V1.Message.Create(ctx, larkim.NewCreateMessageReqBuilder().ReceiveIdType("open_id").
+		Body(larkim.NewCreateMessageReqBodyBuilder().ReceiveId("ou_stranger").MsgType("text").Content(`{"text":"hi"}`).Build()).Build())
+	if err != nil || resp.Code != 230013 {
+		t.Errorf("a stranger: %v %+v", err, resp)
 	}
 }

@@ -3,7 +3,9 @@ package emulator
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -127,8 +129,57 @@ func (f *feed) syncCalls() {
 			d["answer"] = clipJSON(r.Answer)
 		}
 		f.noteLocked("call", d)
+		if r.Code != 0 {
+			f.refusedLocked(r)
+		}
 	}
 	f.calls = len(reqs)
+}
+
+// refusedLocked shows in its chat a message the platform refused to deliver or update, with
+// the platform's code and message. f.mu must be held.
+func (f *feed) refusedLocked(r feishutest.Request) {
+	var chat string
+	switch r.Op {
+	case feishutest.OpSend:
+		var b struct {
+			ReceiveID string `json:"receive_id"`
+		}
+		json.Unmarshal(r.Body, &b)
+		chat = b.ReceiveID
+		if r.Query.Get("receive_id_type") == "open_id" {
+			chat = feishutest.P2PChatID(b.ReceiveID)
+		}
+	case feishutest.OpReply, feishutest.OpPatch:
+		parts := strings.Split(r.Path, "/")
+		if e, ok := f.entries[parts[min(5, len(parts)-1)]]; ok {
+			chat = e.Chat
+		}
+	case feishutest.OpCardUpdate:
+		var b struct {
+			Token string `json:"token"`
+		}
+		json.Unmarshal(r.Body, &b)
+		if e, ok := f.entries[f.tokens[b.Token]]; ok {
+			chat = e.Chat
+		}
+	}
+	if chat == "" {
+		return
+	}
+	var ans struct {
+		Code int    `json:"code"`
+		Msg  string `json:"msg"`
+	}
+	json.Unmarshal(r.Answer, &ans)
+	content, _ := json.Marshal(map[string]any{"code": r.Code, "status": r.Status, "msg": ans.Msg, "op": r.Op,
+		"call": r.Method + " " + r.Path, "fault": r.Fault})
+	id := fmt.Sprintf("refused-%d", f.seq+1)
+	e := Entry{ID: id, Chat: chat, From: "platform", FromName: "开放平台", MsgType: "refused", Content: string(content),
+		At: f.now(), Raw: r.Answer}
+	e.Seq = f.bumpLocked()
+	f.entries[id] = &e
+	f.order = append(f.order, id)
 }
 
 func clipJSON(b []byte) string {
@@ -201,6 +252,18 @@ func (f *feed) messages(chat string) []Entry {
 // follow turns what the bot delivers to the fake platform into conversation changes, until
 // ctx ends.
 func (f *feed) follow(ctx context.Context) {
+	go func() { // the calls, for the log and the refusals, as they happen
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				f.syncCalls()
+			}
+		}
+	}()
 	n := 0
 	for {
 		msgs, err := f.fake.WaitMessages(ctx, n+1)

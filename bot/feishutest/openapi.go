@@ -160,6 +160,9 @@ func (s *Server) handleSend(q url.Values, body []byte) reply {
 	if rep, ok := validateContent(b.MsgType, b.Content); !ok {
 		return rep
 	}
+	if rep, ok := s.checkCard(b.MsgType, []byte(b.Content)); !ok {
+		return rep
+	}
 	chatID := b.ReceiveID
 	if idType != "chat_id" {
 		chatID = p2pChatID(idType + ":" + b.ReceiveID)
@@ -167,6 +170,9 @@ func (s *Server) handleSend(q url.Values, body []byte) reply {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.availableLocked(idType, b.ReceiveID) {
+		return errReply(http.StatusBadRequest, CodeUserUnavailable, "Bot has NO availability to this user.")
+	}
 	if rep, ok := s.throttleLocked(chatID); !ok {
 		return rep
 	}
@@ -214,6 +220,9 @@ func (s *Server) handleReply(parentID string, body []byte) reply {
 		return errReply(http.StatusBadRequest, CodeFieldValidation, fmt.Sprintf("field validation failed: uuid longer than %d characters", maxUUIDLen))
 	}
 	if rep, ok := validateContent(b.MsgType, b.Content); !ok {
+		return rep
+	}
+	if rep, ok := s.checkCard(b.MsgType, []byte(b.Content)); !ok {
 		return rep
 	}
 
@@ -270,6 +279,9 @@ func (s *Server) handlePatch(messageID string, body []byte) reply {
 		return errReply(http.StatusBadRequest, CodeFieldValidation, "field validation failed: bad JSON body")
 	}
 	if rep, ok := validateContent("interactive", b.Content); !ok {
+		return rep
+	}
+	if rep, ok := s.checkCard("interactive", []byte(b.Content)); !ok {
 		return rep
 	}
 	s.mu.Lock()
@@ -525,13 +537,16 @@ func (s *Server) handleBatchSend(body []byte) reply {
 	if len(b.OpenIDs) > maxBatchSendIDs || len(b.UserIDs) > maxBatchSendIDs {
 		return errReply(http.StatusBadRequest, CodeFieldValidation, fmt.Sprintf("field validation failed: at most %d open_ids", maxBatchSendIDs))
 	}
+	if rep, ok := s.checkCard(b.MsgType, content); !ok {
+		return rep
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
 	id := "bm-" + randHex(16)
 	invalid := []string{}
 	for _, oid := range b.OpenIDs {
-		if !strings.HasPrefix(oid, "ou_") {
+		if !strings.HasPrefix(oid, "ou_") || !s.availableLocked("open_id", oid) {
 			invalid = append(invalid, oid)
 			continue
 		}
@@ -569,6 +584,9 @@ func (s *Server) handleCardUpdate(body []byte) reply {
 	var card map[string]any
 	if err := json.Unmarshal(b.Card, &card); err != nil {
 		return errReply(http.StatusBadRequest, CodeBadCard, "card must be a JSON object")
+	}
+	if rep, ok := s.checkCard("interactive", b.Card); !ok {
+		return rep
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -176,6 +176,8 @@ type config struct {
 	appLimit         int
 	receiverLimit    int
 	minuteLimit      int
+	cardRules        bool
+	availability     bool
 	ws               larkws.ClientConfig
 	maxWSConns       int
 }
@@ -254,6 +256,7 @@ type Server struct {
 
 	appLimit, receiverLimit int
 	minuteLimit             int
+	cardRules, availability bool // see rules.go
 	appWindow               []time.Time
 	minuteWindow            []time.Time
 	receiverWindow          map[string][]time.Time
@@ -299,6 +302,8 @@ func New(opts ...Option) *Server {
 		appLimit:       cfg.appLimit,
 		receiverLimit:  cfg.receiverLimit,
 		minuteLimit:    cfg.minuteLimit,
+		cardRules:      cfg.cardRules,
+		availability:   cfg.availability,
 		receiverWindow: map[string][]time.Time{},
 		now:            time.Now,
 	}

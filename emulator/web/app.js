@@ -95,7 +95,7 @@ const App = (() => {
   function messageNode(m) {
     const mine = m.from === state.me.open_id;
     const d = document.createElement("div");
-    d.className = "msg " + (m.from === "bot" ? "bot" : mine ? "mine" : "other");
+    d.className = "msg " + (m.from === "bot" ? "bot" : m.from === "platform" ? "platform" : mine ? "mine" : "other");
     d.dataset.id = m.id;
     d.dataset.type = m.msg_type;
     const head = document.createElement("div");
@@ -167,6 +167,7 @@ const App = (() => {
     const at = n.at.slice(5, 16);
     if (n.kind === "call") s.textContent = at + " " + x.status + " " + (x.code ? "code " + x.code + " " : "") + x.method + " " + x.path.replace("/open-apis/", "");
     else if (n.kind === "event") s.textContent = at + " 事件 " + (x.error || x.ack_code) + " " + x.type;
+    else if (n.kind === "fault") s.textContent = at + " 故障开关 " + x.mode + (x.seconds ? "，" + x.seconds + " 秒" : "");
     else s.textContent = at + " 时钟 " + x.from + " → " + x.to + "，唤醒 " + (x.jobs || []).map(j => j.job).join("、");
     d.appendChild(s);
     const pre = document.createElement("pre");
@@ -203,7 +204,10 @@ const App = (() => {
         state.seq = f.seq;
         showClock(f.clock);
         for (const m of f.messages) updateMessage(m);
-        for (const n of f.log) logLine(n);
+        for (const n of f.log) {
+          logLine(n);
+          if (n.kind === "fault" && n.data.mode === "off") $("#fault").value = "off";
+        }
       } catch (e) {
         await new Promise(r => setTimeout(r, 1000));
       }
@@ -252,6 +256,12 @@ const App = (() => {
     $("#composer").addEventListener("submit", send);
     $("#text").addEventListener("keydown", ev => { if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) send(ev); });
     $("#clock-go").onclick = jump;
+    $("#fault").onchange = async () => {
+      try {
+        await api("api/faults", {mode: $("#fault").value, seconds: 30});
+        toast({type: "warning", content: $("#fault").value === "off" ? "故障已关闭" : "故障已开启 30 秒：" + $("#fault").selectedOptions[0].textContent});
+      } catch (e) { toast({type: "error", content: e.message}); }
+    };
     $("#clock-input").addEventListener("keydown", ev => { if (ev.key === "Enter") jump(); });
     const want = new URLSearchParams(location.search).get("as") || localStorage.getItem("emulator.persona");
     selectPersona(want);

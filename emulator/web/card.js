@@ -420,6 +420,13 @@ const Card = (() => {
         return a;
       }
       case "image": return el("div", "img-ph", "[图片 " + (c.image_key || "") + "]");
+      case "refused": {
+        const d = el("div", "refused");
+        d.appendChild(el("div", "refused-title", (c.fault ? "模拟故障：" : "飞书开放平台拒绝了机器人的请求：") + "code " + c.code + "（HTTP " + c.status + "）"));
+        d.appendChild(el("div", "refused-msg", c.msg || ""));
+        d.appendChild(el("div", "refused-call", c.call));
+        return d;
+      }
       default: return el("div", "unknown", "[" + msgType + "] " + contentStr);
     }
   }

@@ -74,7 +74,6 @@ type batcher struct {
 	mu      sync.Mutex
 	queue   []*batchCall
 	running int
-	last    int // calls in the batch taken last
 }
 
 // batchState is the DB's group-commit bookkeeping.
@@ -101,9 +100,6 @@ func (db *DB) BatchStats() (txs, calls int64) {
 func (db *DB) inTxBatch(ctx context.Context, b batch, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
-	}
-	if Trick("nogroup") {
-		return db.InTx(ctx, fn)
 	}
 	c := &batchCall{ctx: ctx, fn: fn, done: make(chan struct{})}
 	lanes := max(b.Lanes, 1)
@@ -146,7 +142,6 @@ func (db *DB) inTxBatch(ctx context.Context, b batch, fn func(*Tx) error) error 
 // runBatches takes batches off the key's queue until it is empty.
 func (db *DB) runBatches(bt *batcher) {
 	for {
-		db.linger(bt)
 		db.batch.mu.Lock()
 		bt.mu.Lock()
 		if len(bt.queue) == 0 {
@@ -159,7 +154,6 @@ func (db *DB) runBatches(bt *batcher) {
 			return
 		}
 		n := min(len(bt.queue), bt.max)
-		bt.last = n
 		calls := make([]*batchCall, n)
 		copy(calls, bt.queue)
 		rest := copy(bt.queue, bt.queue[n:])
@@ -173,25 +167,6 @@ func (db *DB) runBatches(bt *batcher) {
 
 // batchTimeout bounds a shared transaction, whose statements no single call's deadline cancels.
 const batchTimeout = 10 * time.Second
-
-// batchLinger is how long, on SQLite, a batch waits for more calls when the last one shared
-// its transaction (events are arriving together) but few are queued. Each commit writes the
-// touched pages to the WAL, so under load fewer, larger commits are cheaper; a lone event (the
-// last batch had one call) does not wait.
-const batchLinger = 300 * time.Microsecond
-
-// linger waits batchLinger before bt's next batch if that is worth it (see batchLinger).
-func (db *DB) linger(bt *batcher) {
-	if db.Dialect == MySQL || Trick("nolinger") {
-		return // one connection per lane: waiting would only idle it
-	}
-	bt.mu.Lock()
-	wait := bt.last > 1 && len(bt.queue) < 8
-	bt.mu.Unlock()
-	if wait {
-		time.Sleep(batchLinger)
-	}
-}
 
 // runBatch runs calls in one transaction and tells each caller its outcome.
 func (db *DB) runBatch(calls []*batchCall) {

@@ -141,7 +141,7 @@ func (db *DB) closeStmts() {
 // readStmt returns the readers' prepared statement for query, preparing it on first use, or
 // nil to run query uncached.
 func (db *DB) readStmt(query string) *sqlx.Stmt {
-	if db.wlock == nil || Trick("nostmtcache") { // MySQL
+	if db.wlock == nil { // MySQL
 		return nil
 	}
 	e, fresh := db.rstmts.entry(query)
@@ -159,7 +159,7 @@ func (db *DB) readStmt(query string) *sqlx.Stmt {
 // query uncached: always on MySQL; on SQLite while the statement is being prepared (a text
 // seen for the first time starts that) and while rows of it are open.
 func (db *DB) writeStmt(query string) (*sqlx.Stmt, *cachedStmt) {
-	if db.wlock == nil || Trick("nostmtcache") { // MySQL
+	if db.wlock == nil { // MySQL
 		return nil, nil
 	}
 	e, fresh := db.wstmts.entry(query)

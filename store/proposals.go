@@ -100,7 +100,7 @@ func (p *Proposal) Cosigner(memberID int64) *Cosigner {
 // Limits on a proposal's fields (characters), stated on the form.
 const (
 	MaxProposalTitle       = 50
-	MaxProposalText        = 2000
+	MaxProposalText        = 1000
 	MaxProposalDepartments = 200
 	MinProposalText        = 10
 )

@@ -1,0 +1,56 @@
+package proposals_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/unionbot/unionbot/handlers/proposals"
+	"github.com/unionbot/unionbot/internal/golden"
+	"github.com/unionbot/unionbot/store"
+)
+
+func sampleSession() *store.ProposalSession {
+	s := &store.ProposalSession{Name: "第四届第三次", Code: "4-3", CongressDate: "2027-04-15", MinCosigners: 2,
+		OpensAt: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC), ClosesAt: time.Date(2027, 3, 31, 10, 0, 0, 0, time.UTC)}
+	store.ValidateProposalSession(s)
+	return s
+}
+
+func sample(state string) *store.Proposal {
+	return &store.Proposal{ID: 7, SessionID: 1, ProposerID: 1, ProposerName: "张老师", Kind: store.KindProposal, State: state,
+		Title: "增设教职工子女暑期托管班", Category: "后勤保障", Reason: "暑期无人照看子女。", Suggestion: "开设托管班。",
+		SuggestedDepartments: "后勤处", Number: "4-3-001", Round: 1, Version: 3, ReplyDue: "2027-05-20",
+		ReplyClass: "B", ReplyText: "已列入计划。",
+		Cosigners: []*store.Cosigner{{MemberID: 2, Name: "李一", Status: store.CosignAgreed}, {MemberID: 3, Name: "王二", Status: store.CosignDeclined},
+			{MemberID: 4, Name: "赵三", Status: store.CosignInvited}}}
+}
+
+// TestCardsValid renders every card for every state and kind of viewer: each is valid card
+// JSON 2.0 (unique names, forms with a submit button); a few are pinned by golden files.
+func TestCardsValid(t *testing.T) {
+	s := sampleSession()
+	viewers := map[string]proposals.Viewer{
+		"proposer":  {MemberID: 1, Delegate: true, Phone: "138****0001"},
+		"invitee":   {MemberID: 4, Delegate: true},
+		"cosigner":  {MemberID: 2, Delegate: true},
+		"delegate":  {MemberID: 9, Delegate: true},
+		"committee": {MemberID: 8, Committee: true, Overseer: true, Phone: "138****0001"},
+		"contact":   {MemberID: 5, Contact: true},
+		"member":    {MemberID: 6},
+	}
+	for _, st := range store.ProposalStates {
+		for name, v := range viewers {
+			cd := proposals.ProposalCard(sample(st), s, []*store.Proposal{sample(store.ProposalMerged)}, v)
+			if _, err := cd.JSON(); err != nil {
+				t.Errorf("%s as %s: %v", st, name, err)
+			}
+		}
+	}
+	golden.Card(t, "proposal_cosigning_invitee", proposals.ProposalCard(sample(store.ProposalCosigning), s, nil, viewers["invitee"]))
+	golden.Card(t, "proposal_submitted_committee", proposals.ProposalCard(sample(store.ProposalSubmitted), s, nil, viewers["committee"]))
+	golden.Card(t, "proposal_assigned_contact", proposals.ProposalCard(sample(store.ProposalAssigned), s, nil, viewers["contact"]))
+	golden.Card(t, "form_new", proposals.FormCard(s, nil, false))
+	golden.Card(t, "reply_form", proposals.ReplyFormCard(sample(store.ProposalAssigned)))
+	golden.Card(t, "rate", proposals.RateCard(sample(store.ProposalReplied)))
+	golden.Card(t, "stats", proposals.StatsCard(s, &store.ProposalStats{Collected: 10, Registered: 8, Replied: 6, Satisfied: 3, Basic: 2, Unsatisfied: 1, ClassA: 2, ClassB: 2, ClassC: 1, ClassD: 1}))
+}

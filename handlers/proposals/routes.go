@@ -1,0 +1,64 @@
+package proposals
+
+import (
+	"github.com/unionbot/unionbot/bot"
+	"github.com/unionbot/unionbot/handlers"
+	"github.com/unionbot/unionbot/store"
+)
+
+// Card action names. Buttons carry the proposal ("proposal_id") and the version the card
+// showed ("version"); forms send their fields by name (title, category, reason, suggestion,
+// departments, phone, invitees, target, note, host, helpers, class, reply, rating, comment).
+const (
+	actForm         = "proposals.form"          // the draft form: a new one, or the proposal's (proposal_id)
+	actSave         = "proposals.save"          // save the draft form (proposal_id: 0 for new, version)
+	actShow         = "proposals.show"          // a proposal's card (proposal_id)
+	actInvite       = "proposals.invite"        // invite co-signers from the picker (proposal_id, version)
+	actCosign       = "proposals.cosign"        // 同意附议 (proposal_id)
+	actDecline      = "proposals.decline"       // 不同意 (proposal_id)
+	actWithdraw     = "proposals.withdraw"      // withdraw one's 附议 (proposal_id)
+	actSubmit       = "proposals.submit"        // submit (proposal_id, version)
+	actRegister     = "proposals.register"      // 立案 (proposal_id, version)
+	actMerge        = "proposals.merge"         // 并案 into the form's target (proposal_id, version)
+	actToSuggestion = "proposals.to_suggestion" // 转为意见建议 (proposal_id, version)
+	actReject       = "proposals.reject"        // 不予立案 with the form's note (proposal_id, version)
+	actReturn       = "proposals.return"        // 退回修改 with the form's note (proposal_id, version)
+	actAssign       = "proposals.assign"        // 交办 to the form's host and helpers (proposal_id, version)
+	actReplyForm    = "proposals.reply_form"    // the 主办's reply form (proposal_id)
+	actReply        = "proposals.reply"         // submit the reply and its class (proposal_id, version)
+	actRate         = "proposals.rate"          // the rating and comment (proposal_id, round)
+)
+
+// Register adds the proposals' commands and card actions to the router.
+func Register(r *bot.Router, d handlers.Deps) {
+	h := New(d)
+	r.Command(bot.Command{Names: []string{"新建提案", "newproposal"}, Roles: store.Delegates,
+		Help: "起草一件教代会提案（代表）", Handler: h.newDraft})
+	r.Command(bot.Command{Names: []string{"我的提案", "myproposals"},
+		Help: "我提出和附议的提案：状态、轮次、等待什么", Handler: h.mine})
+	r.Command(bot.Command{Names: []string{"提案", "proposal"}, Usage: "提案 <立案编号或关键词>", MinArgs: 1,
+		Help: "查看一件提案", Handler: h.find})
+	r.Command(bot.Command{Names: []string{"提案列表", "proposals"}, Usage: "提案列表 [届次]",
+		Help: "本届已立案的提案及其办理状态", Handler: h.list})
+	r.Command(bot.Command{Names: []string{"提案审查", "review"}, Roles: store.Committee,
+		Help: "待审查的提案（提案委员）", Handler: h.queue})
+	r.Command(bot.Command{Names: []string{"提案统计", "proposalstats"}, Usage: "提案统计 [届次]", Roles: store.ProposalOverseers,
+		Help: "提案征集、立案、办复和满意率统计", Handler: h.stats})
+	r.Action(bot.Action{Name: actForm, Roles: store.Delegates, Handler: h.form})
+	r.Action(bot.Action{Name: actSave, Roles: store.Delegates, Handler: h.save})
+	r.Action(bot.Action{Name: actShow, Handler: h.show})
+	r.Action(bot.Action{Name: actInvite, Roles: store.Delegates, Handler: h.invite})
+	r.Action(bot.Action{Name: actCosign, Roles: store.Delegates, Handler: h.cosign})
+	r.Action(bot.Action{Name: actDecline, Roles: store.Delegates, Handler: h.decline})
+	r.Action(bot.Action{Name: actWithdraw, Roles: store.Delegates, Handler: h.withdraw})
+	r.Action(bot.Action{Name: actSubmit, Roles: store.Delegates, Handler: h.submit})
+	r.Action(bot.Action{Name: actRegister, Roles: store.Committee, Handler: h.register})
+	r.Action(bot.Action{Name: actMerge, Roles: store.Committee, Handler: h.merge})
+	r.Action(bot.Action{Name: actToSuggestion, Roles: store.Committee, Handler: h.toSuggestion})
+	r.Action(bot.Action{Name: actReject, Roles: store.Committee, Handler: h.reject})
+	r.Action(bot.Action{Name: actReturn, Roles: store.Committee, Handler: h.sendBack})
+	r.Action(bot.Action{Name: actAssign, Roles: store.Committee, Handler: h.assign})
+	r.Action(bot.Action{Name: actReplyForm, Roles: store.Contacts, Handler: h.replyForm})
+	r.Action(bot.Action{Name: actReply, Roles: store.Contacts, Handler: h.reply})
+	r.Action(bot.Action{Name: actRate, Handler: h.rate})
+}

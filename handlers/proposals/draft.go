@@ -38,7 +38,7 @@ func (h *Handlers) cardFor(c *bot.Context, p *store.Proposal, s *store.ProposalS
 func (h *Handlers) newDraft(c *bot.Context) (*bot.Response, error) {
 	s, err := c.Tx.CurrentProposalSession(c.Ctx, c.Now)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	late := s.Closed(c.Now)
 	if late && !s.LateAsSuggestion {
@@ -61,7 +61,7 @@ func (h *Handlers) form(c *bot.Context) (*bot.Response, error) {
 	}
 	p, s, err := h.load(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if p.ProposerID != c.Sender.MemberID {
 		return bot.Warn("只有提案人可以修改提案。"), nil
@@ -79,7 +79,7 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 	var err error
 	if c.Int("proposal_id") == 0 {
 		if s, err = c.Tx.CurrentProposalSession(c.Ctx, c.Now); err != nil {
-			return bot.Refusal(err)
+			return c.Refusal(err)
 		}
 		if s.Closed(c.Now) && !s.LateAsSuggestion {
 			return bot.Warn(fmt.Sprintf("%s提案征集已截止，不再接收提案。", s.Name)), nil
@@ -87,7 +87,7 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 		p = &store.Proposal{SessionID: s.ID, ProposerID: c.Sender.MemberID}
 	} else {
 		if p, s, err = h.load(c); err != nil {
-			return bot.Refusal(err)
+			return c.Refusal(err)
 		}
 		if p.ProposerID != c.Sender.MemberID {
 			return bot.Warn("只有提案人可以修改提案。"), nil
@@ -101,7 +101,7 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 	p.Reason, p.Suggestion = c.FormString("reason"), c.FormString("suggestion")
 	p.SuggestedDepartments = c.FormString("departments")
 	if err := store.ValidateProposal(p, s); err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if phone := strings.TrimSpace(c.FormString("phone")); phone != "" {
 		if !store.ValidProposalPhone(phone) {
@@ -122,7 +122,7 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 		err = c.Tx.UpdateProposalText(c.Ctx, p, version, c.Sender.OpenID)
 	}
 	if err != nil {
-		return nil, err
+		return c.Refusal(err)
 	}
 	if p, err = c.Tx.ProposalByID(c.Ctx, p.ID); err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 func (h *Handlers) show(c *bot.Context) (*bot.Response, error) {
 	p, s, err := h.load(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if !h.maySee(c, p, s) {
 		return bot.Warn("你没有查看该提案的权限。"), nil
@@ -166,7 +166,7 @@ func (h *Handlers) maySee(c *bot.Context, p *store.Proposal, s *store.ProposalSe
 func (h *Handlers) invite(c *bot.Context) (*bot.Response, error) {
 	p, s, err := h.load(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if p.ProposerID != c.Sender.MemberID {
 		return bot.Warn("只有提案人可以邀请附议。"), nil
@@ -198,7 +198,7 @@ func (h *Handlers) invite(c *bot.Context) (*bot.Response, error) {
 	}
 	if p.State != store.ProposalCosigning {
 		if err := c.Tx.StepProposal(c.Ctx, p, store.StepInvite, c.Sender.OpenID, store.ProposalChange{}); err != nil {
-			return nil, err
+			return c.Refusal(err)
 		}
 	}
 	n := 0
@@ -235,7 +235,7 @@ func (h *Handlers) invite(c *bot.Context) (*bot.Response, error) {
 func (h *Handlers) cosign(c *bot.Context) (*bot.Response, error) {
 	p, s, err := h.load(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if p.ProposerID == c.Sender.MemberID {
 		return bot.Warn("不能附议自己的提案。"), nil
@@ -279,7 +279,7 @@ func (h *Handlers) answered(c *bot.Context, id int64, s *store.ProposalSession, 
 func (h *Handlers) decline(c *bot.Context) (*bot.Response, error) {
 	p, s, err := h.load(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	cs := p.Cosigner(c.Sender.MemberID)
 	switch {
@@ -302,7 +302,7 @@ func (h *Handlers) decline(c *bot.Context) (*bot.Response, error) {
 func (h *Handlers) withdraw(c *bot.Context) (*bot.Response, error) {
 	p, s, err := h.load(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	cs := p.Cosigner(c.Sender.MemberID)
 	if cs == nil || cs.Status != store.CosignAgreed {
@@ -322,7 +322,7 @@ func (h *Handlers) withdraw(c *bot.Context) (*bot.Response, error) {
 func (h *Handlers) submit(c *bot.Context) (*bot.Response, error) {
 	p, s, err := h.load(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if p.ProposerID != c.Sender.MemberID {
 		return bot.Warn("只有提案人可以提交提案。"), nil
@@ -342,7 +342,7 @@ func (h *Handlers) submit(c *bot.Context) (*bot.Response, error) {
 		return bot.Warn(fmt.Sprintf("附议人数不足：已有 %d 人同意，至少需要 %d 人。", p.Agreed(), s.MinCosigners)), nil
 	}
 	if err := c.Tx.StepProposal(c.Ctx, p, step, c.Sender.OpenID, store.ProposalChange{Set: set}); err != nil {
-		return nil, err
+		return c.Refusal(err)
 	}
 	if p, err = c.Tx.ProposalByID(c.Ctx, p.ID); err != nil {
 		return nil, err

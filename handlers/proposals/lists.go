@@ -116,7 +116,7 @@ func (h *Handlers) session(c *bot.Context) (*store.ProposalSession, error) {
 func (h *Handlers) list(c *bot.Context) (*bot.Response, error) {
 	s, err := h.session(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if !s.PublicAfterRegister && !c.Sender.HasAny(store.ProposalOverseers) && !c.Sender.Has(store.RoleContact) {
 		return bot.Warn(fmt.Sprintf("%s的提案不向全体会员公开；请发送「我的提案」查看你自己的提案。", s.Name)), nil
@@ -144,7 +144,7 @@ func (h *Handlers) list(c *bot.Context) (*bot.Response, error) {
 func (h *Handlers) stats(c *bot.Context) (*bot.Response, error) {
 	s, err := h.session(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	st, err := c.Tx.ProposalStatsOf(c.Ctx, s.ID)
 	if err != nil {

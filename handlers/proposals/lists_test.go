@@ -92,7 +92,10 @@ func TestStatistics(t *testing.T) {
 		r.walk(id("逾期未评价"), append(reg, store.StepReply, replied("B"), store.StepUnrated)...)
 
 		var st *store.ProposalStats
-		db.InTx(context.Background(), func(tx *store.Tx) (err error) { st, err = tx.ProposalStatsOf(context.Background(), r.session.ID); return err })
+		db.InTx(context.Background(), func(tx *store.Tx) (err error) {
+			st, err = tx.ProposalStatsOf(context.Background(), r.session.ID)
+			return err
+		})
 		want := store.ProposalStats{Collected: 11, Registered: 7, Merged: 1, ToSuggestion: 1, Rejected: 1, Replied: 6,
 			Satisfied: 1, Basic: 1, Unsatisfied: 1, Unrated: 2, ClassA: 2, ClassB: 2, ClassC: 1, ClassD: 1}
 		if *st != want {

@@ -16,7 +16,7 @@ import (
 func (h *Handlers) queue(c *bot.Context) (*bot.Response, error) {
 	s, err := c.Tx.CurrentProposalSession(c.Ctx, c.Now)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	ps, err := c.Tx.ProposalsBySession(c.Ctx, s.ID, store.ProposalSubmitted, store.ProposalRegistered, store.ProposalSuggestion)
 	if err != nil {
@@ -38,7 +38,7 @@ func (h *Handlers) queue(c *bot.Context) (*bot.Response, error) {
 func (h *Handlers) decide(c *bot.Context, step string, check func(p *store.Proposal, s *store.ProposalSession) (*store.ProposalChange, string, error)) (*bot.Response, error) {
 	p, s, err := h.load(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if _, err := store.ProposalNext(p.State, step); err != nil {
 		if step == store.StepRegister && p.State == store.ProposalRegistered {
@@ -51,10 +51,10 @@ func (h *Handlers) decide(c *bot.Context, step string, check func(p *store.Propo
 	}
 	ch, tellText, err := check(p, s)
 	if err != nil || ch == nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if err := c.Tx.StepProposal(c.Ctx, p, step, c.Sender.OpenID, *ch); err != nil {
-		return nil, err
+		return c.Refusal(err)
 	}
 	if err := tell(c, p.ProposerOpenID, tellText); err != nil {
 		return nil, err
@@ -243,7 +243,7 @@ func (h *Handlers) assign(c *bot.Context) (*bot.Response, error) {
 func (h *Handlers) replyForm(c *bot.Context) (*bot.Response, error) {
 	p, s, err := h.load(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if r, err := h.mayReply(c, p, s); r != nil || err != nil {
 		return r, err
@@ -277,7 +277,7 @@ func (h *Handlers) mayReply(c *bot.Context, p *store.Proposal, s *store.Proposal
 func (h *Handlers) reply(c *bot.Context) (*bot.Response, error) {
 	p, s, err := h.load(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	if r, err := h.mayReply(c, p, s); r != nil || err != nil {
 		return r, err
@@ -298,7 +298,7 @@ func (h *Handlers) reply(c *bot.Context) (*bot.Response, error) {
 	}
 	ch := store.ProposalChange{Set: map[string]any{"reply_class": class, "reply_text": text, "replied_at": c.Tx.Now()}, Detail: class}
 	if err := c.Tx.StepProposal(c.Ctx, p, store.StepReply, c.Sender.OpenID, ch); err != nil {
-		return nil, err
+		return c.Refusal(err)
 	}
 	if p, err = c.Tx.ProposalByID(c.Ctx, p.ID); err != nil {
 		return nil, err
@@ -335,7 +335,7 @@ func raters(p *store.Proposal, s *store.ProposalSession) []string {
 func (h *Handlers) rate(c *bot.Context) (*bot.Response, error) {
 	p, s, err := h.load(c)
 	if err != nil {
-		return bot.Refusal(err)
+		return c.Refusal(err)
 	}
 	own := p.ProposerID == c.Sender.MemberID
 	cs := p.Cosigner(c.Sender.MemberID)

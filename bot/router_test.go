@@ -56,7 +56,7 @@ func newHarness(t *testing.T, db *store.DB) *harness {
 	h := &harness{t: t, db: db, logs: &syncBuffer{}, now: time.Now()}
 	log := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.metrics = bot.NewMetrics(prometheus.NewRegistry())
-	r := bot.NewRouter(bot.Options{DB: db, Log: log, Metrics: h.metrics, Deadline: 300 * time.Millisecond,
+	r := bot.NewRouter(bot.Options{DB: db, Log: log, Metrics: h.metrics, Deadline: time.Second,
 		Resolver: &handlers.Resolver{DB: db, Admins: []string{"ou_admin"}, Log: log}})
 	note := func(c *bot.Context) (*bot.Response, error) {
 		return nil, c.Tx.Audit(c.Ctx, c.Sender.OpenID, "note", "1", "add", c.ArgText+c.FormString("text"))

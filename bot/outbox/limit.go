@@ -127,19 +127,25 @@ func (w *window) wait(ctx context.Context) error {
 	if w == nil {
 		return nil
 	}
+	return sleep(ctx, time.Until(w.book(time.Now())))
+}
+
+// book books the next call asked for at now and returns when it may start: at the earliest
+// one period after the call n bookings before it.
+func (w *window) book(now time.Time) time.Time {
 	w.mu.Lock()
-	at := time.Now()
+	defer w.mu.Unlock()
+	at := now
 	if len(w.times) < w.n {
 		w.times = append(w.times, at)
-	} else {
-		if t := w.times[w.next].Add(w.per); t.After(at) {
-			at = t
-		}
-		w.times[w.next] = at
-		w.next = (w.next + 1) % w.n
+		return at
 	}
-	w.mu.Unlock()
-	return sleep(ctx, time.Until(at))
+	if t := w.times[w.next].Add(w.per); t.After(at) {
+		at = t
+	}
+	w.times[w.next] = at
+	w.next = (w.next + 1) % w.n
+	return at
 }
 
 // sleep waits d or until ctx is done.

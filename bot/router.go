@@ -42,8 +42,8 @@ type Action struct {
 	Handler HandlerFunc
 	Solo    bool // as for Command
 	// Serial, when set, names the row the action contends for (e.g. an activity's seat
-	// counter; "" for none): actions on the same row share transactions, one at a time
-	// (store.Policy.Serial), instead of queueing on the row's lock.
+	// counter; "" for none): actions on the same row share transactions, a few at a time
+	// (store.Policy.Serial), instead of queueing on the row's lock each in its own.
 	Serial func(c *Context) string
 }
 

@@ -80,6 +80,27 @@ func (r *rig) last(openID string) string {
 	return s[len(s)-1]
 }
 
+// groupSay sends text from sender to the group oc_group, mentioning the bot, and returns the
+// message id.
+func (r *rig) groupSay(sender, text string) string {
+	r.t.Helper()
+	id := fmt.Sprintf("om_pg%d", time.Now().UnixNano())
+	status, _, err := r.WH.Send(context.Background(), feishutest.MessageEvent(feishutest.MessageOpts{MessageID: id, SenderOpenID: sender,
+		ChatID: "oc_group", ChatType: "group", Text: "@_user_1 " + text, Token: handlertest.Token,
+		Mentions: []feishutest.Mention{{Key: "@_user_1", OpenID: "ou_bot", Name: "工会助手"}}}))
+	if err != nil || status != 200 {
+		r.t.Fatal(status, err)
+	}
+	return id
+}
+
+// groupReply is the bot's reply to a group message.
+func (r *rig) groupReply(id string) string {
+	var reply string
+	r.DB.Get(context.Background(), &reply, `SELECT content FROM outbox WHERE target_message_id = ?`, id)
+	return reply
+}
+
 // rows is a snapshot of every proposal table and the audit trail, to prove a refusal wrote nothing.
 func (r *rig) rows() string {
 	r.t.Helper()
@@ -172,15 +193,8 @@ func TestDraftingAndCosigning(t *testing.T) {
 			}
 		}
 		// Asked in a group, the form goes 1:1.
-		id := "om_pgroup"
-		status, _, err := r.WH.Send(context.Background(), feishutest.MessageEvent(feishutest.MessageOpts{MessageID: id, SenderOpenID: "ou_prop",
-			ChatID: "oc_group", ChatType: "group", Text: "@_user_1 新建提案", Token: handlertest.Token,
-			Mentions: []feishutest.Mention{{Key: "@_user_1", OpenID: "ou_bot", Name: "工会助手"}}}))
-		if err != nil || status != 200 {
-			t.Fatal(status, err)
-		}
-		var reply string
-		db.Get(context.Background(), &reply, `SELECT content FROM outbox WHERE target_message_id = ?`, id)
+		id := r.groupSay("ou_prop", "新建提案")
+		reply := r.groupReply(id)
 		if !strings.Contains(reply, "提案表单已私信发给你") || !strings.Contains(r.last("ou_prop"), "一事一案") {
 			t.Errorf("group: reply %s, 1:1 %s", reply, r.last("ou_prop"))
 		}

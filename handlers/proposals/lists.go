@@ -74,6 +74,19 @@ func (h *Handlers) find(c *bot.Context) (*bot.Response, error) {
 		if !h.maySee(c, p, s) {
 			return bot.Warn("你没有查看该提案的权限。"), nil
 		}
+		if c.ChatType == "group" && c.ChatID != "" {
+			if public(p, s) {
+				return h.postLive(c, p, s)
+			}
+			cd, err := h.cardFor(c, p, s, h.viewer(c))
+			if err != nil {
+				return nil, err
+			}
+			if err := sendCard(c, c.Sender.OpenID, cd); err != nil {
+				return nil, err
+			}
+			return bot.Info("该提案不公开，已私信发给你。"), nil
+		}
 		return h.card(c, p, s)
 	} else if store.ErrorCode(err) != store.ENOTFOUND {
 		return nil, err

@@ -59,6 +59,9 @@ func (h *Handlers) decide(c *bot.Context, step string, check func(p *store.Propo
 	if err := tell(c, p.ProposerOpenID, tellText); err != nil {
 		return nil, err
 	}
+	if err := h.showLive(c, p.ID); err != nil {
+		return nil, err
+	}
 	if p, err = c.Tx.ProposalByID(c.Ctx, p.ID); err != nil {
 		return nil, err
 	}
@@ -220,6 +223,9 @@ func (h *Handlers) assign(c *bot.Context) (*bot.Response, error) {
 	if err := c.Tx.SetProposalDepartments(c.Ctx, p.ID, hostDept.ID, ids); err != nil {
 		return nil, err
 	}
+	if err := h.showLive(c, p.ID); err != nil {
+		return nil, err
+	}
 	for i, d := range append([]*store.Department{hostDept}, helpers...) {
 		role := "主办"
 		if i > 0 {
@@ -301,6 +307,9 @@ func (h *Handlers) reply(c *bot.Context) (*bot.Response, error) {
 		return c.Refusal(err)
 	}
 	if p, err = c.Tx.ProposalByID(c.Ctx, p.ID); err != nil {
+		return nil, err
+	}
+	if err := h.showLive(c, p.ID); err != nil {
 		return nil, err
 	}
 	for _, id := range raters(p, s) {
@@ -394,6 +403,9 @@ func (h *Handlers) rate(c *bot.Context) (*bot.Response, error) {
 			}
 		}
 		if err != nil {
+			return nil, err
+		}
+		if err := h.showLive(c, p.ID); err != nil {
 			return nil, err
 		}
 		if p, err = c.Tx.ProposalByID(c.Ctx, p.ID); err != nil {

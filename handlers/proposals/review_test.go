@@ -124,6 +124,20 @@ func TestReviewAssignReplyRate(t *testing.T) {
 			t.Errorf("to suggestion: %+v", p)
 		}
 
+		// Asked in a group, a public registered proposal's card is posted there as a live card;
+		// asked again, it is not posted twice.
+		if got := r.groupReply(r.groupSay("ou_d1", "提案 4-3-001")); !strings.Contains(got, "已在本群发出提案 4-3-001 的卡片") {
+			t.Errorf("group: %s", got)
+		}
+		if got := r.groupReply(r.groupSay("ou_d1", "提案 4-3-001")); !strings.Contains(got, "已在本群，且保持最新") {
+			t.Errorf("group again: %s", got)
+		}
+		var posted string
+		db.Get(ctx, &posted, `SELECT content FROM outbox WHERE kind = 'send' AND receive_id = 'oc_group'`)
+		if !strings.Contains(posted, "已立案，待交办") || strings.Contains(posted, "proposals.") {
+			t.Errorf("group card: %s", posted)
+		}
+		db.SQL().ExecContext(ctx, `UPDATE outbox SET status = 'sent', message_id = 'om_groupcard', sent_at = ? WHERE kind = 'send' AND receive_id = 'oc_group'`, r.Clock.Now().UTC())
 		assign := v("proposals.assign", p1, ver(p1))
 		r.refused("ou_comm", assign, map[string]any{"host": "教务处、后勤处"}, "主办单位须为一个，收到 2 个。")
 		r.refused("ou_comm", assign, map[string]any{"host": "宣传部"}, "找不到承办单位「宣传部」。")
@@ -142,6 +156,11 @@ func TestReviewAssignReplyRate(t *testing.T) {
 		}
 		if !strings.Contains(r.last("ou_k1"), "交**教务处**主办") || !strings.Contains(r.last("ou_k1"), "proposals.reply_form") || !strings.Contains(r.last("ou_k2"), "交**后勤处**协办") || strings.Contains(r.last("ou_k2"), "proposals.reply_form") {
 			t.Errorf("contacts told:\n%s\n%s", r.last("ou_k1"), r.last("ou_k2"))
+		}
+		var patch string
+		db.Get(ctx, &patch, `SELECT content FROM outbox WHERE kind = 'patch' AND target_message_id = 'om_groupcard'`)
+		if !strings.Contains(patch, "办理中") || strings.Contains(patch, "138****") || strings.Contains(patch, "proposals.") {
+			t.Errorf("the group's live card after 交办: %s", patch)
 		}
 		if strings.Contains(r.last("ou_k1"), "138****") || strings.Contains(r.last("ou_k2"), "138****") {
 			t.Errorf("the phone shown to a department")
@@ -188,6 +207,10 @@ func TestReviewAssignReplyRate(t *testing.T) {
 		}
 		if toast, _ := r.click("ou_prop", rate, map[string]any{"rating": "unsatisfied"}); toast != "评价已记录，提案已办结。谢谢！" {
 			t.Errorf("round 2: %s", toast)
+		}
+		db.Get(ctx, &patch, `SELECT content FROM outbox WHERE kind = 'patch' AND target_message_id = 'om_groupcard' ORDER BY created_at DESC LIMIT 1`)
+		if !strings.Contains(patch, "已办结") {
+			t.Errorf("the group's live card at the close: %s", patch)
 		}
 		if p := r.proposal(p1); p.State != store.ProposalClosed || !strings.Contains(r.last("ou_boss"), "经两轮办理，提案人仍不满意") {
 			t.Errorf("closed: %s, leader: %s", p.State, r.last("ou_boss"))

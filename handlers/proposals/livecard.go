@@ -14,7 +14,9 @@ const liveKind = "proposal"
 
 // public reports whether every member may see p: registered (it has a 立案编号) in a session
 // that makes proposals public.
-func public(p *store.Proposal, s *store.ProposalSession) bool { return s.PublicAfterRegister && p.Number != "" }
+func public(p *store.Proposal, s *store.ProposalSession) bool {
+	return s.PublicAfterRegister && p.Number != ""
+}
 
 // PublicCard is a proposal as a group chat sees it: no buttons, no phone, the proposals
 // merged into it.

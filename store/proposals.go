@@ -272,10 +272,28 @@ func proposalsWhere(ctx context.Context, q taskQuerier, dialect, where string, a
 	return ps, nil
 }
 
-// InviteCosigner records an invitation (or a delegate's own 附议 from the card when agreed);
-// an invitation already there is left as it is and reports false.
+// cosigning claims a proposal in co-signing for a change of its 附议 (its version grows, so
+// older cards are stale): a proposal submitted meanwhile is ECONFLICT, so that no 附议 changes
+// after submission even when the two race.
+func (tx *Tx) cosigning(ctx context.Context, op string, proposalID int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE proposals SET version = version + 1, updated_at = ? WHERE id = ? AND state = ?`,
+		tx.now, proposalID, ProposalCosigning)
+	if err != nil {
+		return &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return &Error{Code: ECONFLICT, Op: op, Message: "提案已不在征集附议中，附议已截止。"}
+	}
+	return nil
+}
+
+// InviteCosigner records an invitation (or a delegate's own 附议 from the card when agreed)
+// of a proposal in co-signing; an invitation already there is left as it is and reports false.
 func (tx *Tx) InviteCosigner(ctx context.Context, proposalID, memberID int64, status, actor string) (bool, error) {
 	const op = "store.InviteCosigner"
+	if err := tx.cosigning(ctx, op, proposalID); err != nil {
+		return false, err
+	}
 	var answered any
 	if status != CosignInvited {
 		answered = tx.now
@@ -291,10 +309,13 @@ func (tx *Tx) InviteCosigner(ctx context.Context, proposalID, memberID int64, st
 	return true, tx.Audit(ctx, actor, "proposal", fmt.Sprint(proposalID), "cosign_"+status, fmt.Sprint(memberID))
 }
 
-// AnswerCosign sets a co-signer's answer (agreed, declined, withdrawn) if it is still from
-// the status the caller read; it reports whether it changed.
+// AnswerCosign sets a co-signer's answer (agreed, declined, withdrawn) of a proposal in
+// co-signing if it is still from the status the caller read; it reports whether it changed.
 func (tx *Tx) AnswerCosign(ctx context.Context, proposalID, memberID int64, from, to, actor string) (bool, error) {
 	const op = "store.AnswerCosign"
+	if err := tx.cosigning(ctx, op, proposalID); err != nil {
+		return false, err
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE proposal_cosigners SET status = ?, answered_at = ? WHERE proposal_id = ? AND member_id = ? AND status = ?`,
 		to, tx.now, proposalID, memberID, from)
 	if err != nil {
@@ -302,9 +323,6 @@ func (tx *Tx) AnswerCosign(ctx context.Context, proposalID, memberID int64, from
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE proposals SET version = version + 1, updated_at = ? WHERE id = ?`, tx.now, proposalID); err != nil {
-		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
 	return true, tx.Audit(ctx, actor, "proposal", fmt.Sprint(proposalID), "cosign_"+to, fmt.Sprint(memberID))
 }

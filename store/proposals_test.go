@@ -110,6 +110,44 @@ func TestProposalStateMachine(t *testing.T) {
 		if store.ErrorCode(err) != store.ECONFLICT {
 			t.Errorf("stale step: %v", err)
 		}
+		// 附议 changes only while the proposal is in co-signing: an answer racing the
+		// submission finds it submitted and is refused (the transaction rolls back).
+		other := &store.Member{OpenID: "ou_cos", Name: "李老师", EmployeeNo: "0299", Active: true}
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.CreateMember(ctx, other); err != nil {
+				return err
+			}
+			_, err := tx.InviteCosigner(ctx, p.ID, other.ID, store.CosignInvited, "x")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		p, _ = func() (*store.Proposal, error) {
+			var q *store.Proposal
+			err := db.InTx(ctx, func(tx *store.Tx) (err error) { q, err = tx.ProposalByID(ctx, p.ID); return err })
+			return q, err
+		}()
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			return tx.StepProposal(ctx, p, store.StepSubmit, "x", store.ProposalChange{})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.AnswerCosign(ctx, p.ID, other.ID, store.CosignInvited, store.CosignAgreed, "x")
+			return err
+		})
+		var status string
+		db.Get(ctx, &status, `SELECT status FROM proposal_cosigners WHERE proposal_id = ?`, p.ID)
+		if store.ErrorCode(err) != store.ECONFLICT || status != store.CosignInvited {
+			t.Errorf("an answer after submission: %v, status %s", err, status)
+		}
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.InviteCosigner(ctx, p.ID, m.ID, store.CosignAgreed, "x")
+			return err
+		})
+		if store.ErrorCode(err) != store.ECONFLICT {
+			t.Errorf("a 附议 after submission: %v", err)
+		}
 	})
 }
 

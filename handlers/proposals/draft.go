@@ -146,9 +146,9 @@ func (h *Handlers) show(c *bot.Context) (*bot.Response, error) {
 	return h.card(c, p, s)
 }
 
-// maySee: the proposer and co-signers, the overseers, the departments' contacts, and every
-// member once it is registered in a public session. Drafts only the proposer, invitees and
-// the overseers.
+// maySee: the proposer and co-signers, the overseers, the contacts of the departments it is
+// assigned to, and every member once it is registered in a public session. Drafts only the
+// proposer, invitees and the overseers.
 func (h *Handlers) maySee(c *bot.Context, p *store.Proposal, s *store.ProposalSession) bool {
 	if p.ProposerID == c.Sender.MemberID || p.Cosigner(c.Sender.MemberID) != nil || c.Sender.HasAny(store.ProposalOverseers) {
 		return true
@@ -156,10 +156,26 @@ func (h *Handlers) maySee(c *bot.Context, p *store.Proposal, s *store.ProposalSe
 	if p.State == store.ProposalDraft || p.State == store.ProposalCosigning || p.State == store.ProposalReturned {
 		return false
 	}
-	if c.Sender.Has(store.RoleContact) {
+	if public(p, s) {
 		return true
 	}
-	return s.PublicAfterRegister && p.Number != ""
+	if !c.Sender.Has(store.RoleContact) {
+		return false
+	}
+	mine, err := c.Tx.ContactDepartments(c.Ctx, c.Sender.MemberID)
+	if err != nil {
+		return false
+	}
+	ds, err := c.Tx.ProposalDepartments(c.Ctx, p.ID)
+	if err != nil {
+		return false
+	}
+	for _, d := range ds {
+		if slices.Contains(mine, d.DepartmentID) {
+			return true
+		}
+	}
+	return false
 }
 
 // invite sends the picked delegates the proposal's card with 同意附议 / 不同意.
@@ -205,7 +221,7 @@ func (h *Handlers) invite(c *bot.Context) (*bot.Response, error) {
 	for _, m := range invitees {
 		added, err := c.Tx.InviteCosigner(c.Ctx, p.ID, m.ID, store.CosignInvited, c.Sender.OpenID)
 		if err != nil {
-			return nil, err
+			return c.Refusal(err)
 		}
 		if added {
 			n++
@@ -253,7 +269,7 @@ func (h *Handlers) cosign(c *bot.Context) (*bot.Response, error) {
 		_, err = c.Tx.AnswerCosign(c.Ctx, p.ID, c.Sender.MemberID, cs.Status, store.CosignAgreed, c.Sender.OpenID)
 	}
 	if err != nil {
-		return nil, err
+		return c.Refusal(err)
 	}
 	return h.answered(c, p.ID, s, fmt.Sprintf("%s 同意附议你的提案「%s」", c.Sender.Name, p.Title), "已附议，谢谢！")
 }
@@ -293,7 +309,7 @@ func (h *Handlers) decline(c *bot.Context) (*bot.Response, error) {
 		return h.stale(c, p, s)
 	}
 	if _, err := c.Tx.AnswerCosign(c.Ctx, p.ID, c.Sender.MemberID, cs.Status, store.CosignDeclined, c.Sender.OpenID); err != nil {
-		return nil, err
+		return c.Refusal(err)
 	}
 	return h.answered(c, p.ID, s, fmt.Sprintf("%s 不同意附议你的提案「%s」", c.Sender.Name, p.Title), "已记录：不同意附议。")
 }
@@ -312,7 +328,7 @@ func (h *Handlers) withdraw(c *bot.Context) (*bot.Response, error) {
 		return bot.Warn("提案已提交，不能再撤回附议。"), nil
 	}
 	if _, err := c.Tx.AnswerCosign(c.Ctx, p.ID, c.Sender.MemberID, store.CosignAgreed, store.CosignWithdrawn, c.Sender.OpenID); err != nil {
-		return nil, err
+		return c.Refusal(err)
 	}
 	return h.answered(c, p.ID, s, fmt.Sprintf("%s 撤回了对你的提案「%s」的附议", c.Sender.Name, p.Title), "已撤回附议。")
 }

@@ -319,3 +319,23 @@ func TestPhoneWithoutKey(t *testing.T) {
 		}
 	})
 }
+
+// TestClosedSession: when the session takes no late proposals, after the close 新建提案 is
+// refused and a draft cannot be submitted, with the closing time said and nothing written.
+func TestClosedSession(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		db.SQL().ExecContext(context.Background(), `UPDATE proposal_sessions SET late_as_suggestion = 0, min_cosigners = 0`)
+		r.member("ou_prop", "张老师", store.RoleDelegate)
+		r.click("ou_prop", v("proposals.save", 0, 0), good)
+		var pid int64
+		db.Get(context.Background(), &pid, `SELECT MAX(id) FROM proposals`)
+		r.Clock.Set(time.Date(2027, 3, 31, 18, 0, 0, 0, shanghai))
+		p := r.proposal(pid)
+		r.refused("ou_prop", v("proposals.submit", pid, p.Version), nil, "第四届第三次提案征集已于 2027-03-31 18:00 截止，不能再提交。")
+		if got := r.Say("ou_prop", "新建提案"); got != "第四届第三次提案征集已于 2027-03-31 18:00 截止，不再接收提案。" {
+			t.Errorf("new after the close: %s", got)
+		}
+		r.refused("ou_prop", v("proposals.save", 0, 0), good, "第四届第三次提案征集已截止，不再接收提案。")
+	})
+}

@@ -167,6 +167,21 @@ func TestSeeingProposals(t *testing.T) {
 		if got := r.Say("ou_memb", "提案 4-3-001"); got != "你没有查看该提案的权限。" {
 			t.Errorf("private proposal to a member: %s", got)
 		}
+		// A department's contact sees the proposals assigned to the department, no others.
+		k := r.member("ou_k1", "教务联系人")
+		db.InTx(context.Background(), func(tx *store.Tx) error {
+			d := &store.Department{Name: "教务处", Contacts: []*store.Member{k}}
+			if _, err := tx.SaveDepartment(context.Background(), d, "test"); err != nil {
+				return err
+			}
+			return tx.SetProposalDepartments(context.Background(), p1, d.ID, nil)
+		})
+		if got := r.Say("ou_k1", "提案 4-3-001"); !strings.Contains(got, "提案：增设暑期托管班") {
+			t.Errorf("the contact of its department: %s", got)
+		}
+		if got := r.Say("ou_k1", "提案 食堂"); strings.Contains(got, "改善食堂伙食") {
+			t.Errorf("a contact sees an unassigned one: %s", got)
+		}
 		if got := r.Say("ou_comm", "提案列表 第四届第三次"); !strings.Contains(got, "4-3-001") {
 			t.Errorf("private list to the committee: %s", got)
 		}

@@ -111,24 +111,24 @@ func (h *Handlers) toSuggestion(c *bot.Context) (*bot.Response, error) {
 }
 
 func (h *Handlers) reject(c *bot.Context) (*bot.Response, error) {
-	return h.decide(c, store.StepReject, func(p *store.Proposal, s *store.ProposalSession) (*store.ProposalChange, string, error) {
-		n, err := note(c, "不予立案须写明理由，请在「审查意见」中填写。")
-		if err != nil {
-			return nil, "", err
-		}
-		return &store.ProposalChange{Set: map[string]any{"decision": store.StepReject, "decision_note": n}, Detail: n},
-			fmt.Sprintf("你的提案「%s」经审查不予立案。理由：%s", p.Title, n), nil
-	})
+	return h.decideWithNote(c, store.StepReject, "不予立案须写明理由，请在「审查意见」中填写。", "你的提案「%s」经审查不予立案。理由：%s")
 }
 
 func (h *Handlers) sendBack(c *bot.Context) (*bot.Response, error) {
-	return h.decide(c, store.StepReturn, func(p *store.Proposal, s *store.ProposalSession) (*store.ProposalChange, string, error) {
-		n, err := note(c, "退回修改须写明修改意见，请在「审查意见」中填写。")
+	return h.decideWithNote(c, store.StepReturn, "退回修改须写明修改意见，请在「审查意见」中填写。",
+		"你的提案「%s」被退回修改。修改意见：%s 修改后请重新提交（发送「我的提案」）。")
+}
+
+// decideWithNote is a decision that needs the form's 审查意见 (missing: the refusal
+// required); the proposer is told tellFormat with the title and the note.
+func (h *Handlers) decideWithNote(c *bot.Context, step, required, tellFormat string) (*bot.Response, error) {
+	return h.decide(c, step, func(p *store.Proposal, s *store.ProposalSession) (*store.ProposalChange, string, error) {
+		n, err := note(c, required)
 		if err != nil {
 			return nil, "", err
 		}
-		return &store.ProposalChange{Set: map[string]any{"decision": store.StepReturn, "decision_note": n}, Detail: n},
-			fmt.Sprintf("你的提案「%s」被退回修改。修改意见：%s 修改后请重新提交（发送「我的提案」）。", p.Title, n), nil
+		return &store.ProposalChange{Set: map[string]any{"decision": step, "decision_note": n}, Detail: n},
+			fmt.Sprintf(tellFormat, p.Title, n), nil
 	})
 }
 

@@ -73,3 +73,11 @@ func TestEmulatorCommand(t *testing.T) {
 		t.Errorf("emulator -help: %d %s", code, stdout)
 	}
 }
+
+// `unionbot emulator -replay FILE` replays a saved transcript and says so.
+func TestEmulatorReplay(t *testing.T) {
+	code, stdout, stderr := cli(t, nil, "emulator", "-replay", "../emulator/testdata/demo.transcript.json")
+	if code != 0 || !strings.Contains(stdout, "every answer as recorded") {
+		t.Errorf("replay: %d %s %s", code, stdout, stderr)
+	}
+}

@@ -87,6 +87,7 @@ func (e *Emulator) Send(ctx context.Context, r SendRequest) (string, error) {
 		return "", fmt.Errorf("%s is not in chat %q", p.Name, r.Chat)
 	}
 	payload := feishutest.MessageEvent(o)
+	e.record(Step{Kind: "send", As: p.EmployeeNo, Chat: e.chatLabel(p, r.Chat), Text: text})
 	e.fake.NoteMessage(o.MessageID, r.Chat)
 	e.feed.add(Entry{ID: o.MessageID, Chat: r.Chat, From: p.OpenID, FromName: p.Name, MsgType: "text",
 		Content: string(mustJSON(map[string]string{"text": o.Text})), Raw: payload})
@@ -109,6 +110,9 @@ func (e *Emulator) Act(ctx context.Context, r ActionRequest) (*ActionAnswer, err
 	if !ok {
 		return nil, fmt.Errorf("no message %q", r.MessageID)
 	}
+	step := r
+	step.As, step.MessageID = "", ""
+	e.record(Step{Kind: "action", As: p.EmployeeNo, Chat: e.chatLabel(p, msg.Chat), Card: cardKey(r.Value), Action: &step})
 	token := "c-" + randID()
 	e.feed.remember(token, msg.ID)
 	payload := feishutest.CardActionEvent(feishutest.CardOpts{AppID: e.fake.AppID(), OperatorOpenID: p.OpenID,
@@ -204,6 +208,7 @@ func (e *Emulator) handler() http.Handler {
 	mux.HandleFunc("POST /api/clock", e.apiClock)
 	mux.HandleFunc("GET /api/file/{key}", e.apiFile)
 	mux.HandleFunc("POST /api/faults", e.apiFaults)
+	mux.HandleFunc("GET /api/transcript", e.apiTranscript)
 	return mux
 }
 
@@ -349,6 +354,7 @@ const (
 func (e *Emulator) SetFault(mode string, d time.Duration) error {
 	e.fake.ClearFaults()
 	e.fake.SetLatency(0)
+	e.record(Step{Kind: "fault", Mode: mode})
 	switch mode {
 	case FaultOff:
 		e.feed.note("fault", map[string]any{"mode": mode})

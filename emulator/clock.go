@@ -85,6 +85,7 @@ type JobRun struct {
 // job with a scheduled time in between: each runs once for the new time (a job catches up on
 // everything due since its previous run). The outbox is woken for the reminders enqueued.
 func (e *Emulator) SetClock(ctx context.Context, t time.Time) ([]JobRun, error) {
+	e.record(Step{Kind: "clock", To: t.In(e.main.Config.Location()).Format(stepTime)})
 	old, err := e.clock.Set(t)
 	if err != nil {
 		return nil, err

@@ -64,6 +64,10 @@ type Emulator struct {
 	done     chan error
 	wg       sync.WaitGroup
 
+	recMu   sync.Mutex // the transcript being recorded (transcript.go)
+	steps   []Step
+	started time.Time // the emulated time at the start
+
 	faultGen atomic.Int64 // the fault switch's generation: only the latest one's timer clears it
 
 	closeOnce sync.Once
@@ -97,7 +101,7 @@ func New(ctx context.Context, o Options) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Emulator{opts: o, log: o.Log, clock: clock, done: make(chan error, 1)}
+	e := &Emulator{opts: o, log: o.Log, clock: clock, done: make(chan error, 1), started: clock.Now()}
 	// A fresh app id each time: the SDK caches tenant tokens per app for the whole process.
 	// Feishu's rules: the rate limits per app and per chat, the card checks, the availability
 	// (the demo directory), and the 14-day update limit by the emulated clock.

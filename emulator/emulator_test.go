@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -210,6 +211,21 @@ func TestSendAsPersonaGetsTheBotsAnswer(t *testing.T) {
 	}
 	if calls < 2 {
 		t.Errorf("%d reply calls with their answers in the log", calls)
+	}
+	// The page saves the conversation as a transcript: each step with the bot's answers (the
+	// refused send is no step).
+	resp, err := http.Get(e.URL() + "/api/transcript")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tr Transcript
+	if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Steps) != 2 || tr.Steps[0].Kind != "send" || tr.Steps[0].As != "0203" || tr.Steps[0].Chat != "p2p" ||
+		!slices.ContainsFunc(tr.Steps[0].Answer, func(a string) bool { return strings.HasPrefix(a, "p2p:0203 interactive") }) {
+		t.Errorf("transcript = %+v", tr)
 	}
 }
 

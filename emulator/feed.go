@@ -129,7 +129,8 @@ func (f *feed) syncCalls() {
 			d["answer"] = clipJSON(r.Answer)
 		}
 		f.noteLocked("call", d)
-		if r.Code != 0 {
+		// A throttled call is retried by the outbox: the log shows it, the chat does not.
+		if r.Code != 0 && r.Code != feishutest.CodeRateLimited && r.Code != feishutest.CodeChatRateLimited {
 			f.refusedLocked(r)
 		}
 	}

@@ -54,7 +54,8 @@ type Proposal struct {
 	ProposerOpenID string `db:"proposer_open_id"`
 	SessionName    string `db:"session_name"`
 
-	Cosigners []*Cosigner `db:"-"`
+	Cosigners []*Cosigner  `db:"-"`
+	Trail     []AuditEntry `db:"-"` // the 流转记录, oldest first, when loaded (ProposalTrail)
 }
 
 // Co-signer (附议人) statuses.
@@ -325,4 +326,23 @@ func (tx *Tx) AnswerCosign(ctx context.Context, proposalID, memberID int64, from
 		return false, nil
 	}
 	return true, tx.Audit(ctx, actor, "proposal", fmt.Sprint(proposalID), "cosign_"+to, fmt.Sprint(memberID))
+}
+
+// trailActions are the audit actions that make a proposal's 流转记录 (its steps, not every
+// edit or 附议 answer).
+var trailActions = []string{"create", StepInvite, StepSubmit, StepLate, StepRegister, StepMerge, StepToSuggestion,
+	StepReject, StepReturn, StepAssign, StepReply, StepRate, StepSecondRound, StepUnrated}
+
+// ProposalTrail loads p's 流转记录 from the audit trail: its steps with when, oldest first.
+func (tx *Tx) ProposalTrail(ctx context.Context, p *Proposal) error {
+	q, args, err := sqlx.In(`SELECT id, at, actor, entity, entity_id, action, detail FROM audit_log
+		WHERE entity = 'proposal' AND entity_id = ? AND action IN (?) ORDER BY id`, fmt.Sprint(p.ID), trailActions)
+	if err != nil {
+		return &Error{Code: EINTERNAL, Op: "store.ProposalTrail", Err: err}
+	}
+	p.Trail = nil
+	if err := tx.SelectContext(ctx, &p.Trail, q, args...); err != nil {
+		return &Error{Code: EINTERNAL, Op: "store.ProposalTrail", Err: err}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package proposals
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/unionbot/unionbot/bot/card"
 	"github.com/unionbot/unionbot/store"
@@ -12,10 +13,18 @@ import (
 type Viewer struct {
 	MemberID  int64
 	Delegate  bool
-	Committee bool   // 提案委员: review buttons
-	Overseer  bool   // committee, officers, chair: see everything
-	Contact   bool   // a contact of the proposal's 主办 department: the reply button
-	Phone     string // the masked phone, shown to the proposer and the overseers only
+	Committee bool           // 提案委员: review buttons
+	Overseer  bool           // committee, officers, chair: see everything
+	Contact   bool           // a contact of the proposal's 主办 department: the reply button
+	Phone     string         // the masked phone, shown to the proposer and the overseers only
+	Loc       *time.Location // the union's time zone, for the 流转记录 (UTC when nil)
+}
+
+func (v Viewer) zone() *time.Location {
+	if v.Loc == nil {
+		return time.UTC
+	}
+	return v.Loc
 }
 
 var stateColors = map[string]card.Color{
@@ -113,8 +122,23 @@ func ProposalCard(p *store.Proposal, s *store.ProposalSession, merged []*store.P
 	if p.ReplyText != "" {
 		c.Add(card.Markdown(fmt.Sprintf("**答复**（%s）\n%s", classNames[p.ReplyClass], md(p.ReplyText))))
 	}
+	if len(p.Trail) > 0 {
+		var lines []string
+		for _, e := range p.Trail {
+			lines = append(lines, e.At.In(v.zone()).Format("01-02 15:04")+" "+trailNames[e.Action])
+		}
+		c.Add(card.Markdown("**流转记录**\n" + strings.Join(lines, "\n")))
+	}
 	c.Add(buttons(p, s, v)...)
 	return c
+}
+
+// trailNames are the steps as the 流转记录 shows them.
+var trailNames = map[string]string{
+	"create": "起草", store.StepInvite: "邀请附议", store.StepSubmit: "提交", store.StepLate: "截止后作为意见建议提交",
+	store.StepRegister: "立案", store.StepMerge: "并案", store.StepToSuggestion: "转为意见建议", store.StepReject: "不予立案",
+	store.StepReturn: "退回修改", store.StepAssign: "交办", store.StepReply: "答复", store.StepRate: "评价，办结",
+	store.StepSecondRound: "不满意，第二轮办理", store.StepUnrated: "评价期满未评价，办结",
 }
 
 func roundNote(p *store.Proposal) string {

@@ -1,6 +1,7 @@
 package proposals_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,10 @@ func sample(state string) *store.Proposal {
 		SuggestedDepartments: "后勤处", Number: "4-3-001", Round: 1, Version: 3, ReplyDue: "2027-05-20",
 		ReplyClass: "B", ReplyText: "已列入计划。",
 		Cosigners: []*store.Cosigner{{MemberID: 2, Name: "李一", Status: store.CosignAgreed}, {MemberID: 3, Name: "王二", Status: store.CosignDeclined},
-			{MemberID: 4, Name: "赵三", Status: store.CosignInvited}}}
+			{MemberID: 4, Name: "赵三", Status: store.CosignInvited}},
+		Trail: []store.AuditEntry{{At: time.Date(2027, 3, 10, 2, 0, 0, 0, time.UTC), Action: "create"},
+			{At: time.Date(2027, 3, 12, 3, 30, 0, 0, time.UTC), Action: store.StepSubmit},
+			{At: time.Date(2027, 4, 2, 1, 0, 0, 0, time.UTC), Action: store.StepRegister}}}
 }
 
 // TestCardsValid renders every card for every state and kind of viewer: each is valid card
@@ -35,7 +39,7 @@ func TestCardsValid(t *testing.T) {
 		"cosigner":  {MemberID: 2, Delegate: true},
 		"delegate":  {MemberID: 9, Delegate: true},
 		"committee": {MemberID: 8, Committee: true, Overseer: true, Phone: "138****0001"},
-		"contact":   {MemberID: 5, Contact: true},
+		"contact":   {MemberID: 5, Contact: true, Loc: shanghai},
 		"member":    {MemberID: 6},
 	}
 	for _, st := range store.ProposalStates {
@@ -49,6 +53,9 @@ func TestCardsValid(t *testing.T) {
 	golden.Card(t, "proposal_cosigning_invitee", proposals.ProposalCard(sample(store.ProposalCosigning), s, nil, viewers["invitee"]))
 	golden.Card(t, "proposal_submitted_committee", proposals.ProposalCard(sample(store.ProposalSubmitted), s, nil, viewers["committee"]))
 	golden.Card(t, "proposal_assigned_contact", proposals.ProposalCard(sample(store.ProposalAssigned), s, nil, viewers["contact"]))
+	if got := proposals.ProposalCard(sample(store.ProposalAssigned), s, nil, viewers["contact"]).String(); !strings.Contains(got, `流转记录**\n03-10 10:00 起草\n03-12 11:30 提交\n04-02 09:00 立案`) {
+		t.Errorf("the 流转记录 in the union's zone: %s", got)
+	}
 	golden.Card(t, "form_new", proposals.FormCard(s, nil, false))
 	golden.Card(t, "reply_form", proposals.ReplyFormCard(sample(store.ProposalAssigned)))
 	golden.Card(t, "rate", proposals.RateCard(sample(store.ProposalReplied)))

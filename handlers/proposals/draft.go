@@ -31,6 +31,10 @@ func (h *Handlers) cardFor(c *bot.Context, p *store.Proposal, s *store.ProposalS
 	if v.MemberID == p.ProposerID || v.Overseer {
 		v.Phone = h.maskedPhone(p)
 	}
+	if err := c.Tx.ProposalTrail(c.Ctx, p); err != nil {
+		return nil, err
+	}
+	v.Loc = h.Loc
 	return ProposalCard(p, s, merged, v), nil
 }
 

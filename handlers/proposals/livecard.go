@@ -2,6 +2,7 @@ package proposals
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/unionbot/unionbot/bot"
 	"github.com/unionbot/unionbot/bot/card"
@@ -20,8 +21,8 @@ func public(p *store.Proposal, s *store.ProposalSession) bool {
 
 // PublicCard is a proposal as a group chat sees it: no buttons, no phone, the proposals
 // merged into it.
-func PublicCard(p *store.Proposal, s *store.ProposalSession, merged []*store.Proposal) *card.Card {
-	return ProposalCard(p, s, merged, Viewer{})
+func PublicCard(p *store.Proposal, s *store.ProposalSession, merged []*store.Proposal, loc *time.Location) *card.Card {
+	return ProposalCard(p, s, merged, Viewer{Loc: loc})
 }
 
 // postLive posts p's public card to the event's group chat as a live card: it is kept current
@@ -31,7 +32,10 @@ func (h *Handlers) postLive(c *bot.Context, p *store.Proposal, s *store.Proposal
 	if err != nil {
 		return nil, err
 	}
-	posted, err := livecard.Post(c.Ctx, c.Tx, liveKind, p.ID, c.ChatID, PublicCard(p, s, merged))
+	if err := c.Tx.ProposalTrail(c.Ctx, p); err != nil {
+		return nil, err
+	}
+	posted, err := livecard.Post(c.Ctx, c.Tx, liveKind, p.ID, c.ChatID, PublicCard(p, s, merged, h.Loc))
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +59,9 @@ func (h *Handlers) showLive(c *bot.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	_, err = livecard.Show(c.Ctx, c.Tx, liveKind, p.ID, PublicCard(p, s, merged))
+	if err := c.Tx.ProposalTrail(c.Ctx, p); err != nil {
+		return err
+	}
+	_, err = livecard.Show(c.Ctx, c.Tx, liveKind, p.ID, PublicCard(p, s, merged, h.Loc))
 	return err
 }

@@ -165,8 +165,9 @@ func TestReviewAssignReplyRate(t *testing.T) {
 		if strings.Contains(r.last("ou_k1"), "138****") || strings.Contains(r.last("ou_k2"), "138****") {
 			t.Errorf("the phone shown to a department")
 		}
-		if _, cd := r.click("ou_comm", map[string]any{"action": "proposals.show", "proposal_id": p1}, nil); !strings.Contains(cd, "138****0001") {
-			t.Errorf("the committee does not see the masked phone: %s", cd)
+		if _, cd := r.click("ou_comm", map[string]any{"action": "proposals.show", "proposal_id": p1}, nil); !strings.Contains(cd, "138****0001") ||
+			!strings.Contains(cd, `流转记录**\n03-10 10:00 起草\n03-10 10:00 提交\n03-10 10:00 立案\n03-10 10:00 交办`) {
+			t.Errorf("the committee's card (masked phone, 流转记录): %s", cd)
 		}
 
 		reply := v("proposals.reply", p1, p.Version)

@@ -346,3 +346,20 @@ func (tx *Tx) ProposalTrail(ctx context.Context, p *Proposal) error {
 	}
 	return nil
 }
+
+// ReclassifyProposal sets a proposal's category (the committee's 重新分类), if it is unchanged
+// since version was read, audited as actor; a proposal changed meanwhile: ECONFLICT.
+func (tx *Tx) ReclassifyProposal(ctx context.Context, p *Proposal, category, actor string) error {
+	const op = "store.ReclassifyProposal"
+	res, err := tx.ExecContext(ctx, `UPDATE proposals SET category = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
+		category, tx.now, p.ID, p.Version)
+	if err != nil {
+		return &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return &Error{Code: ECONFLICT, Op: op, Message: "提案刚刚被其他人更新，请刷新后重试。"}
+	}
+	detail := p.Category + " → " + category
+	p.Category, p.Version = category, p.Version+1
+	return tx.Audit(ctx, actor, "proposal", fmt.Sprint(p.ID), "reclassify", detail)
+}

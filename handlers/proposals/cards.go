@@ -210,6 +210,15 @@ func buttons(p *store.Proposal, s *store.ProposalSession, v Viewer) []card.Eleme
 			card.Input{Name: "helpers", Label: card.T("协办单位（可多个，用顿号或逗号分隔）")},
 			card.Buttons(card.Button{Text: card.T("交办"), Type: card.Primary, Name: "assign_submit", Form: card.Submit, Value: val(actAssign)})))
 	}
+	if v.Committee && (p.State == store.ProposalSubmitted || p.State == store.ProposalRegistered || p.State == store.ProposalSuggestion) {
+		var opts []card.Option
+		for _, c := range s.Categories() {
+			opts = append(opts, card.Option{Text: card.T(c), Value: c})
+		}
+		els = append(els, card.Form("reclassify",
+			card.Select{Name: "category", Label: card.T("重新分类"), Required: true, Options: opts, Initial: p.Category},
+			card.Buttons(card.Button{Text: card.T("改为此类别"), Name: "reclassify_submit", Form: card.Submit, Value: val(actReclassify)})))
+	}
 	if v.Contact && p.State == store.ProposalAssigned {
 		els = append(els, card.Buttons(card.Button{Text: card.T("答复"), Type: card.Primary, Value: val(actReplyForm)}))
 	}

@@ -454,3 +454,41 @@ func (h *Handlers) escalate(c *bot.Context, p *store.Proposal) error {
 	}
 	return tell(c, m.OpenID, fmt.Sprintf("提案「%s」（%s，%s主办）经两轮办理，提案人仍不满意，已办结。特此报告。", p.Title, p.Number, d.Name))
 }
+
+// reclassify is the committee's 重新分类 of a proposal under review or awaiting 交办; the
+// proposer is told.
+func (h *Handlers) reclassify(c *bot.Context) (*bot.Response, error) {
+	p, s, err := h.load(c)
+	if err != nil {
+		return c.Refusal(err)
+	}
+	if !fresh(c, p) || (p.State != store.ProposalSubmitted && p.State != store.ProposalRegistered && p.State != store.ProposalSuggestion) {
+		return h.stale(c, p, s)
+	}
+	cat := strings.TrimSpace(c.FormString("category"))
+	if !s.HasCategory(cat) {
+		return bot.Warn("请选择类别：" + strings.Join(s.Categories(), "、") + "。"), nil
+	}
+	if cat == p.Category {
+		return bot.Warn("类别没有变化。"), nil
+	}
+	old := p.Category
+	if err := c.Tx.ReclassifyProposal(c.Ctx, p, cat, c.Sender.OpenID); err != nil {
+		return c.Refusal(err)
+	}
+	if err := tell(c, p.ProposerOpenID, fmt.Sprintf("提案工作委员会将你的提案「%s」由「%s」改为「%s」类。", p.Title, old, cat)); err != nil {
+		return nil, err
+	}
+	if err := h.showLive(c, p.ID); err != nil {
+		return nil, err
+	}
+	if p, err = c.Tx.ProposalByID(c.Ctx, p.ID); err != nil {
+		return nil, err
+	}
+	r, err := h.card(c, p, s)
+	if err != nil {
+		return nil, err
+	}
+	r.Toast = &bot.Toast{Type: "success", Text: "已重新分类，已通知提案人。"}
+	return r, nil
+}

@@ -87,6 +87,17 @@ func TestReviewAssignReplyRate(t *testing.T) {
 			t.Errorf("proposer told: %s", r.last("ou_prop"))
 		}
 		r.refused("ou_comm", v("proposals.register", p1, ver(p1)), nil, "该提案已立案（4-3-001），不能重复立案。")
+		reclass := v("proposals.reclassify", p2, ver(p2))
+		r.refused("ou_d1", reclass, map[string]any{"category": "教学科研"}, "你没有权限进行此操作（需要：提案委员")
+		r.refused("ou_comm", reclass, map[string]any{"category": "文体"}, "请选择类别：教学科研、人事待遇、后勤保障、校园建设、其他。")
+		r.refused("ou_comm", reclass, map[string]any{"category": "其他"}, "类别没有变化。")
+		if toast, cd := r.click("ou_comm", reclass, map[string]any{"category": "教学科研"}); toast != "已重新分类，已通知提案人。" || !strings.Contains(cd, "教学科研") {
+			t.Errorf("reclassify: %s", toast)
+		}
+		if !strings.Contains(r.last("ou_prop"), "由「其他」改为「教学科研」类") {
+			t.Errorf("reclassify told: %s", r.last("ou_prop"))
+		}
+		r.refused("ou_comm", reclass, map[string]any{"category": "其他"}, "卡片已过期")
 		r.click("ou_comm", v("proposals.register", p2, ver(p2)), nil)
 		if r.proposal(p2).Number != "4-3-002" {
 			t.Errorf("second number: %s", r.proposal(p2).Number)

@@ -27,6 +27,7 @@ const (
 	actReplyForm    = "proposals.reply_form"    // the 主办's reply form (proposal_id)
 	actReply        = "proposals.reply"         // submit the reply and its class (proposal_id, version)
 	actRate         = "proposals.rate"          // the rating and comment (proposal_id, round)
+	actReclassify   = "proposals.reclassify"    // the committee's new category from the form (proposal_id, version)
 )
 
 // Register adds the proposals' commands and card actions to the router.
@@ -58,6 +59,7 @@ func Register(r *bot.Router, d handlers.Deps) {
 	r.Action(bot.Action{Name: actReject, Roles: store.Committee, Handler: h.reject})
 	r.Action(bot.Action{Name: actReturn, Roles: store.Committee, Handler: h.sendBack})
 	r.Action(bot.Action{Name: actAssign, Roles: store.Committee, Handler: h.assign})
+	r.Action(bot.Action{Name: actReclassify, Roles: store.Committee, Handler: h.reclassify})
 	r.Action(bot.Action{Name: actReplyForm, Roles: store.Contacts, Handler: h.replyForm})
 	r.Action(bot.Action{Name: actReply, Roles: store.Contacts, Handler: h.reply})
 	r.Action(bot.Action{Name: actRate, Handler: h.rate})

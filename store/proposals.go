@@ -363,3 +363,9 @@ func (tx *Tx) ReclassifyProposal(ctx context.Context, p *Proposal, category, act
 	p.Category, p.Version = category, p.Version+1
 	return tx.Audit(ctx, actor, "proposal", fmt.Sprint(p.ID), "reclassify", detail)
 }
+
+// FiledProposals lists the newest proposals ever filed (submitted, in any session), at most
+// limit, for the similar-title check while drafting.
+func (tx *Tx) FiledProposals(ctx context.Context, limit int) ([]*Proposal, error) {
+	return proposalsWhere(ctx, tx, tx.db.Dialect, fmt.Sprintf(`p.submitted_at IS NOT NULL ORDER BY p.id DESC LIMIT %d`, limit))
+}

@@ -135,6 +135,13 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	filed, err := c.Tx.FiledProposals(c.Ctx, 1000)
+	if err != nil {
+		return nil, err
+	}
+	if sim := similarTo(p, filed); len(sim) > 0 {
+		r.Card.(*card.Card).Prepend(similarPanel(sim)...)
+	}
 	r.Toast = &bot.Toast{Type: "success", Text: "草稿已保存。邀请代表附议，达到人数后提交。"}
 	return r, nil
 }

@@ -339,3 +339,24 @@ func TestClosedSession(t *testing.T) {
 		r.refused("ou_prop", v("proposals.save", 0, 0), good, "第四届第三次提案征集已截止，不再接收提案。")
 	})
 }
+
+// TestSimilarWhileDrafting: saving a draft shows filed proposals of this and earlier sessions
+// with a similar 案由, each with a button to see (and 附议) it; a dissimilar one shows none.
+func TestSimilarWhileDrafting(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		r := newRig(t, db)
+		m := r.member("ou_prop", "张老师", store.RoleDelegate)
+		other := &store.ProposalSession{Name: "第四届第二次", Code: "4-2", CongressDate: "2026-04-15", MinCosigners: 2,
+			OpensAt: time.Date(2026, 3, 1, 8, 0, 0, 0, shanghai), ClosesAt: time.Date(2026, 3, 31, 18, 0, 0, 0, shanghai)}
+		db.InTx(context.Background(), func(tx *store.Tx) error { return tx.CreateProposalSession(context.Background(), other, "test") })
+		old := r.submitted(m, "增设教职工子女暑期托管班", other)
+		toast, cd := r.click("ou_prop", v("proposals.save", 0, 0), with(good, "title", "关于增设教职工子女暑期托管班的建议"))
+		if !strings.Contains(toast, "草稿已保存") || !strings.Contains(cd, "**相似提案**") || !strings.Contains(cd, "增设教职工子女暑期托管班 （第四届第二次，已提交，待审查）") ||
+			!strings.Contains(cd, fmt.Sprintf(`"proposal_id":%d`, old)) {
+			t.Errorf("similar: %s\n%s", toast, cd)
+		}
+		if _, cd := r.click("ou_prop", v("proposals.save", 0, 0), with(good, "title", "改善校园停车条件")); strings.Contains(cd, "相似提案") {
+			t.Errorf("a dissimilar title: %s", cd)
+		}
+	})
+}

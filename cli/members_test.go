@@ -61,3 +61,56 @@ func TestMembersImportAndRolesFromTheCommandLine(t *testing.T) {
 		t.Errorf("migrate: %d %s", code, out)
 	}
 }
+
+// `members list` shows every member with their open_id, newest first, in columns aligned by
+// display width; the sample roster imports cleanly.
+func TestMembersList(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"UNIONBOT_DATABASE_DSN=" + filepath.Join(dir, "u.db")}
+	if code, out, errOut := cli(t, env, "members", "import", "../examples/roster.csv"); code != 0 || !strings.Contains(out, "40") {
+		t.Fatalf("import the sample roster: %d\n%s\n%s", code, out, errOut)
+	}
+	db, err := store.Open(context.Background(), store.SQLite, filepath.Join(dir, "u.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// A first-time sender, as the bot registers them: an open_id and a placeholder name.
+	err = db.InTx(context.Background(), func(tx *store.Tx) error {
+		return tx.CreateMember(context.Background(), &store.Member{OpenID: "ou_newcomer", Name: "新成员", Active: true, Placeholder: true})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := cli(t, env, "roles", "grant", "0001", "管理员"); code != 0 {
+		t.Fatalf("grant: %d %s %s", code, out, errOut)
+	}
+	code, out, errOut := cli(t, env, "members", "list")
+	if code != 0 {
+		t.Fatalf("list: %d %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 42 || !strings.HasPrefix(lines[1], "新成员") || !strings.HasSuffix(lines[1], "ou_newcomer") {
+		t.Fatalf("list:\n%s", out)
+	}
+	// Aligned by display width: the open_id column starts at the same column on every line.
+	col := func(line, field string) int { return displayWidth(line[:strings.Index(line, field)]) }
+	want := col(lines[0], "OPEN_ID")
+	if got := col(lines[1], "ou_"); got != want {
+		t.Errorf("misaligned (%d, want %d):\n%s\n%s", got, want, lines[0], lines[1])
+	}
+	// and the roles column after a branch name of any width
+	want = col(lines[0], "ROLES")
+	var admins int
+	for _, l := range lines[2:] {
+		if strings.Contains(l, "admin") {
+			admins++
+			if col(l, "admin") != want {
+				t.Errorf("misaligned roles: %q", l)
+			}
+		}
+	}
+	if admins != 1 {
+		t.Errorf("%d admins listed, want 1:\n%s", admins, out)
+	}
+}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/unionbot/unionbot/store"
 )
@@ -30,16 +29,15 @@ func cmdRoles(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ROLE\tNAME\tEMPLOYEE_NO\tBRANCH\tGRANTED_BY\tGRANTED_AT")
+		rows := [][]string{{"ROLE", "NAME", "EMPLOYEE_NO", "BRANCH", "GRANTED_BY", "GRANTED_AT"}}
 		for _, h := range holders {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", h.Role, h.Name, h.EmployeeNo, h.BranchName, h.GrantedBy,
-				h.GrantedAt.In(c.Location()).Format("2006-01-02 15:04"))
+			rows = append(rows, []string{h.Role, h.Name, h.EmployeeNo, h.BranchName, h.GrantedBy,
+				h.GrantedAt.In(c.Location()).Format("2006-01-02 15:04")})
 		}
 		for _, a := range c.Admins {
-			fmt.Fprintf(w, "admin\t(config)\t\t\t%s\t\n", a)
+			rows = append(rows, []string{"admin", "(config)", "", "", a, ""})
 		}
-		return w.Flush()
+		return writeTable(e.stdout, rows)
 	case "grant", "revoke":
 		if len(args) != 3 {
 			return usageError{"want: roles " + args[0] + " WHO ROLE"}

@@ -101,6 +101,7 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 		}
 	}
 	version := p.Version
+	before := p.Title + "\x00" + p.Reason + "\x00" + p.Suggestion
 	p.Title, p.Category = c.FormString("title"), c.FormString("category")
 	p.Reason, p.Suggestion = c.FormString("reason"), c.FormString("suggestion")
 	p.SuggestedDepartments = c.FormString("departments")
@@ -128,8 +129,19 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return c.Refusal(err)
 	}
+	toast := "草稿已保存。邀请代表附议，达到人数后提交。"
 	if p, err = c.Tx.ProposalByID(c.Ctx, p.ID); err != nil {
 		return nil, err
+	}
+	if changed := p.Title+"\x00"+p.Reason+"\x00"+p.Suggestion != before; changed && p.Agreed() > 0 {
+		n, err := h.askAgain(c, p, s)
+		if err != nil {
+			return nil, err
+		}
+		toast = fmt.Sprintf("已保存。案由、理由或建议有改动，已请 %d 位附议人重新确认附议。", n)
+		if p, err = c.Tx.ProposalByID(c.Ctx, p.ID); err != nil {
+			return nil, err
+		}
 	}
 	r, err := h.card(c, p, s)
 	if err != nil {
@@ -142,8 +154,43 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 	if sim := similarTo(p, filed); len(sim) > 0 {
 		r.Card.(*card.Card).Prepend(similarPanel(sim)...)
 	}
-	r.Toast = &bot.Toast{Type: "success", Text: "草稿已保存。邀请代表附议，达到人数后提交。"}
+	r.Toast = &bot.Toast{Type: "success", Text: toast}
 	return r, nil
+}
+
+// askAgain puts a proposal whose text changed back to co-signing (a returned one) and asks its
+// agreed co-signers again: their 附议 was for the old text. It reports how many were asked.
+func (h *Handlers) askAgain(c *bot.Context, p *store.Proposal, s *store.ProposalSession) (int, error) {
+	if p.State == store.ProposalReturned {
+		if err := c.Tx.StepProposal(c.Ctx, p, store.StepInvite, c.Sender.OpenID, store.ProposalChange{Detail: "案由、理由或建议有改动，重新征集附议"}); err != nil {
+			return 0, err
+		}
+	}
+	var asked []*store.Cosigner
+	for _, cs := range p.Cosigners {
+		if cs.Status != store.CosignAgreed {
+			continue
+		}
+		if _, err := c.Tx.AnswerCosign(c.Ctx, p.ID, cs.MemberID, store.CosignAgreed, store.CosignInvited, c.Sender.OpenID); err != nil {
+			return 0, err
+		}
+		asked = append(asked, cs)
+	}
+	q, err := c.Tx.ProposalByID(c.Ctx, p.ID)
+	if err != nil {
+		return 0, err
+	}
+	for _, cs := range asked {
+		cd, err := h.cardFor(c, q, s, Viewer{MemberID: cs.MemberID, Delegate: true})
+		if err != nil {
+			return 0, err
+		}
+		cd.Prepend(card.Markdown(fmt.Sprintf("%s 修改了你附议过的提案（案由、理由或建议有改动），请重新确认是否附议。", md(q.ProposerName))))
+		if err := sendCard(c, cs.OpenID, cd); err != nil {
+			return 0, err
+		}
+	}
+	return len(asked), nil
 }
 
 func (h *Handlers) show(c *bot.Context) (*bot.Response, error) {

@@ -239,3 +239,69 @@ func (r *rig) proposalMember(openID string) int64 {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestResubmission: a proposal returned for changes keeps its 附议 when resubmitted with the
+// same text; when its 案由, 理由 or 建议 changed, it goes back to co-signing and its co-signers
+// are asked again, each with their own card.
+func TestResubmission(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		r := newRig(t, db)
+		m := r.member("ou_prop", "张老师", store.RoleDelegate)
+		d1 := r.member("ou_d1", "李一", store.RoleDelegate)
+		d2 := r.member("ou_d2", "王二", store.RoleDelegate)
+		r.member("ou_comm", "陈委员", store.RoleCommittee)
+		p := &store.Proposal{SessionID: r.session.ID, ProposerID: m.ID, Title: good["title"].(string), Category: "后勤保障",
+			Reason: good["reason"].(string), Suggestion: good["suggestion"].(string)}
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.CreateProposal(ctx, p, "test"); err != nil {
+				return err
+			}
+			if err := tx.StepProposal(ctx, p, store.StepInvite, "test", store.ProposalChange{}); err != nil {
+				return err
+			}
+			for _, d := range []*store.Member{d1, d2} {
+				if _, err := tx.InviteCosigner(ctx, p.ID, d.ID, store.CosignAgreed, "test"); err != nil {
+					return err
+				}
+			}
+			q, err := tx.ProposalByID(ctx, p.ID)
+			if err != nil {
+				return err
+			}
+			return tx.StepProposal(ctx, q, store.StepSubmit, "test", store.ProposalChange{Set: map[string]any{"submitted_at": tx.Now()}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ver := func() int { return r.proposal(p.ID).Version }
+		r.click("ou_comm", v("proposals.return", p.ID, ver()), map[string]any{"note": "请写明建议承办单位"})
+		// The same text, other departments: the 附议 is kept.
+		if toast, _ := r.click("ou_prop", v("proposals.save", p.ID, ver()), with(with(good, "departments", "后勤处"), "phone", "")); toast != "草稿已保存。邀请代表附议，达到人数后提交。" {
+			t.Errorf("unchanged text: %s", toast)
+		}
+		if toast, _ := r.click("ou_prop", v("proposals.submit", p.ID, ver()), nil); toast != "提案已提交，等待提案工作委员会审查。" || r.proposal(p.ID).Agreed() != 2 {
+			t.Errorf("resubmitted: %s, agreed %d", toast, r.proposal(p.ID).Agreed())
+		}
+		r.click("ou_comm", v("proposals.return", p.ID, ver()), map[string]any{"note": "请缩小范围"})
+		toast, cd := r.click("ou_prop", v("proposals.save", p.ID, ver()), with(with(good, "title", "增设教职工子女暑期托管班（试点）"), "phone", ""))
+		if toast != "已保存。案由、理由或建议有改动，已请 2 位附议人重新确认附议。" || !strings.Contains(cd, "未答复：李一、王二") {
+			t.Errorf("changed text: %s\n%s", toast, cd)
+		}
+		if got := r.proposal(p.ID); got.State != store.ProposalCosigning || got.Agreed() != 0 {
+			t.Errorf("after a material change: %s, agreed %d", got.State, got.Agreed())
+		}
+		for _, d := range []string{"ou_d1", "ou_d2"} {
+			if !strings.Contains(r.last(d), "请重新确认是否附议") || !strings.Contains(r.last(d), "同意附议") {
+				t.Errorf("%s asked again: %s", d, r.last(d))
+			}
+		}
+		r.refused("ou_prop", v("proposals.submit", p.ID, ver()), nil, "附议人数不足：已有 0 人同意，至少需要 2 人。")
+		cosign := map[string]any{"action": "proposals.cosign", "proposal_id": p.ID}
+		r.click("ou_d1", cosign, nil)
+		r.click("ou_d2", cosign, nil)
+		if toast, _ := r.click("ou_prop", v("proposals.submit", p.ID, ver()), nil); toast != "提案已提交，等待提案工作委员会审查。" {
+			t.Errorf("submitted again: %s", toast)
+		}
+	})
+}

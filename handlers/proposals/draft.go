@@ -297,12 +297,7 @@ func (h *Handlers) invite(c *bot.Context) (*bot.Response, error) {
 			return nil, err
 		}
 	}
-	r, err := h.card(c, p, s)
-	if err != nil {
-		return nil, err
-	}
-	r.Toast = &bot.Toast{Type: "success", Text: fmt.Sprintf("已邀请 %d 位代表附议。", n)}
-	return r, nil
+	return h.cardWith(c, p, s, fmt.Sprintf("已邀请 %d 位代表附议。", n))
 }
 
 // cosign is 同意附议: an invitee's agreement, or a delegate's own 附议 from the card.
@@ -341,12 +336,7 @@ func (h *Handlers) answered(c *bot.Context, id int64, s *store.ProposalSession, 
 	if err := tell(c, p.ProposerOpenID, fmt.Sprintf("%s（已有 %d 人同意，至少需要 %d 人）。", note, p.Agreed(), s.MinCosigners)); err != nil {
 		return nil, err
 	}
-	r, err := h.card(c, p, s)
-	if err != nil {
-		return nil, err
-	}
-	r.Toast = &bot.Toast{Type: "success", Text: toast}
-	return r, nil
+	return h.cardWith(c, p, s, toast)
 }
 
 // decline is an invitee's 不同意.
@@ -421,10 +411,5 @@ func (h *Handlers) submit(c *bot.Context) (*bot.Response, error) {
 	if p, err = c.Tx.ProposalByID(c.Ctx, p.ID); err != nil {
 		return nil, err
 	}
-	r, err := h.card(c, p, s)
-	if err != nil {
-		return nil, err
-	}
-	r.Toast = &bot.Toast{Type: "success", Text: toast}
-	return r, nil
+	return h.cardWith(c, p, s, toast)
 }

@@ -120,3 +120,26 @@ func sendCard(c *bot.Context, openID string, cd bot.Renderer) error {
 
 // localDate is t's date in the union's zone.
 func (h *Handlers) localDate(t time.Time) string { return t.In(h.Loc).Format(time.DateOnly) }
+
+// cardWith is the proposal's card for the clicker with a success toast.
+func (h *Handlers) cardWith(c *bot.Context, p *store.Proposal, s *store.ProposalSession, toast string) (*bot.Response, error) {
+	r, err := h.card(c, p, s)
+	if err != nil {
+		return nil, err
+	}
+	r.Toast = &bot.Toast{Type: "success", Text: toast}
+	return r, nil
+}
+
+// changed answers a step that changed proposal id: its live cards are brought up to date and
+// the clicker gets its current card with toast.
+func (h *Handlers) changed(c *bot.Context, id int64, s *store.ProposalSession, toast string) (*bot.Response, error) {
+	if err := h.showLive(c, id); err != nil {
+		return nil, err
+	}
+	p, err := c.Tx.ProposalByID(c.Ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return h.cardWith(c, p, s, toast)
+}

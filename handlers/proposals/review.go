@@ -59,18 +59,7 @@ func (h *Handlers) decide(c *bot.Context, step string, check func(p *store.Propo
 	if err := tell(c, p.ProposerOpenID, tellText); err != nil {
 		return nil, err
 	}
-	if err := h.showLive(c, p.ID); err != nil {
-		return nil, err
-	}
-	if p, err = c.Tx.ProposalByID(c.Ctx, p.ID); err != nil {
-		return nil, err
-	}
-	r, err := h.card(c, p, s)
-	if err != nil {
-		return nil, err
-	}
-	r.Toast = &bot.Toast{Type: "success", Text: "已" + stepDone[step] + "，已通知提案人。"}
-	return r, nil
+	return h.changed(c, p.ID, s, "已"+stepDone[step]+"，已通知提案人。")
 }
 
 var stepDone = map[string]string{store.StepRegister: "立案", store.StepMerge: "并案", store.StepToSuggestion: "转为意见建议",
@@ -309,20 +298,12 @@ func (h *Handlers) reply(c *bot.Context) (*bot.Response, error) {
 	if p, err = c.Tx.ProposalByID(c.Ctx, p.ID); err != nil {
 		return nil, err
 	}
-	if err := h.showLive(c, p.ID); err != nil {
-		return nil, err
-	}
 	for _, id := range raters(p, s) {
 		if err := sendCard(c, id, RateCard(p)); err != nil {
 			return nil, err
 		}
 	}
-	r, err := h.card(c, p, s)
-	if err != nil {
-		return nil, err
-	}
-	r.Toast = &bot.Toast{Type: "success", Text: "答复已提交，已通知提案人评价。"}
-	return r, nil
+	return h.changed(c, p.ID, s, "答复已提交，已通知提案人评价。")
 }
 
 // raters are the open_ids asked to rate: the proposer, and the agreed co-signers when the
@@ -412,12 +393,7 @@ func (h *Handlers) rate(c *bot.Context) (*bot.Response, error) {
 			return nil, err
 		}
 	}
-	r, err := h.card(c, p, s)
-	if err != nil {
-		return nil, err
-	}
-	r.Toast = &bot.Toast{Type: "success", Text: toast}
-	return r, nil
+	return h.cardWith(c, p, s, toast)
 }
 
 // toHost calls f for each contact of p's 主办 department.
@@ -479,16 +455,5 @@ func (h *Handlers) reclassify(c *bot.Context) (*bot.Response, error) {
 	if err := tell(c, p.ProposerOpenID, fmt.Sprintf("提案工作委员会将你的提案「%s」由「%s」改为「%s」类。", p.Title, old, cat)); err != nil {
 		return nil, err
 	}
-	if err := h.showLive(c, p.ID); err != nil {
-		return nil, err
-	}
-	if p, err = c.Tx.ProposalByID(c.Ctx, p.ID); err != nil {
-		return nil, err
-	}
-	r, err := h.card(c, p, s)
-	if err != nil {
-		return nil, err
-	}
-	r.Toast = &bot.Toast{Type: "success", Text: "已重新分类，已通知提案人。"}
-	return r, nil
+	return h.changed(c, p.ID, s, "已重新分类，已通知提案人。")
 }

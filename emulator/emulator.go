@@ -215,6 +215,9 @@ func (e *Emulator) Close() error {
 }
 
 func (e *Emulator) close() error {
+	if err := e.clock.save(); err != nil { // the next start goes on from here
+		e.log.Warn("emulator clock not saved", "err", err)
+	}
 	if e.cancel == nil {
 		e.listener.Close()
 		e.main.DB.Close()

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	"github.com/unionbot/unionbot/handlers/signup"
@@ -65,15 +64,14 @@ func listActivities(ctx context.Context, e *env, db *store.DB, loc *time.Locatio
 	if err != nil {
 		return err
 	}
-	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tSTATUS\tTITLE\tSTARTS\tSIGNUP_CLOSES\tCONFIRMED\tCAPACITY")
+	rows := [][]string{{"ID", "STATUS", "TITLE", "STARTS", "SIGNUP_CLOSES", "CONFIRMED", "CAPACITY"}}
 	for _, a := range acts {
 		capacity := "unlimited"
 		if a.Capacity > 0 {
 			capacity = fmt.Sprint(a.Capacity)
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", a.ID, a.Status, a.Title, a.StartsAt.In(loc).Format("2006-01-02 15:04"),
-			a.SignupClosesAt.In(loc).Format("2006-01-02 15:04"), a.Confirmed, capacity)
+		rows = append(rows, []string{fmt.Sprint(a.ID), a.Status, a.Title, a.StartsAt.In(loc).Format("2006-01-02 15:04"),
+			a.SignupClosesAt.In(loc).Format("2006-01-02 15:04"), fmt.Sprint(a.Confirmed), capacity})
 	}
-	return w.Flush()
+	return writeTable(e.stdout, rows)
 }

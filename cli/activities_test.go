@@ -51,6 +51,12 @@ func TestActivitiesCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "2024-04-20 14:00") || !strings.Contains(out, "draft") || !strings.Contains(out, "open") {
 		t.Errorf("list: %d\n%s", code, out)
 	}
+	// Aligned by display width: the STARTS column begins at the same column after a Chinese title.
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	col := func(line, field string) int { return displayWidth(line[:strings.Index(line, field)]) }
+	if len(lines) != 3 || col(lines[1], "2024-04-20 14:00") != col(lines[0], "STARTS") || col(lines[2], "2024-04-20 14:00") != col(lines[0], "STARTS") {
+		t.Errorf("list misaligned:\n%s", out)
+	}
 	if code, _, errOut := cli(t, env, "activities", "create", "-config", ""); code != 2 || !strings.Contains(errOut, "needs -f FILE") {
 		t.Errorf("no file: %d %s", code, errOut)
 	}

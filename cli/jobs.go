@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/unionbot/unionbot/app"
+	"github.com/unionbot/unionbot/handlers/tasks"
 	"github.com/unionbot/unionbot/jobs"
 	"github.com/unionbot/unionbot/store"
 )
@@ -86,6 +87,11 @@ func cmdJobs(ctx context.Context, e *env, args []string, at string) error {
 	if last, lerr := m.DB.LastJobRun(ctx, name); lerr == nil && last != nil && last.Holder == m.Jobs.Holder() {
 		fmt.Fprintf(e.stdout, "%s at %s: %s, %d reminders enqueued (%d late), %d dropped\n", name,
 			when.In(loc).Format("2006-01-02 15:04:05"), last.Outcome, last.Sent, last.Late, last.Dropped)
+		if last.Sent == 0 && ownerReminderJob(name) {
+			if herr := jobsOwnersHint(ctx, e, m.DB, when.In(loc).Year()); herr != nil && err == nil {
+				err = herr
+			}
+		}
 	}
 	return err
 }
@@ -143,4 +149,32 @@ func parseAt(s string, loc *time.Location) (time.Time, error) {
 		}
 	}
 	return time.Time{}, usageError{fmt.Sprintf("-at %q: want a time like 2024-03-25T09:00 (in %s) or RFC 3339", s, loc)}
+}
+
+// ownerReminderJob reports whether a job's reminders go to the tasks' responsible members.
+func ownerReminderJob(name string) bool {
+	switch name {
+	case tasks.JobMonthly, tasks.JobDeadlines, tasks.JobYellow, tasks.JobOverdue:
+		return true
+	}
+	return false
+}
+
+// jobsOwnersHint explains a task job's 0 reminders when the year's open tasks have nobody to
+// remind, and says how to assign them.
+func jobsOwnersHint(ctx context.Context, e *env, db *store.DB, year int) error {
+	unowned, silent, err := unreachableTasks(ctx, db, year)
+	if err != nil || unowned+silent == 0 {
+		return err
+	}
+	if unowned > 0 {
+		fmt.Fprintf(e.stdout, "%d open tasks of %d have no responsible member (责任人), so their reminders go to nobody: "+
+			"assign them in chat (send 实事 to the bot, open the task card, press 指定责任人 / 时限 / 节点), "+
+			"or load the year with `unionbot tasks import -f FILE` giving owners by 工号 (task numbers already loaded are left unchanged).\n", unowned, year)
+	}
+	if silent > 0 {
+		fmt.Fprintf(e.stdout, "%d open tasks of %d have only responsible members who never messaged the bot (no open_id): "+
+			"they get reminders once they send it a message.\n", silent, year)
+	}
+	return nil
 }

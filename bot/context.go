@@ -235,7 +235,7 @@ func (c *Context) Bool(key string) bool {
 func (c *Context) FormString(key string) string {
 	switch v := c.FormValue[key].(type) {
 	case string:
-		return v
+		return printable(v)
 	case nil:
 		return ""
 	default:

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
 	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
@@ -64,6 +65,9 @@ type Options struct {
 	Notify func()
 }
 
+// maxMessageRunes is the longest message text the router hands to a handler.
+const maxMessageRunes = 8000
+
 // Router routes events to handlers through the middleware chain: panic recovery, logging,
 // deduplication, sender resolution, permission checks, a deadline, one transaction.
 type Router struct {
@@ -81,6 +85,7 @@ const (
 	msgStaleCard  = "这张卡片已失效，请发送「菜单」重新打开。"
 	msgBadCard    = "卡片数据不完整，请发送「菜单」重新打开。"
 	msgNoIdentity = "无法识别你的飞书身份，请稍后再试。"
+	msgTooLong    = "消息太长（最多 8000 字），请分几次发送。"
 )
 
 // NewRouter returns an empty router.
@@ -172,6 +177,10 @@ func (r *Router) OnMessage(ctx context.Context, ev *larkim.P2MessageReceiveV1) e
 	}
 	if rt.handler != nil && missing != "" {
 		rt = route{name: rt.name, roles: rt.roles, handler: func(*Context) (*Response, error) { return Warn(missing), nil }}
+	}
+	if utf8.RuneCountInString(text) > maxMessageRunes {
+		// Nothing a command takes is this long; answering would only echo it back.
+		rt = route{name: "too_long", handler: func(*Context) (*Response, error) { return Warn(msgTooLong), nil }}
 	}
 	resp, outcome := r.run(ctx, typ, key, identity(snd.SenderId), c, rt)
 	defer r.observe(typ, rt.name, outcome, start, c)

@@ -282,6 +282,26 @@ func TestMessages(t *testing.T) {
 				t.Errorf("ArgText = %q, want %q", got, want)
 			}
 		})
+		t.Run("control characters and direction overrides are dropped", func(t *testing.T) {
+			h.send(h.message("om_ctrl", "ou_a", "记录 a\x00b\x1b[31mc\u202ed\u2066e"))
+			trail, err := h.db.AuditTrail(context.Background(), "note", "1")
+			if err != nil || len(trail) == 0 {
+				t.Fatal(err)
+			}
+			if got := trail[len(trail)-1].Detail; got != "ab[31mcde" {
+				t.Errorf("ArgText = %q, want %q", got, "ab[31mcde")
+			}
+		})
+		t.Run("an over-long message is refused, not echoed", func(t *testing.T) {
+			before := h.count("audit_log")
+			h.send(h.message("om_long", "ou_a", "记录 "+strings.Repeat("长", 9000)))
+			if got := h.replies("om_long"); len(got) != 1 || got[0] != "消息太长（最多 8000 字），请分几次发送。" {
+				t.Errorf("replies = %.80q", got)
+			}
+			if h.count("audit_log") != before {
+				t.Error("the handler ran on an over-long message")
+			}
+		})
 		t.Run("missing arguments", func(t *testing.T) {
 			before := h.count("audit_log")
 			h.send(h.message("om_3", "ou_a", "记录"))

@@ -79,10 +79,39 @@ func postText(content string) (string, bool) {
 	return b.String(), true
 }
 
+// unprintable reports whether r cannot be shown in a chat: control characters (other than the
+// line breaks and tabs normalizeSpace handles) and the invisible direction marks and overrides
+// (U+202E and its kin) that make a name read backwards.
+func unprintable(r rune) bool {
+	switch {
+	case r == '\n' || r == '\t':
+		return false
+	case unicode.IsControl(r):
+		return true
+	case r == '\u200e' || r == '\u200f' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
+		return true
+	}
+	return false
+}
+
+// printable drops the characters a chat cannot show (unprintable).
+func printable(s string) string {
+	if strings.IndexFunc(s, unprintable) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if unprintable(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
 // normalizeSpace trims and collapses whitespace within each line, including the full-width
 // space (U+3000) that Chinese input methods type, and drops empty lines; line breaks are kept,
 // so a pasted list (holiday arrangements, names) arrives one entry per line.
 func normalizeSpace(s string) string {
+	s = printable(s)
 	var lines []string
 	for _, line := range strings.Split(s, "\n") {
 		if line = strings.Join(strings.FieldsFunc(line, unicode.IsSpace), " "); line != "" {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os/user"
 	"strings"
 
@@ -106,7 +107,13 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 			fmt.Fprintf(stderr, "unionbot %s: %s\nUsage: unionbot %s\n", cmd.name, ue.msg, cmd.usage)
 			return 2
 		}
-		fmt.Fprintf(stderr, "unionbot %s: %v\n", cmd.name, err)
+		// Said in the user's words when the error is one that carries them (a *store.Error
+		// with a message), without the Go operation names in front.
+		msg := err.Error()
+		if se, ok := err.(*store.Error); ok && store.ErrorMessage(se) != "" {
+			msg = se.Message
+		}
+		fmt.Fprintf(stderr, "unionbot %s: %s\n", cmd.name, msg)
 		return 1
 	}
 	return 0
@@ -173,11 +180,19 @@ func openDB(ctx context.Context, e *env) (*config.Config, *store.DB, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := app.OpenDB(ctx, c, app.NewLogger(c, e.stderr))
+	db, err := app.OpenDB(ctx, c, processLogger(c, e))
 	if err != nil {
 		return nil, nil, err
 	}
 	return c, db, nil
+}
+
+// processLogger is the command's logger, also made the process default, so that code logging
+// through slog's default logs as serve does (JSON on stderr unless log.format says text).
+func processLogger(c *config.Config, e *env) *slog.Logger {
+	log := app.NewLogger(c, e.stderr)
+	slog.SetDefault(log)
+	return log
 }
 
 // operator names the operator in the audit trail.

@@ -40,7 +40,7 @@ func cmdMembers(ctx context.Context, e *env, args []string, dryRun bool) error {
 		return err
 	}
 	defer f.Close()
-	log := app.NewLogger(c, e.stderr)
+	log := processLogger(c, e)
 	db, err := app.OpenDB(ctx, c, log)
 	if err != nil {
 		return err

@@ -42,6 +42,13 @@ func TestMembersImportAndRolesFromTheCommandLine(t *testing.T) {
 	if code, _, errOut := cli(t, env, "members", "import", filepath.Join(dir, "missing.xlsx")); code != 1 || errOut == "" {
 		t.Errorf("missing file: %d %s", code, errOut)
 	}
+	// A file that is not a roster is refused in the user's words, without Go's prefixes.
+	notRoster := filepath.Join(dir, "notes.csv")
+	os.WriteFile(notRoster, []byte("会议,时间\n教代会,周五\n"), 0o600)
+	if code, _, errOut := cli(t, env, "members", "import", notRoster); code != 1 || !strings.Contains(errOut, "表头") ||
+		strings.Contains(errOut, "roster.") || strings.Contains(errOut, "invalid") {
+		t.Errorf("not a roster: %d %s", code, errOut)
+	}
 	if code, _, _ := cli(t, env, "members", "export"); code != 2 {
 		t.Errorf("members export: code %d, want 2 (usage)", code)
 	}

@@ -41,7 +41,14 @@ func ImportFile(ctx context.Context, db *store.DB, filename string, r io.Reader,
 	rep.Warnings = append(p.Warnings, rep.Warnings...)
 	rep.Problems = append(p.Problems, rep.Problems...)
 	sortProblems(rep.Problems)
+	logReport(ctx, len(p.Rows), rep)
 	return rep, nil
+}
+
+// logReport logs an import's counts, the same ones its report shows (no names, no data).
+func logReport(ctx context.Context, rows int, rep *Report) {
+	slog.InfoContext(ctx, "roster import", "rows", rows, "created", rep.Created, "updated", rep.Updated,
+		"unchanged", rep.Unchanged, "resolved", rep.Resolved, "problems", len(rep.Problems), "dry_run", rep.DryRun)
 }
 
 // Import creates or updates the members of a roster, matched by 工号, in one transaction (a
@@ -86,8 +93,6 @@ func Import(ctx context.Context, db *store.DB, rows []Row, res Resolver, actor s
 		return nil, fmt.Errorf("roster: import: %w", err)
 	}
 	sortProblems(rep.Problems)
-	slog.InfoContext(ctx, "roster import", "rows", len(rows), "created", rep.Created, "updated", rep.Updated,
-		"unchanged", rep.Unchanged, "resolved", rep.Resolved, "problems", len(rep.Problems), "dry_run", dryRun)
 	return rep, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/unionbot/unionbot/bot/feishutest"
+	"github.com/unionbot/unionbot/handlers/proposals"
 	"github.com/unionbot/unionbot/handlers/roster"
 	"github.com/unionbot/unionbot/handlers/signup"
 	"github.com/unionbot/unionbot/handlers/tasks"
@@ -27,8 +28,8 @@ const demoAdmin = "0001"
 // openIDOf is the open_id the fake directory gives the demo member with a 工号.
 func openIDOf(employeeNo string) string { return "ou_demo_" + employeeNo }
 
-// DemoFile returns an embedded demo file (roster.csv, roles.csv, tasks-2024.yaml,
-// activities.yaml).
+// DemoFile returns an embedded demo file (roster.csv, roles.csv, departments.yaml,
+// tasks-2024.yaml, activities.yaml).
 func DemoFile(name string) []byte {
 	b, err := demoFiles.ReadFile("demo/" + name)
 	if err != nil {
@@ -120,6 +121,10 @@ func (e *Emulator) importDemo(ctx context.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	// The departments (承办单位) and their contacts (承办联系人), as `unionbot departments import`.
+	if _, _, err := proposals.ImportDepartments(ctx, db, bytes.NewReader(DemoFile("departments.yaml")), demoActor); err != nil {
+		return fmt.Errorf("departments.yaml: %w", err)
 	}
 	im := &tasks.Importer{DB: db, Loc: loc, Actor: demoActor}
 	if _, err := im.ImportOpts(ctx, "tasks-2024.yaml", bytes.NewReader(DemoFile("tasks-2024.yaml")), true); err != nil {

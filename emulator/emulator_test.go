@@ -139,7 +139,7 @@ func TestDemoPersonas(t *testing.T) {
 	if len(branches) != 5 {
 		t.Errorf("branches %v, want 5", branches)
 	}
-	for _, r := range []string{"admin", "chair", "officer", "committee", "branch_chair", "delegate"} {
+	for _, r := range []string{"admin", "chair", "officer", "committee", "branch_chair", "delegate", "dept_contact"} {
 		if roles[r] == 0 {
 			t.Errorf("no persona holds %s: %v", r, roles)
 		}
@@ -375,6 +375,9 @@ func TestExamplesAgreeWithTheDemo(t *testing.T) {
 	}
 	if !bytes.Equal(b, DemoFile("roster.csv")) {
 		t.Error("examples/roster.csv differs from emulator/demo/roster.csv")
+	}
+	if b, err := os.ReadFile(filepath.Join("..", "examples", "departments.yaml")); err != nil || !bytes.Equal(b, DemoFile("departments.yaml")) {
+		t.Errorf("examples/departments.yaml differs from emulator/demo/departments.yaml (%v)", err)
 	}
 	e := start(t)
 	f, err := os.Open(filepath.Join("..", "examples", "tasks-2024.yaml"))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"sync"
 
 	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
 	larkevent "github.com/larksuite/oapi-sdk-go/v3/event"
@@ -15,7 +17,7 @@ import (
 // card callbacks go to the router. In webhook mode the SDK decrypts with encryptKey and checks
 // signatures; over the long connection both are empty.
 func NewDispatcher(r *Router, verificationToken, encryptKey string, log *slog.Logger) *dispatcher.EventDispatcher {
-	d := dispatcher.NewEventDispatcher(verificationToken, encryptKey)
+	d := newEventDispatcher(verificationToken, encryptKey)
 	d.InitConfig(larkevent.WithLogger(SDKLogger(log)), larkevent.WithLogLevel(larkcore.LogLevelWarn))
 	d.OnP2MessageReceiveV1(r.OnMessage)
 	d.OnP2CardActionTrigger(r.OnCardAction)
@@ -37,4 +39,25 @@ func (l sdkLogger) Warn(ctx context.Context, args ...interface{}) {
 }
 func (l sdkLogger) Error(ctx context.Context, args ...interface{}) {
 	l.log.ErrorContext(ctx, fmt.Sprint(args...))
+}
+
+// stdoutMu serialises newEventDispatcher's swap of os.Stdout.
+var stdoutMu sync.Mutex
+
+// newEventDispatcher is dispatcher.NewEventDispatcher without its one plain line on stdout:
+// the SDK (v3.12.0) logs "event-dispatch is ready" through its default logger before
+// InitConfig can install ours, and every log line of unionbot is structured on stderr. The
+// dispatcher is built once, while the process starts, before anything else writes to stdout.
+func newEventDispatcher(verificationToken, encryptKey string) *dispatcher.EventDispatcher {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return dispatcher.NewEventDispatcher(verificationToken, encryptKey)
+	}
+	defer null.Close()
+	stdoutMu.Lock()
+	defer stdoutMu.Unlock()
+	saved := os.Stdout
+	os.Stdout = null
+	defer func() { os.Stdout = saved }()
+	return dispatcher.NewEventDispatcher(verificationToken, encryptKey)
 }

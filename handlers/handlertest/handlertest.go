@@ -116,9 +116,7 @@ func New(t testing.TB, db *store.DB, o Options) *Chat {
 	if o.Register != nil {
 		o.Register(r, c.Deps)
 	}
-	wh := quietly(func() http.Handler {
-		return bot.Webhook(r, bot.WebhookOptions{VerificationToken: Token, EncryptKey: encryptKey, Log: o.Log})
-	})
+	wh := bot.Webhook(r, bot.WebhookOptions{VerificationToken: Token, EncryptKey: encryptKey, Log: o.Log})
 	srv := httptest.NewServer(wh)
 	t.Cleanup(srv.Close)
 	// Room for many concurrent senders (the sign-up rush), and no idle connection left behind.
@@ -127,21 +125,6 @@ func New(t testing.TB, db *store.DB, o Options) *Chat {
 	c.WH = &feishutest.Webhook{URL: srv.URL, EncryptKey: encryptKey, VerificationToken: Token,
 		Client: &http.Client{Transport: tr, Timeout: time.Minute}}
 	return c
-}
-
-// quietly runs f with os.Stdout pointed at /dev/null: the SDK's dispatcher prints "event-dispatch
-// is ready" to stdout, in the middle of test and benchmark output. It swaps the os.Stdout
-// variable, so rigs must not be built from parallel tests (none are: t.Parallel is not used).
-func quietly[T any](f func() T) T {
-	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		return f()
-	}
-	defer null.Close()
-	saved := os.Stdout
-	os.Stdout = null
-	defer func() { os.Stdout = saved }()
-	return f()
 }
 
 // Say sends a 1:1 message from sender and returns the bot's reply: its text, or the card JSON

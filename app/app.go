@@ -26,6 +26,7 @@ import (
 	"github.com/unionbot/unionbot/config"
 	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/handlers/calendar"
+	"github.com/unionbot/unionbot/handlers/privacy"
 	"github.com/unionbot/unionbot/handlers/proposals"
 	"github.com/unionbot/unionbot/handlers/signup"
 	"github.com/unionbot/unionbot/handlers/tasks"
@@ -112,6 +113,7 @@ func (m *Main) Open(ctx context.Context) error {
 	calendar.Register(m.Router, deps)
 	tasks.Register(m.Router, deps)
 	proposals.Register(m.Router, deps)
+	privacy.Register(m.Router, deps)
 	signup.Register(m.Router, deps)
 	if m.Jobs, err = NewJobs(ctx, m); err != nil {
 		db.Close()

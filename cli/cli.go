@@ -51,6 +51,7 @@ func commands() []*command {
 		activitiesCommand(),
 		proposalsCommand(),
 		departmentsCommand(),
+		keysCommand(),
 		emulatorCommand(),
 		versionCommand(),
 	}

@@ -61,6 +61,8 @@ type Config struct {
 	Signup Signup `yaml:"signup"`
 	// Tasks configures the ten-task tracker (十件实事) and its reminder cadence.
 	Tasks Tasks `yaml:"tasks"`
+	// Privacy configures the retention of sensitive records and their purge.
+	Privacy Privacy `yaml:"privacy"`
 
 	// loc caches the location loaded by Validate for Location.
 	loc *time.Location
@@ -192,6 +194,7 @@ func Default() *Config {
 	c.Jobs.setDefaults()
 	c.Signup.setDefaults()
 	c.Tasks.setDefaults()
+	c.Privacy.setDefaults()
 	return c
 }
 

@@ -77,7 +77,15 @@ func leafNode(v reflect.Value, secret string) *yaml.Node {
 	case reflect.Slice:
 		seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle}
 		for i := 0; i < v.Len(); i++ {
-			seq.Content = append(seq.Content, strNode(v.Index(i).String()))
+			item := v.Index(i).String()
+			if secret != "" { // "ID:KEY" items (security.old_keys) keep their id
+				if id, rest, ok := strings.Cut(item, ":"); ok {
+					item = id + ":" + maskSecret(rest)
+				} else {
+					item = maskSecret(item)
+				}
+			}
+			seq.Content = append(seq.Content, strNode(item))
 		}
 		return seq
 	case reflect.Bool:

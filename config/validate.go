@@ -171,6 +171,7 @@ func (c *Config) Validate() error {
 	c.Jobs.validate(&ps)
 	c.Signup.validate(&ps)
 	c.Tasks.validate(&ps)
+	c.Privacy.validate(&ps)
 
 	if len(ps) > 0 {
 		return ps

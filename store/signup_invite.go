@@ -139,7 +139,7 @@ type InviteAnswer struct {
 // AnswerInvite records an invitee's own answer. Accepting checks the rules again (sign-up
 // open, eligibility, one team per person, team size) and enters the member with the team's
 // status.
-func (tx *Tx) AnswerInvite(ctx context.Context, inviteID int64, m *MemberFacts, accept bool, idCipher, idMasked, actor string, loc *time.Location) (*InviteAnswer, error) {
+func (tx *Tx) AnswerInvite(ctx context.Context, inviteID int64, m *MemberFacts, accept bool, idNumber Sensitive, idMasked, actor string, loc *time.Location) (*InviteAnswer, error) {
 	const op = "store.AnswerInvite"
 	var inv Invite
 	if err := tx.GetContext(ctx, &inv, `SELECT i.id, i.team_id, i.member_id, i.status, i.invited_by, i.created_at,
@@ -177,7 +177,7 @@ func (tx *Tx) AnswerInvite(ctx context.Context, inviteID int64, m *MemberFacts, 
 		if why := a.Ineligible(m, it, loc); why != "" {
 			return nil, &Error{Code: EINVALID, Op: op, Message: why}
 		}
-		if a.NeedsInsurance && idCipher == "" {
+		if a.NeedsInsurance && !idNumber.Given() {
 			return nil, &Error{Code: EINVALID, Op: op, Message: "本活动需要购买保险，加入队伍须填写身份证号。"}
 		}
 		if err := tx.inviteeFree(ctx, a, it, m); err != nil {
@@ -195,7 +195,7 @@ func (tx *Tx) AnswerInvite(ctx context.Context, inviteID int64, m *MemberFacts, 
 		}
 		e := &Entry{ActivityID: a.ID, ItemID: it.ID, MemberID: m.ID, BranchID: t.BranchID, TeamID: t.ID, Role: RoleTeamMember,
 			Status: t.Status, Position: t.Position, IDMasked: idMasked}
-		if err := tx.insertEntry(ctx, e, idCipher, 0); err != nil {
+		if err := tx.insertEntry(ctx, e, idNumber, 0); err != nil {
 			return nil, err
 		}
 		ans.Entry = e

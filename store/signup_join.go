@@ -86,10 +86,10 @@ type SignupRequest struct {
 	Activity *Activity // read in this transaction
 	ItemID   int64     // 0 for an activity without items
 	Member   *MemberFacts
-	IDCipher string // insured events: the ID number sealed by store/secret
-	IDMasked string // and masked
-	Actor    string // who did it (an open_id)
-	ByID     int64  // the member who entered it (the 分工会主席 in unit mode); 0: the member
+	IDNumber Sensitive // insured events: the ID number, sealed into the entry (SealedIDNumber)
+	IDMasked string    // and masked
+	Actor    string    // who did it (an open_id)
+	ByID     int64     // the member who entered it (the 分工会主席 in unit mode); 0: the member
 	Loc      *time.Location
 	// Pending forces pending_unit_approval (unit rosters waiting for the chair's confirmation).
 	Pending bool
@@ -139,7 +139,7 @@ func (tx *Tx) SignUp(ctx context.Context, req SignupRequest) (*SignupResult, err
 	if why := a.Ineligible(m, it, loc); why != "" {
 		return nil, &Error{Code: EINVALID, Op: op, Message: why}
 	}
-	if a.NeedsInsurance && req.IDCipher == "" {
+	if a.NeedsInsurance && !req.IDNumber.Given() {
 		return nil, &Error{Code: EINVALID, Op: op, Message: "本活动需要购买保险，报名时须填写身份证号。"}
 	}
 	// A second entry in the same item is refused by the unique key on (activity, item,
@@ -219,7 +219,7 @@ func (tx *Tx) enterFirstCome(ctx context.Context, e *Entry, req SignupRequest, m
 // insertOwnEntry inserts a sign-up's entry. When the unique key refuses it (the member
 // already stands in the item), the standing entry is read to say which state it is in.
 func (tx *Tx) insertOwnEntry(ctx context.Context, e *Entry, req SignupRequest, m *MemberFacts) error {
-	return tx.ownEntryConflict(ctx, tx.insertEntry(ctx, e, req.IDCipher, req.ByID), req, m)
+	return tx.ownEntryConflict(ctx, tx.insertEntry(ctx, e, req.IDNumber, req.ByID), req, m)
 }
 
 // ownEntryConflict passes err on, except that a conflict on the entry's unique key becomes the
@@ -269,7 +269,7 @@ func (tx *Tx) checkOwnEntries(ctx context.Context, a *Activity, itemID int64, m 
 	return nil
 }
 
-func (tx *Tx) insertEntry(ctx context.Context, e *Entry, idCipher string, byID int64) error {
+func (tx *Tx) insertEntry(ctx context.Context, e *Entry, idNumber Sensitive, byID int64) error {
 	if byID == 0 {
 		byID = e.MemberID
 	}
@@ -277,12 +277,14 @@ func (tx *Tx) insertEntry(ctx context.Context, e *Entry, idCipher string, byID i
 		status, position, live_member, id_cipher, id_masked, created_by, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ActivityID, e.ItemID, e.MemberID, e.BranchID, e.TeamID, e.Role, e.Status, e.Position, e.MemberID,
-		idCipher, e.IDMasked, byID, tx.now, tx.now)
+		"", e.IDMasked, byID, tx.now, tx.now)
 	if err != nil {
 		return entryInsertError(err)
 	}
-	e.ID, err = res.LastInsertId()
-	return err
+	if e.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	return tx.sealSensitive(ctx, SealedIDNumber, e.ID, idNumber)
 }
 
 func entryInsertError(err error) error {

@@ -133,7 +133,7 @@ func TestTeams(t *testing.T) {
 		}
 		answer := func(inv *store.Invite, m *store.MemberFacts, yes bool) error {
 			return f.tx(func(tx *store.Tx) error {
-				_, err := tx.AnswerInvite(f.ctx, inv.ID, m, yes, "", "", m.OpenID, time.UTC)
+				_, err := tx.AnswerInvite(f.ctx, inv.ID, m, yes, store.Sensitive{}, "", m.OpenID, time.UTC)
 				return err
 			})
 		}
@@ -216,7 +216,7 @@ func TestCheckInAndFinish(t *testing.T) {
 			ms = append(ms, m)
 			f.must(f.tx(func(tx *store.Tx) error {
 				cur, _ := tx.Activity(f.ctx, a.ID)
-				_, err := tx.SignUp(f.ctx, store.SignupRequest{Activity: cur, Member: m, IDCipher: "v1:sealed", IDMasked: "110***********002X", Actor: m.OpenID})
+				_, err := tx.SignUp(f.ctx, store.SignupRequest{Activity: cur, Member: m, IDNumber: store.Sensitive{Keys: testRing(t), Text: "11010519491231002X"}, IDMasked: "110***********002X", Actor: m.OpenID})
 				return err
 			}))
 		}

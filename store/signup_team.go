@@ -39,7 +39,7 @@ type TeamRequest struct {
 	Name     string
 	BranchID int64 // the 分工会 the team enters for; 0: the captain's
 	Captain  *MemberFacts
-	IDCipher string // insured events: the captain's ID number, sealed
+	IDNumber Sensitive // insured events: the captain's ID number
 	IDMasked string
 	Actor    string
 	Loc      *time.Location
@@ -77,7 +77,7 @@ func (tx *Tx) CreateTeam(ctx context.Context, req TeamRequest) (*Team, error) {
 	if why := a.Ineligible(m, it, req.Loc); why != "" {
 		return nil, &Error{Code: EINVALID, Op: op, Message: why}
 	}
-	if a.NeedsInsurance && req.IDCipher == "" {
+	if a.NeedsInsurance && !req.IDNumber.Given() {
 		return nil, &Error{Code: EINVALID, Op: op, Message: "本活动需要购买保险，报名时须填写身份证号。"}
 	}
 	if err := tx.checkOwnEntries(ctx, a, it.ID, m); err != nil {
@@ -105,7 +105,7 @@ func (tx *Tx) CreateTeam(ctx context.Context, req TeamRequest) (*Team, error) {
 	}
 	e := &Entry{ActivityID: a.ID, ItemID: it.ID, MemberID: m.ID, BranchID: branch, TeamID: t.ID, Role: RoleCaptain,
 		Status: t.Status, Position: t.Position, IDMasked: req.IDMasked}
-	if err := tx.insertEntry(ctx, e, req.IDCipher, 0); err != nil {
+	if err := tx.insertEntry(ctx, e, req.IDNumber, 0); err != nil {
 		return nil, err
 	}
 	return t, tx.Audit(ctx, req.Actor, "team", fmt.Sprint(t.ID), "create", fmt.Sprintf("activity %d item %d: %s", a.ID, it.ID, t.Status))

@@ -46,6 +46,9 @@ type Card struct {
 	subtitle Text
 	color    Color
 	elements []Element
+	// summary, when set, marks the card sensitive: Feishu shows summary in the chat list and
+	// notifications instead of the card's text, and the card cannot be forwarded.
+	summary string
 }
 
 // New starts a card with a Chinese title and a blue header.
@@ -68,6 +71,21 @@ func (c *Card) Color(col Color) *Card {
 	c.color = col
 	return c
 }
+
+// Sensitive marks the card as carrying sensitive content (aid, health, legal matters, ID
+// numbers): summary, a neutral text like 你有一条帮扶申请待审核, is what Feishu shows in the
+// chat list and in notifications instead of the card's text, and forwarding the card is off
+// (enable_forward: false). An empty summary is refused by Validate.
+func (c *Card) Sensitive(summary string) *Card {
+	c.summary = summary
+	if summary == "" {
+		c.summary = "\x00"
+	}
+	return c
+}
+
+// IsSensitive reports whether Sensitive marked the card.
+func (c *Card) IsSensitive() bool { return c.summary != "" }
 
 // Add appends elements to the body, in order.
 func (c *Card) Add(els ...Element) *Card {
@@ -155,6 +173,14 @@ type wireCard struct {
 type wireConfig struct {
 	// UpdateMulti makes the card shared, so it can be patched later; 2.0 supports only true.
 	UpdateMulti bool `json:"update_multi"`
+	// EnableForward false stops forwarding (sensitive cards); nil leaves Feishu's default.
+	EnableForward *bool `json:"enable_forward,omitempty"`
+	// Summary replaces the card's text in the chat list and notifications.
+	Summary *wireSummary `json:"summary,omitempty"`
+}
+
+type wireSummary struct {
+	Content string `json:"content"`
 }
 
 type wireHeader struct {
@@ -169,9 +195,14 @@ type wireBody struct {
 
 // wire renders the card into its wire form.
 func (c *Card) wire() wireCard {
+	cfg := wireConfig{UpdateMulti: true}
+	if c.summary != "" {
+		no := false
+		cfg.EnableForward, cfg.Summary = &no, &wireSummary{Content: c.summary}
+	}
 	return wireCard{
 		Schema: "2.0",
-		Config: wireConfig{UpdateMulti: true},
+		Config: cfg,
 		Header: wireHeader{Title: c.title.object(), Subtitle: c.subtitle.plain(), Template: c.color},
 		Body:   wireBody{Elements: render(c.elements)},
 	}

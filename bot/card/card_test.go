@@ -308,3 +308,24 @@ func countTag(v any, tag string) int {
 	})
 	return n
 }
+
+// TestSensitive: a sensitive card carries a neutral summary and cannot be forwarded; an
+// empty summary is refused.
+func TestSensitive(t *testing.T) {
+	c := card.New("法律援助").Add(card.Markdown("案情：……")).Sensitive("你有一条法律援助消息")
+	m, err := c.Map()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := m["config"].(map[string]any)
+	if cfg["enable_forward"] != false || cfg["summary"].(map[string]any)["content"] != "你有一条法律援助消息" || !c.IsSensitive() {
+		t.Errorf("config = %v", cfg)
+	}
+	plain, _ := card.New("菜单").Map()
+	if _, ok := plain["config"].(map[string]any)["enable_forward"]; ok {
+		t.Error("an ordinary card sets enable_forward")
+	}
+	if err := card.New("x").Sensitive("").Validate(); err == nil {
+		t.Error("a sensitive card without a summary was accepted")
+	}
+}

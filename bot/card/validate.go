@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -48,6 +49,9 @@ func validate(w wireCard) error {
 	}
 	if w.Header.Template != "" && !knownColors[w.Header.Template] {
 		return fmt.Errorf("card: header: %w: unknown colour %q", ErrInvalid, w.Header.Template)
+	}
+	if w.Config.Summary != nil && strings.TrimSpace(strings.ReplaceAll(w.Config.Summary.Content, "\x00", "")) == "" {
+		return fmt.Errorf("card: config: %w: a sensitive card needs a neutral summary", ErrInvalid)
 	}
 	v := validator{names: map[string]string{}}
 	if err := v.walk(w.Body.Elements, "body.elements", nil, true); err != nil {

@@ -108,18 +108,14 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 	if err := store.ValidateProposal(p, s); err != nil {
 		return c.Refusal(err)
 	}
-	if phone := strings.TrimSpace(c.FormString("phone")); phone != "" {
+	phone := strings.TrimSpace(c.FormString("phone"))
+	if phone != "" {
 		if !store.ValidProposalPhone(phone) {
 			return bot.Warn("联系电话格式不对（7 到 20 位数字，可含 + 和 -），可以不填。"), nil
 		}
 		if h.box == nil {
 			return bot.Warn("系统未配置数据密钥，暂不能保存联系电话，请留空后再保存。"), nil
 		}
-		sealed, err := h.box.Seal(phonePurpose, phone)
-		if err != nil {
-			return nil, err
-		}
-		p.Phone = sealed
 	}
 	if p.ID == 0 {
 		err = c.Tx.CreateProposal(c.Ctx, p, c.Sender.OpenID)
@@ -128,6 +124,11 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 	}
 	if err != nil {
 		return c.Refusal(err)
+	}
+	if phone != "" { // sealed into the row, whose id is part of the seal
+		if err := c.Tx.SealInto(c.Ctx, h.box, store.SealedProposalPhone, p.ID, phone); err != nil {
+			return nil, err
+		}
 	}
 	toast := "草稿已保存。邀请代表附议，达到人数后提交。"
 	if p, err = c.Tx.ProposalByID(c.Ctx, p.ID); err != nil {

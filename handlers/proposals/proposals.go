@@ -20,7 +20,7 @@ import (
 // Handlers are the proposals' chat flows.
 type Handlers struct {
 	handlers.Deps
-	box *secret.Box // seals phone numbers; nil when security.data_key is not set
+	box *secret.Keyring // seals phone numbers; nil when security.data_key is not set
 	cal *workday.Calendar
 }
 
@@ -28,7 +28,7 @@ type Handlers struct {
 func New(d handlers.Deps) *Handlers {
 	d = d.WithDefaults()
 	h := &Handlers{Deps: d, cal: workday.New(d.Loc, d.DB)}
-	box, err := secret.FromBase64(d.Config.Security.DataKey)
+	box, err := d.Config.Security.Keyring()
 	if err != nil {
 		h.Log.Error("security.data_key unusable; proposal phone numbers cannot be stored", "err", err)
 	}
@@ -36,16 +36,13 @@ func New(d handlers.Deps) *Handlers {
 	return h
 }
 
-// phonePurpose binds a sealed phone number to proposals.
-const phonePurpose = "proposal.phone"
-
 // maskedPhone opens p's phone and masks it (138****0001), "" when there is none or it cannot
 // be opened.
 func (h *Handlers) maskedPhone(p *store.Proposal) string {
 	if p.Phone == "" || h.box == nil {
 		return ""
 	}
-	s, err := h.box.Open(phonePurpose, p.Phone)
+	s, err := h.box.Open(store.SealedProposalPhone.Ref(p.ID), p.Phone)
 	if err != nil {
 		return ""
 	}

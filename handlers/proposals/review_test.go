@@ -155,8 +155,9 @@ func TestReviewAssignReplyRate(t *testing.T) {
 		r.refused("ou_comm", assign, map[string]any{"host": "教务处", "helpers": "教务处"}, "「教务处」已是主办单位，不能同时协办。")
 		r.refused("ou_comm", assign, map[string]any{"host": "保卫处"}, "「保卫处」还没有联系人，请先导入承办单位联系人。")
 		// The proposer's phone is never shown to the departments.
-		box, _ := secret.FromBase64(testKey)
-		sealed, _ := box.Seal("proposal.phone", "13800000001")
+		// (A phone sealed in the v1 form, before values carried a key id and their row.)
+		key, _ := secret.ParseKey(testKey)
+		sealed, _ := secret.LegacySeal(key, "proposal.phone", "13800000001")
 		db.SQL().ExecContext(ctx, `UPDATE proposals SET phone = ? WHERE id = ?`, sealed, p1)
 		if toast, _ := r.click("ou_comm", assign, map[string]any{"host": "教务处", "helpers": "后勤处"}); toast != "已交办，已通知提案人。" {
 			t.Fatalf("assign: %s", toast)

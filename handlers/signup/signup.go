@@ -19,7 +19,7 @@ import (
 // handler holds what the sign-up flows share.
 type handler struct {
 	handlers.Deps
-	box *secret.Box // seals ID numbers; nil when security.data_key is not set
+	box *secret.Keyring // seals ID numbers; nil when security.data_key is not set
 	// cards refreshes group-chat cards after 报名 clicks, outside their transactions.
 	cards *livecard.Kind
 }
@@ -27,7 +27,7 @@ type handler struct {
 func newHandler(d handlers.Deps) *handler {
 	h := &handler{Deps: d.WithDefaults()}
 	h.cards = newActivityCards(h.DB, h.Loc, h.Log)
-	box, err := secret.FromBase64(h.Config.Security.DataKey)
+	box, err := h.Config.Security.Keyring()
 	if err != nil {
 		// Config validation refuses a bad key before this; stay safe anyway.
 		h.Log.Error("security.data_key unusable; ID numbers cannot be collected", "err", err)

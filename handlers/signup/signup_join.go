@@ -1,7 +1,6 @@
 package signup
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"github.com/unionbot/unionbot/bot/card"
 	"github.com/unionbot/unionbot/bot/livecard"
 	"github.com/unionbot/unionbot/store"
-	"github.com/unionbot/unionbot/store/secret"
 )
 
 // Messages of the sign-up path.
@@ -20,7 +18,6 @@ const (
 	msgNoKey       = "本活动需要填写身份证号（用于购买保险），但系统尚未配置数据加密密钥，暂不能报名。请联系工会管理员。"
 	msgBadIDNumber = "身份证号不正确：应为 18 位，最后一位是校验码（数字或 X），请核对后重新提交。"
 	msgSentPrivate = "已把报名卡片私信发给你，请在与机器人的单聊中继续。"
-	idPurpose      = "signup.id_number"
 )
 
 // personal reports whether the clicked card was the member's own (1:1) card.
@@ -54,7 +51,8 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 		return bot.Warn(s), nil
 	}
 	itemID := c.Int("item_id")
-	var cipher, masked string
+	var idNumber store.Sensitive
+	var masked string
 	if a.NeedsInsurance {
 		if !h.box.Enabled() {
 			return bot.Fail(msgNoKey), nil
@@ -67,16 +65,14 @@ func (h *handler) join(c *bot.Context) (*bot.Response, error) {
 		if !ok {
 			return bot.Fail(msgBadIDNumber), nil
 		}
-		if cipher, err = h.box.Seal(idPurpose, id); err != nil {
-			return nil, err
-		}
+		idNumber = store.Sensitive{Keys: h.box, Text: id}
 		masked = store.MaskIDNumber(id)
 	}
 	m, err := senderFacts(c)
 	if err != nil {
 		return c.Refusal(err)
 	}
-	res, err := c.Tx.SignUp(c.Ctx, store.SignupRequest{Activity: a, ItemID: itemID, Member: m, IDCipher: cipher,
+	res, err := c.Tx.SignUp(c.Ctx, store.SignupRequest{Activity: a, ItemID: itemID, Member: m, IDNumber: idNumber,
 		IDMasked: masked, Actor: c.Sender.OpenID, Loc: h.Loc})
 	if err != nil {
 		return c.Refusal(err)
@@ -257,20 +253,17 @@ func (h *handler) show(c *bot.Context) (*bot.Response, error) {
 	return h.inPlaceOrPrivate(c, h.personalCard(a, mine, "", c.Now), "")
 }
 
-// sealID validates and seals an ID number from a form, for the team and invitation paths.
-func (h *handler) sealID(raw string) (cipher, masked string, err error) {
+// sealID validates an ID number from a form, for the team and invitation paths: the store
+// seals it into the entry.
+func (h *handler) sealID(raw string) (idNumber store.Sensitive, masked string, err error) {
 	if !h.box.Enabled() {
-		return "", "", store.Errorf(store.EINVALID, "%s", msgNoKey)
+		return store.Sensitive{}, "", store.Errorf(store.EINVALID, "%s", msgNoKey)
 	}
 	id, ok := store.ValidIDNumber(raw)
 	if !ok {
-		return "", "", store.Errorf(store.EINVALID, "%s", msgBadIDNumber)
+		return store.Sensitive{}, "", store.Errorf(store.EINVALID, "%s", msgBadIDNumber)
 	}
-	cipher, err = h.box.Seal(idPurpose, id)
-	if errors.Is(err, secret.ErrNoKey) {
-		return "", "", store.Errorf(store.EINVALID, "%s", msgNoKey)
-	}
-	return cipher, store.MaskIDNumber(id), err
+	return store.Sensitive{Keys: h.box, Text: id}, store.MaskIDNumber(id), nil
 }
 
 // findActivity finds an activity by the argument of a command: its number, or (part of) its

@@ -14,6 +14,7 @@ import (
 	"github.com/unionbot/unionbot/handlers/handlertest"
 	"github.com/unionbot/unionbot/handlers/signup"
 	"github.com/unionbot/unionbot/store"
+	"github.com/unionbot/unionbot/store/secret"
 	"github.com/unionbot/unionbot/store/storetest"
 )
 
@@ -344,12 +345,19 @@ func TestInsuredSignup(t *testing.T) {
 		t.Fatalf("insured sign-up: %+v", got.Toast)
 	}
 	var row struct {
+		ID     int64  `db:"id"`
 		Cipher string `db:"id_cipher"`
 		Masked string `db:"id_masked"`
 	}
-	h.must(db.Get(h.ctx, &row, `SELECT id_cipher, id_masked FROM signup_entries`))
-	if row.Masked != "110***********002X" || !strings.HasPrefix(row.Cipher, "v1:") || strings.Contains(row.Cipher, "1949") {
+	h.must(db.Get(h.ctx, &row, `SELECT id, id_cipher, id_masked FROM signup_entries`))
+	if row.Masked != "110***********002X" || !strings.HasPrefix(row.Cipher, "v2:k1:") || strings.Contains(row.Cipher, "1949") {
 		t.Errorf("stored %+v", row)
+	}
+	if got := openID(t, row.ID, row.Cipher); got != "11010519491231002X" {
+		t.Errorf("the sealed ID number opens as %q", got)
+	}
+	if _, err := testKeys(t).Open(store.SealedIDNumber.Ref(row.ID+1), row.Cipher); err == nil {
+		t.Error("the sealed ID number opens in another row")
 	}
 	var leaks int
 	h.must(db.Get(h.ctx, &leaks, `SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%1949%'`))
@@ -413,4 +421,26 @@ func TestPrivacyAndLists(t *testing.T) {
 	if txt := h.Say(mhOfficer, "名单 气排球观赛"); !strings.Contains(txt, "钱七（机关分工会）") {
 		t.Errorf("roster of a finished activity: %q", txt)
 	}
+}
+
+// testKeys is the keyring of testDataKey.
+func testKeys(t *testing.T) *secret.Keyring {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Security.DataKey = testDataKey
+	k, err := cfg.Security.Keyring()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// openID opens the ID number sealed in entry id.
+func openID(t *testing.T, id int64, sealed string) string {
+	t.Helper()
+	s, err := testKeys(t).Open(store.SealedIDNumber.Ref(id), sealed)
+	if err != nil {
+		t.Errorf("entry %d: %v", id, err)
+	}
+	return s
 }

@@ -89,14 +89,15 @@ func (h *handler) teamCreate(c *bot.Context) (*bot.Response, error) {
 		}
 		branchID = m.BranchID
 	}
-	var cipher, masked string
+	var cipher store.Sensitive
+	var masked string
 	if a.NeedsInsurance {
 		if cipher, masked, err = h.sealID(c.FormString("id_number")); err != nil {
 			return c.Refusal(err)
 		}
 	}
 	t, err := c.Tx.CreateTeam(c.Ctx, store.TeamRequest{Activity: a, ItemID: itemID, Name: c.FormString("team_name"), BranchID: branchID,
-		Captain: m, IDCipher: cipher, IDMasked: masked, Actor: c.Sender.OpenID, Loc: h.Loc})
+		Captain: m, IDNumber: cipher, IDMasked: masked, Actor: c.Sender.OpenID, Loc: h.Loc})
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +249,8 @@ func (h *handler) inviteAnswer(c *bot.Context) (*bot.Response, error) {
 		return nil, err
 	}
 	accept := c.Bool("accept")
-	var cipher, masked string
+	var cipher store.Sensitive
+	var masked string
 	if accept {
 		var inv struct {
 			TeamID int64 `db:"team_id"`

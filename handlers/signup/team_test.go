@@ -579,12 +579,14 @@ func TestInsuredTeam(t *testing.T) {
 			t.Fatalf("accept: %+v", got.Toast)
 		}
 		var rows []struct {
+			ID     int64  `db:"id"`
 			Masked string `db:"id_masked"`
 			Cipher string `db:"id_cipher"`
 		}
-		h.must(db.Select(h.ctx, &rows, `SELECT id_masked, id_cipher FROM signup_entries WHERE activity_id = ? ORDER BY id`, a.ID))
+		h.must(db.Select(h.ctx, &rows, `SELECT id, id_masked, id_cipher FROM signup_entries WHERE activity_id = ? ORDER BY id`, a.ID))
 		if len(rows) != 2 || rows[0].Masked != "110***********002X" || rows[1].Masked != "440***********1235" ||
-			!strings.HasPrefix(rows[1].Cipher, "v1:") || strings.Contains(rows[1].Cipher, "19850101") {
+			!strings.HasPrefix(rows[1].Cipher, "v2:k1:") || strings.Contains(rows[1].Cipher, "19850101") ||
+			openID(t, rows[1].ID, rows[1].Cipher) != "440304198501011235" {
 			t.Errorf("stored: %+v", rows)
 		}
 		var leaks int

@@ -108,13 +108,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Deadline:  c.Bot.CardDeadline,
 		Notify:    m.Outbox.Notify,
 	})
-	deps := m.deps()
-	handlers.Register(m.Router, deps)
-	calendar.Register(m.Router, deps)
-	tasks.Register(m.Router, deps)
-	proposals.Register(m.Router, deps)
-	privacy.Register(m.Router, deps)
-	signup.Register(m.Router, deps)
+	RegisterRoutes(m.Router, m.deps())
 	if m.Jobs, err = NewJobs(ctx, m); err != nil {
 		db.Close()
 		return err
@@ -144,6 +138,17 @@ func (m *Main) Open(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 	}
 	return nil
+}
+
+// RegisterRoutes adds every flow's commands and card actions to the router: the one list of
+// flows, which the authorization matrix (authz_test.go) reads back from the router.
+func RegisterRoutes(r *bot.Router, deps handlers.Deps) {
+	handlers.Register(r, deps)
+	calendar.Register(r, deps)
+	tasks.Register(r, deps)
+	proposals.Register(r, deps)
+	privacy.Register(r, deps)
+	signup.Register(r, deps)
 }
 
 // deps are what every flow gets, in Register and RegisterJobs alike.

@@ -133,6 +133,16 @@ func (r *Router) Commands() []Command {
 	return out
 }
 
+// Actions lists the registered card actions, sorted by name.
+func (r *Router) Actions() []Action {
+	out := make([]Action, 0, len(r.actions))
+	for _, a := range r.actions {
+		out = append(out, *a)
+	}
+	slices.SortFunc(out, func(a, b Action) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
 // route is what one event resolved to.
 type route struct {
 	name    string

@@ -58,6 +58,9 @@ type Options struct {
 	// Register adds routes after handlers.Register, with the same deps (a flow's Register, or
 	// a package's own unexported routes).
 	Register func(r *bot.Router, d handlers.Deps)
+	// Routes, when set, registers every route instead of handlers.Register and Register (the
+	// app's whole route list, app.RegisterRoutes).
+	Routes func(r *bot.Router, d handlers.Deps)
 }
 
 // Chat is a rig: a router with the handlers behind a webhook, and a client posting to it.
@@ -68,7 +71,18 @@ type Chat struct {
 	Deps  handlers.Deps       // what the handlers were registered with
 	Clock *Clock              // the database's clock; nil unless Options.Now was set
 
-	prefix string
+	prefix  string
+	metrics *bot.Metrics
+}
+
+// Outcomes counts the events of both kinds the router handled with outcome ("panic",
+// "refused_after_write", "denied", "ok", ...): what a fuzz target checks after each input.
+func (c *Chat) Outcomes(outcome string) float64 {
+	var n float64
+	for _, typ := range []string{"message", "card_action"} {
+		n += testutil.ToFloat64(c.metrics.Handled.WithLabelValues(typ, outcome))
+	}
+	return n
 }
 
 // seq numbers the message ids of every rig in the process, so that no two messages share one
@@ -100,6 +114,7 @@ func New(t testing.TB, db *store.DB, o Options) *Chat {
 		db.Now = c.Clock.Now
 	}
 	metrics := bot.NewMetrics(prometheus.NewRegistry())
+	c.metrics = metrics
 	// A handler that refuses after writing is a bug the router rolls back; every rig's test
 	// fails on it, so a flow that does it cannot pass its own tests.
 	t.Cleanup(func() {
@@ -112,7 +127,11 @@ func New(t testing.TB, db *store.DB, o Options) *Chat {
 	r := bot.NewRouter(bot.Options{DB: db, Log: o.Log, Metrics: metrics, Deadline: o.Deadline,
 		Resolver: &handlers.Resolver{DB: db, Admins: o.Admins, Log: o.Log}})
 	c.Deps = handlers.Deps{DB: db, Admins: o.Admins, Log: o.Log, Loc: o.Loc, Config: o.Config}
-	handlers.Register(r, c.Deps)
+	if o.Routes != nil {
+		o.Routes(r, c.Deps)
+	} else {
+		handlers.Register(r, c.Deps)
+	}
 	if o.Register != nil {
 		o.Register(r, c.Deps)
 	}

@@ -180,6 +180,10 @@ var matrix = []row{
 	action("proposals.reclassify", committee),
 	action("proposals.reply_form", contacts), action("proposals.reply", contacts),
 	action("proposals.rate", everyone),
+
+	// Consents (privacy): a member consents or declines for themselves (the operator), no one
+	// else.
+	action("privacy.accept", everyone), action("privacy.decline", everyone),
 }
 
 func taskEvent(name string) func(w *world, c cell, actor, owner *store.Member) event {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/larksuite/oapi-sdk-go/v3/core/httpserverext"
+	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
+	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
 )
 
 // WebhookOptions configure the webhook endpoint.
@@ -157,9 +159,34 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// An event the SDK cannot decode into its own type (a form value that is not an object, a
+	// number beyond float64, a message whose content is not a string) would make it answer 500,
+	// and Feishu would deliver it again and again: answer it here, once, and log it.
+	if ev.Header != nil && !decodable(ev.Header.EventType, plain) {
+		h.o.Log.Warn("webhook: malformed event", "event_type", logSafe(ev.Header.EventType))
+		w.Header().Set("Content-Type", "application/json")
+		if ev.Header.EventType == "card.action.trigger" {
+			json.NewEncoder(w).Encode(toastOnly("error", msgBadCard))
+		} else {
+			io.WriteString(w, `{"msg":"success"}`)
+		}
+		return
+	}
 	r.Body = io.NopCloser(bytes.NewReader(plain))
 	r.ContentLength = int64(len(plain))
 	h.next(&jsonWriter{ResponseWriter: w}, r)
+}
+
+// decodable reports whether the SDK can decode an event of the types the router handles into
+// its own type (other types are the SDK's to answer).
+func decodable(eventType string, plain []byte) bool {
+	switch eventType {
+	case "card.action.trigger":
+		return json.Unmarshal(plain, &callback.CardActionTriggerEvent{}) == nil
+	case "im.message.receive_v1":
+		return json.Unmarshal(plain, &larkim.P2MessageReceiveV1{}) == nil
+	}
+	return true
 }
 
 // checkSignature verifies X-Lark-Signature and the replay window; "" means valid.

@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/unionbot/unionbot/internal/yamlmsg"
 	"github.com/unionbot/unionbot/store"
 )
 
@@ -59,6 +60,8 @@ func decodeStrict(r io.Reader, v any) error {
 				_, rest, _ := strings.Cut(m, ": ")
 				if f, ok := strings.CutPrefix(rest, "field "); ok && strings.Contains(f, " not found") {
 					rest = "未知的字段「" + f[:strings.Index(f, " not found")] + "」"
+				} else if te, ok := yamlmsg.TypeError(rest); ok {
+					rest = te
 				} else {
 					rest = "格式错误（" + rest + "）"
 				}

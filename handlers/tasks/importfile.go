@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/unionbot/unionbot/internal/yamlmsg"
 	"github.com/unionbot/unionbot/schema/seed"
 	"github.com/unionbot/unionbot/store"
 )
@@ -322,7 +323,11 @@ func translateYAML(msg string) string {
 			f = f[:strings.Index(f, " not found")]
 			rest = "未知的字段「" + f + "」"
 		case strings.HasPrefix(rest, "cannot unmarshal"):
-			rest = "取值类型不对（" + rest + "）"
+			if te, ok := yamlmsg.TypeError(rest); ok {
+				rest = te
+			} else {
+				rest = "取值类型不对（" + rest + "）"
+			}
 		default:
 			rest = "格式错误（" + rest + "）"
 		}

@@ -63,6 +63,8 @@ type Options struct {
 	BotOpenID string
 	// Notify is called after a transaction that queued outbound messages commits.
 	Notify func()
+	// RateLimit bounds the events of one member (zero: no limit).
+	RateLimit RateLimit
 }
 
 // maxMessageRunes is the longest message text the router hands to a handler.
@@ -76,6 +78,7 @@ type Router struct {
 	byName   map[string]*Command
 	actions  map[string]*Action
 	fallback HandlerFunc
+	limit    *limiter
 }
 
 // Messages shown to users when something goes wrong.
@@ -96,7 +99,7 @@ func NewRouter(o Options) *Router {
 	if o.Deadline <= 0 {
 		o.Deadline = 2 * time.Second
 	}
-	return &Router{o: o, byName: map[string]*Command{}, actions: map[string]*Action{}}
+	return &Router{o: o, byName: map[string]*Command{}, actions: map[string]*Action{}, limit: newLimiter(o.RateLimit)}
 }
 
 // Command registers a text command. A name registered twice panics: it is a programming error.
@@ -177,6 +180,20 @@ func (r *Router) OnMessage(ctx context.Context, ev *larkim.P2MessageReceiveV1) e
 		r.o.Metrics.Handled.WithLabelValues(typ, "ignored").Inc()
 		return nil
 	}
+	if ok, tell := r.limit.allow(deref(snd.SenderId.OpenId)); !ok {
+		r.o.Metrics.Handled.WithLabelValues(typ, "rate_limited").Inc()
+		if !tell {
+			return nil // said once already: nothing written, nothing sent
+		}
+		// Once per cooldown the member is told, with the event recorded with the answer.
+		c := &Context{Kind: KindMessage, MessageID: deref(msg.MessageId), ChatID: deref(msg.ChatId), ChatType: chatType}
+		bg := context.WithoutCancel(ctx)
+		_, err := r.o.DB.HandleEvent(bg, key, typ, store.Policy{Solo: true}, func(tx *store.Tx) error {
+			c.Tx, c.Ctx, c.notify = tx, bg, r.o.Notify
+			return c.Reply(Text(msgRateLimited))
+		})
+		return err
+	}
 	text, _ := messageText(msg)
 	cmd, args, rest := splitCommand(text)
 	rt, missing := r.matchCommand(cmd, args)
@@ -243,6 +260,10 @@ func (r *Router) OnCardAction(ctx context.Context, ev *callback.CardActionTrigge
 		return toastOnly("error", msgStaleCard), nil
 	}
 	op := ev.Event.Operator
+	if ok, _ := r.limit.allow(op.OpenID); !ok {
+		r.o.Metrics.Handled.WithLabelValues(typ, "rate_limited").Inc()
+		return toastOnly("warning", msgRateLimited), nil // answered in the toast: nothing written
+	}
 	id := Identity{OpenID: op.OpenID, UserID: deref(op.UserID)}
 	resp, outcome := r.run(ctx, typ, key, id, c, route{name: act.Name, roles: act.Roles, handler: act.Handler,
 		solo: act.Solo, serial: act.Serial})

@@ -136,6 +136,11 @@ type Bot struct {
 	// redeliveries, default 168h (7 days); at least 7h10m, Feishu's
 	// redelivery window.
 	DedupRetention time.Duration `yaml:"dedup_retention"`
+	// RatePerSecond and RateBurst limit the events one member sends (messages and card
+	// clicks): a burst of RateBurst, then RatePerSecond; over it the member is told
+	// 操作太频繁，请稍后再试 and nothing is done. 0 turns the limit off. Default 2 and 20.
+	RatePerSecond float64 `yaml:"rate_per_second"`
+	RateBurst     int     `yaml:"rate_burst"`
 }
 
 // Default values, also documented in config.example.yaml.
@@ -190,6 +195,7 @@ func Default() *Config {
 	c.Outbox.Workers = defaultWorkers
 	c.Bot.CardDeadline = defaultCardDeadline
 	c.Bot.DedupRetention = defaultDedupRetention
+	c.Bot.RatePerSecond, c.Bot.RateBurst = 2, 20
 	c.Security.setDefaults()
 	c.Jobs.setDefaults()
 	c.Signup.setDefaults()

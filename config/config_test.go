@@ -63,6 +63,8 @@ func TestDefault(t *testing.T) {
 		{"outbox.workers", c.Outbox.Workers, 8},
 		{"bot.card_deadline", c.Bot.CardDeadline, 2 * time.Second},
 		{"bot.dedup_retention", c.Bot.DedupRetention, 168 * time.Hour},
+		{"bot.rate_per_second", c.Bot.RatePerSecond, 2.0},
+		{"bot.rate_burst", c.Bot.RateBurst, 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {

@@ -163,6 +163,9 @@ func (c *Config) Validate() error {
 	if d := c.Bot.CardDeadline; d < MinCardDeadline || d > MaxCardDeadline {
 		appendf(&ps, "bot.card_deadline", "must be between %s and %s (Feishu waits at most 3s for a card callback), got %s", formatDuration(MinCardDeadline), formatDuration(MaxCardDeadline), formatDuration(d))
 	}
+	if c.Bot.RatePerSecond < 0 || c.Bot.RateBurst < 0 {
+		appendf(&ps, "bot.rate_per_second", "the rate limit must not be negative (0 turns it off), got %v per second, burst %d", c.Bot.RatePerSecond, c.Bot.RateBurst)
+	}
 	if d := c.Bot.DedupRetention; d < MinDedupRetention {
 		appendf(&ps, "bot.dedup_retention", "must be at least %s (Feishu redelivers unacknowledged events for up to 7h10m), got %s", formatDuration(MinDedupRetention), formatDuration(d))
 	}

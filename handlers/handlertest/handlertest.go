@@ -61,6 +61,8 @@ type Options struct {
 	// Routes, when set, registers every route instead of handlers.Register and Register (the
 	// app's whole route list, app.RegisterRoutes).
 	Routes func(r *bot.Router, d handlers.Deps)
+	// RateLimit is the router's per-member limit (zero: none, unlike serve's default).
+	RateLimit bot.RateLimit
 }
 
 // Chat is a rig: a router with the handlers behind a webhook, and a client posting to it.
@@ -124,7 +126,7 @@ func New(t testing.TB, db *store.DB, o Options) *Chat {
 			}
 		}
 	})
-	r := bot.NewRouter(bot.Options{DB: db, Log: o.Log, Metrics: metrics, Deadline: o.Deadline,
+	r := bot.NewRouter(bot.Options{DB: db, Log: o.Log, Metrics: metrics, Deadline: o.Deadline, RateLimit: o.RateLimit,
 		Resolver: &handlers.Resolver{DB: db, Admins: o.Admins, Log: o.Log}})
 	c.Deps = handlers.Deps{DB: db, Admins: o.Admins, Log: o.Log, Loc: o.Loc, Config: o.Config}
 	if o.Routes != nil {

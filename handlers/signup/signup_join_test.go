@@ -34,13 +34,17 @@ type mh struct {
 
 var t0 = time.Date(2024, 3, 20, 1, 0, 0, 0, time.UTC) // 09:00 in Shanghai
 
-func newMH(t testing.TB, db *store.DB, dataKey string) *mh {
+func newMH(t testing.TB, db *store.DB, dataKey string, opts ...func(*handlertest.Options)) *mh {
 	h := &mh{ctx: context.Background()}
 	cfg := &config.Config{}
 	cfg.Security.DataKey = dataKey
-	h.Chat = handlertest.New(t, db, handlertest.Options{Admins: []string{mhAdmin}, Loc: shanghai(), Config: cfg,
+	o := handlertest.Options{Admins: []string{mhAdmin}, Loc: shanghai(), Config: cfg,
 		Now: t0, ClockStep: time.Microsecond, IDPrefix: "om_core_",
-		Register: func(r *bot.Router, d handlers.Deps) { signup.Register(r, d) }})
+		Register: func(r *bot.Router, d handlers.Deps) { signup.Register(r, d) }}
+	for _, f := range opts {
+		f(&o)
+	}
+	h.Chat = handlertest.New(t, db, o)
 	return h
 }
 

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unionbot/unionbot/bot"
 	"github.com/unionbot/unionbot/bot/feishutest"
+	"github.com/unionbot/unionbot/config"
 	"github.com/unionbot/unionbot/handlers/handlertest"
 	"github.com/unionbot/unionbot/store"
 	"github.com/unionbot/unionbot/store/storetest"
@@ -162,10 +164,14 @@ func checkRush(tb testing.TB, db *store.DB, a *store.Activity, res rushResult) {
 	}
 }
 
-// TestRush is the required rush, every run, on SQLite and MariaDB.
+// TestRush is the required rush, every run, on SQLite and MariaDB, with serve's per-member
+// rate limit on (each member clicks once: none is limited).
 func TestRush(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		h := newMH(t, db, testDataKey)
+		def := config.Default()
+		h := newMH(t, db, testDataKey, func(o *handlertest.Options) {
+			o.RateLimit = bot.RateLimit{PerSecond: def.Bot.RatePerSecond, Burst: def.Bot.RateBurst}
+		})
 		a := prepareRush(t, h)
 		res := runRush(h, a)
 		checkRush(t, db, a, res)

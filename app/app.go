@@ -30,6 +30,7 @@ import (
 	"github.com/unionbot/unionbot/handlers/proposals"
 	"github.com/unionbot/unionbot/handlers/signup"
 	"github.com/unionbot/unionbot/handlers/tasks"
+	"github.com/unionbot/unionbot/internal/sdnotify"
 	"github.com/unionbot/unionbot/jobs"
 	"github.com/unionbot/unionbot/schema"
 	"github.com/unionbot/unionbot/store"
@@ -49,6 +50,9 @@ type Main struct {
 	WS       *bot.WebSocket // websocket mode
 	Now      func() time.Time
 	Version  string // logged at start
+	// Environ is the process environment, for systemd's NOTIFY_SOCKET and WATCHDOG_USEC
+	// (default os.Environ()).
+	Environ []string
 
 	listener net.Listener
 	server   *http.Server
@@ -106,6 +110,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Log:       m.Log.With("component", "router"),
 		Metrics:   metrics,
 		Deadline:  c.Bot.CardDeadline,
+		RateLimit: bot.RateLimit{PerSecond: c.Bot.RatePerSecond, Burst: c.Bot.RateBurst},
 		Notify:    m.Outbox.Notify,
 	})
 	RegisterRoutes(m.Router, m.deps())
@@ -190,6 +195,17 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Jobs.Start() // runs every job once (catch-up after downtime), then on its schedule
 
+	// Under systemd (Type=notify): ready once serving, and a watchdog ping only while the
+	// database answers, so that a bot that lost its database is restarted (sdnotify).
+	if m.Environ == nil {
+		m.Environ = os.Environ()
+	}
+	notifier, watchdog := sdnotify.FromEnv(m.Environ, os.Getpid())
+	if err := notifier.Notify("READY=1\nSTATUS=serving"); err != nil {
+		m.Log.Warn("sd_notify", "err", err)
+	}
+	go notifier.Watchdog(workerCtx, watchdog, m.DB.Ping, m.Log.With("component", "watchdog"))
+
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -197,6 +213,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Log.Error("stopping after failure", "err", runErr)
 	}
 	m.Log.Info("shutting down")
+	notifier.Notify("STOPPING=1")
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	t0 := time.Now()

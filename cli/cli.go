@@ -53,6 +53,8 @@ func commands() []*command {
 		departmentsCommand(),
 		keysCommand(),
 		emulatorCommand(),
+		backupCommand(),
+		healthcheckCommand(),
 		versionCommand(),
 	}
 }

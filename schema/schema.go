@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 
@@ -56,6 +57,9 @@ func Migrate(ctx context.Context, db *sql.DB, dialect string) ([]Result, error) 
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
+	if err := refuseNewer(ctx, p); err != nil {
+		return nil, err
+	}
 	res, err := p.Up(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("schema: migrate: %w", err)
@@ -82,4 +86,28 @@ func Version(ctx context.Context, db *sql.DB, dialect string) (int64, error) {
 		return 0, err
 	}
 	return p.GetDBVersion(ctx)
+}
+
+// ErrTooNew is returned by Migrate when the database was migrated by a newer unionbot than
+// this binary: it would not know the schema it runs on.
+var ErrTooNew = errors.New("schema: database newer than this binary")
+
+// refuseNewer fails when the database holds a migration newer than this binary's newest one
+// (an old binary started after an upgrade, or a rollback of the binary alone).
+func refuseNewer(ctx context.Context, p *goose.Provider) error {
+	sources := p.ListSources()
+	if len(sources) == 0 {
+		return nil
+	}
+	newest := sources[len(sources)-1].Version
+	dbv, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("schema: read the database version: %w", err)
+	}
+	if dbv > newest {
+		return fmt.Errorf("%w: the database is at schema version %d, this unionbot knows versions up to %d. "+
+			"A newer unionbot migrated it: run that version (or newer). Going back needs the backup taken before the upgrade",
+			ErrTooNew, dbv, newest)
+	}
+	return nil
 }

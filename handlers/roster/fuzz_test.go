@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -49,7 +50,15 @@ func FuzzParseRoster(f *testing.F) {
 		if xlsx {
 			name = "roster.xlsx"
 		}
-		p, err := ParseRoster(name, bytes.NewReader(data))
+		var p *Parsed
+		var err error
+		done := make(chan struct{})
+		go func() { defer close(done); p, err = ParseRoster(name, bytes.NewReader(data)) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("ParseRoster did not return within 5 s on %d bytes", len(data))
+		}
 		if err != nil {
 			var se *store.Error
 			if !errors.As(err, &se) || se.Code != store.EINVALID || store.ErrorMessage(err) == "" {

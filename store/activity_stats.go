@@ -116,6 +116,15 @@ func (a *Activity) SeatsLeft(itemID int64) int {
 	return left
 }
 
+// waitlistNext is the waitlist position the next waitlisted entry in the item gets (the item's
+// queue; the activity's when it has no items).
+func (a *Activity) waitlistNext(itemID int64) int {
+	if it := a.Item(itemID); it != nil {
+		return it.WaitlistSeq + 1
+	}
+	return a.WaitlistSeq + 1
+}
+
 // BranchCount is a 分工会 with its number of active members.
 type BranchCount struct {
 	BranchID int64  `db:"branch_id"`

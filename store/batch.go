@@ -233,7 +233,10 @@ func (db *DB) runBatch(calls []*batchCall) {
 		// the whole transaction instead and the earlier calls run again alone.
 		guarded := len(ok) > 0 && db.Dialect != MySQL
 		if guarded {
-			if _, err := tx.ExecContext(bg, "SAVEPOINT unionbot_call"); err != nil {
+			if err := tx.keepCopies(func() error {
+				_, err := tx.ExecContext(bg, "SAVEPOINT unionbot_call")
+				return err
+			}); err != nil {
 				solo(i)
 				return
 			}
@@ -258,6 +261,7 @@ func (db *DB) runBatch(calls []*batchCall) {
 		c.err = err
 		tx.afterCommit = tx.afterCommit[:hooks]
 		if guarded {
+			tx.signup = nil // its writes are undone: what the transaction read since may be gone
 			if _, err := tx.ExecContext(bg, "ROLLBACK TO SAVEPOINT unionbot_call"); err != nil {
 				solo(i + 1)
 				return

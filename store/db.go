@@ -17,6 +17,12 @@
 // contended row (a seat counter): its events share transactions one (SQLite) or two (MySQL) at
 // a time instead of queueing on the row lock each in a transaction of its own.
 //
+// In such a transaction the sign-ups of one activity read the activity once: SignupActivity
+// locks it on MySQL (FOR UPDATE) and keeps a copy for the transaction's later calls, dropped at
+// any write it does not account for (signup_cache.go). With exact counters a sign-up inserts its
+// entry with its final seat or waitlist place, so a first-come click is four statements: its
+// deduplication key, its entry, the counter's conditional UPDATE and its audit line.
+//
 // Every statement is one round trip: the MySQL driver interpolates the arguments
 // (interpolateParams) instead of preparing on the server, and database/sql's own
 // transactions are used as they are. On SQLite the writer is one connection taken in arrival
@@ -196,7 +202,9 @@ type Tx struct {
 	enqueued    int             // outbox messages queued so far, to keep their order
 	release     func()          // gives the SQLite writer to the next in line
 	writes      int             // write statements run by the current call (HandleEvent, Writes)
+	seq         int             // write statements run by the transaction (signupCache's validity)
 	stmtBase    context.Context // a shared transaction's statements run under it (batch.go)
+	signup      *signupCache    // the activity its sign-ups read (signup_cache.go)
 }
 
 // Now is the transaction's time: one instant for every row it writes.

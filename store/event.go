@@ -59,8 +59,9 @@ func (db *DB) eventLanes() int {
 }
 
 // serialLanes is how many shared transactions of one Serial key run at once. SQLite has one
-// writer. On MySQL a second transaction reads and inserts while the first holds the contended
-// row's lock through its commit, and then takes the lock in turn.
+// writer. On MySQL a second transaction begins and runs its first call up to the contended row
+// (a sign-up: up to its locking read of the activity) while the first holds the row's lock
+// through its commit, and then takes the lock in turn.
 func (db *DB) serialLanes() int {
 	if db.Dialect == MySQL {
 		return 2

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -12,8 +13,12 @@ import (
 // so exactly one of them sees true.
 func (tx *Tx) MarkProcessed(ctx context.Context, key, kind string) (bool, error) {
 	const op = "store.MarkProcessed"
-	res, err := tx.ExecContext(ctx, tx.insertIgnore()+` INTO processed_events (event_key, kind, processed_at) VALUES (?, ?, ?)`,
-		key, kind, tx.now)
+	var res sql.Result
+	err := tx.keepCopies(func() (err error) { // the key's row is in no copy the transaction keeps
+		res, err = tx.ExecContext(ctx, tx.insertIgnore()+` INTO processed_events (event_key, kind, processed_at) VALUES (?, ?, ?)`,
+			key, kind, tx.now)
+		return err
+	})
 	if err != nil {
 		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
 	}

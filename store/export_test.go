@@ -21,3 +21,10 @@ type Batch = batch
 func (db *DB) InTxBatch(ctx context.Context, b Batch, fn func(*Tx) error) error {
 	return db.inTxBatch(ctx, b, fn)
 }
+
+// SignupCopyHeld reports whether the transaction holds a valid copy of activity id
+// (signup_cache.go): SignupActivity would answer from it without a query.
+func (tx *Tx) SignupCopyHeld(id int64) bool {
+	_, _, ok := tx.cachedSignupActivity(id)
+	return ok
+}

@@ -35,17 +35,28 @@ type signupRow struct {
 // SignupActivity is Activity plus its live cards (LiveCards) for the sign-up hot path, in one
 // query instead of three (when every card's message id is already recorded, as it is once the
 // outbox has delivered the cards; otherwise LiveCards is asked as well). The cards returned
-// carry Kind, EntityID and MessageID only.
+// carry Kind, EntityID and MessageID only. On MySQL the activity and its items are locked
+// (FOR UPDATE) until the transaction ends, so that their counters stay what was read: the
+// sign-ups of a shared transaction read them once (signup_cache.go) and a sign-up knows its
+// seat or waitlist position before it writes.
 func (tx *Tx) SignupActivity(ctx context.Context, id int64) (*Activity, []LiveCard, error) {
 	const op = "store.SignupActivity"
+	if a, pubs, ok := tx.cachedSignupActivity(id); ok {
+		return a, pubs, nil
+	}
+	seq := tx.seq
 	var rows []signupRow
-	err := tx.SelectContext(ctx, &rows, `SELECT `+activityColumnsA+`, i.id AS it_id, i.name AS it_name,
+	q := `SELECT ` + activityColumnsA + `, i.id AS it_id, i.name AS it_name,
 		i.capacity AS it_capacity, i.gender AS it_gender, i.team_min AS it_team_min, i.team_max AS it_team_max,
 		i.min_women AS it_min_women, i.position AS it_position, i.confirmed_count AS it_confirmed,
 		i.waitlist_seq AS it_waitlist_seq,
 		COALESCE((SELECT GROUP_CONCAT(CASE WHEN p.message_id = '' THEN '-' ELSE p.message_id END)
 			FROM live_cards p WHERE p.kind = 'activity' AND p.entity_id = a.id), '') AS pubs
-		FROM activities a LEFT JOIN activity_items i ON i.activity_id = a.id WHERE a.id = ?`, id)
+		FROM activities a LEFT JOIN activity_items i ON i.activity_id = a.id WHERE a.id = ?`
+	if tx.db.Dialect == MySQL {
+		q += ` FOR UPDATE`
+	}
+	err := tx.SelectContext(ctx, &rows, q, id)
 	if err != nil {
 		return nil, nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
@@ -72,12 +83,16 @@ func (tx *Tx) SignupActivity(ctx context.Context, id int64) (*Activity, []LiveCa
 		switch m {
 		case "":
 		case "-": // a card whose message id is not recorded yet: LiveCards learns it from the outbox
-			pubs, err := tx.LiveCards(ctx, "activity", a.ID, false)
-			return a, pubs, err
+			if pubs, err = tx.LiveCards(ctx, "activity", a.ID, false); err != nil {
+				return nil, nil, err
+			}
+			tx.keepSignupActivity(a, pubs, seq) // kept only if LiveCards wrote nothing
+			return a, pubs, nil
 		default:
 			pubs = append(pubs, LiveCard{Kind: "activity", EntityID: a.ID, MessageID: m})
 		}
 	}
+	tx.keepSignupActivity(a, pubs, seq)
 	return a, pubs, nil
 }
 
@@ -152,6 +167,9 @@ func (tx *Tx) SignUp(ctx context.Context, req SignupRequest) (*SignupResult, err
 			return nil, err
 		}
 	}
+	// Whether the transaction's copy of the activity (signup_cache.go) is a's: the first-come
+	// path below then brings it up to date after its writes (the quota's counter is not in it).
+	kept := tx.signupCacheHolds(a)
 	if req.TeamID == 0 {
 		if err := tx.takeQuota(ctx, a, req.ItemID, m.BranchID, false); err != nil {
 			return nil, err
@@ -171,23 +189,22 @@ func (tx *Tx) SignUp(ctx context.Context, req SignupRequest) (*SignupResult, err
 	case a.Allocation == AllocLottery:
 		e.Status = EntryApplied
 	default:
-		// First come: the entry and its audit line are written before the seat is taken, so
-		// that the contended part (the counter row's lock, held until commit on MySQL) is as
-		// short as possible: one conditional UPDATE, and one more only when the guess made from
-		// the counters read earlier was wrong or a waitlist position must be recorded. (Taking
-		// the seat first and writing the entry once, with its final status and position, saves
-		// that UPDATE but holds the lock over two INSERTs: measured slower, about 400 against
-		// 700 callbacks/s in the MariaDB rush.)
+		// First come: the entry is inserted with the status and place the counters read earlier
+		// give it (a second entry is refused by the unique key before anything is written), then
+		// the seat or the waitlist position is taken by one conditional UPDATE, and the entry is
+		// corrected by one more only when that guess was wrong. Read by SignupActivity, the
+		// counters are exact (the activity is locked, or SQLite's one writer holds the database),
+		// so the guess is right unless a came from elsewhere.
 		e.Status = EntryConfirmed
 		if a.SeatsLeft(req.ItemID) == 0 {
-			e.Status = EntryWaitlisted
+			e.Status, e.Position = EntryWaitlisted, a.waitlistNext(req.ItemID)
 		}
-		guess := e.Status
+		guess, guessPos := e.Status, e.Position
 		status, pos, err := tx.enterFirstCome(ctx, e, req, m)
 		if err != nil {
 			return nil, err
 		}
-		if status != guess || pos != 0 {
+		if status != guess || pos != guessPos {
 			if _, err := tx.ExecContext(ctx, `UPDATE signup_entries SET status = ?, position = ? WHERE id = ?`, status, pos, e.ID); err != nil {
 				return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 			}
@@ -195,6 +212,9 @@ func (tx *Tx) SignUp(ctx context.Context, req SignupRequest) (*SignupResult, err
 		e.Status, e.Position = status, pos
 		if err := tx.Audit(ctx, req.Actor, "signup", fmt.Sprint(e.ID), "signup", fmt.Sprintf("activity %d item %d", a.ID, req.ItemID)); err != nil {
 			return nil, err
+		}
+		if kept && status == guess && pos == guessPos { // a's counters are the database's: the copy takes them
+			tx.keepSignup(a)
 		}
 		return &SignupResult{Entry: e, SeatsLeft: a.SeatsLeft(req.ItemID)}, nil
 	}

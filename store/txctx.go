@@ -44,6 +44,7 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (res s
 	} else {
 		res, err = tx.Tx.ExecContext(ctx, query, args...)
 	}
+	tx.seq++ // even a failed statement may have changed something (a multi-row one, halfway)
 	if err == nil {
 		tx.writes++ // a statement that failed changed nothing
 	}
@@ -99,6 +100,7 @@ func (tx *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sq
 // NamedExecContext is sqlx.Tx's, with the context rule above.
 func (tx *Tx) NamedExecContext(ctx context.Context, query string, arg any) (sql.Result, error) {
 	tx.writes++
+	tx.seq++
 	return tx.Tx.NamedExecContext(tx.stmtCtx(ctx), query, arg)
 }
 
@@ -107,5 +109,6 @@ func (tx *Tx) countWrite(query string) {
 	q := strings.TrimLeft(query, " \t\r\n(")
 	if len(q) < 6 || !strings.EqualFold(q[:6], "SELECT") {
 		tx.writes++
+		tx.seq++
 	}
 }

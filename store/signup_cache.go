@@ -60,10 +60,15 @@ func (tx *Tx) signupCacheHolds(a *Activity) bool {
 	return true
 }
 
-// keepSignup replaces the copy's activity with a, whose counters are the database's after the
-// transaction's writes since signupCacheHolds(a) (only those of a sign-up on a).
+// keepSignup takes a's counters into the copy: they are the database's after the
+// transaction's writes since signupCacheHolds(a) (only those of a sign-up on a). Nothing else
+// of a is taken, whatever its holder changed.
 func (tx *Tx) keepSignup(a *Activity) {
-	tx.signup.a = a.clone()
+	c := tx.signup.a
+	c.Confirmed, c.WaitlistSeq = a.Confirmed, a.WaitlistSeq
+	for i, it := range c.Items {
+		it.Confirmed, it.WaitlistSeq = a.Items[i].Confirmed, a.Items[i].WaitlistSeq
+	}
 	tx.signup.stamp = tx.seq
 }
 

@@ -25,6 +25,7 @@ func TestSignupActivityCopy(t *testing.T) {
 			t.Helper()
 			cur, _, err := tx.SignupActivity(f.ctx, a.ID)
 			f.must(err)
+			cur.Title = "调用方改过" // a caller's changes stay in its copy, before the sign-up too
 			res, err := tx.SignUp(f.ctx, store.SignupRequest{Activity: cur, Member: m, Actor: m.OpenID, Loc: time.UTC})
 			f.must(err)
 			return res.Entry, cur

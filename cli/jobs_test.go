@@ -43,6 +43,11 @@ func TestJobsListAndRunAt(t *testing.T) {
 			if n := count(t, db, `SELECT COUNT(*) FROM outbox WHERE receive_id IN ('ou_admin1', 'ou_admin2') AND content LIKE '%2027%'`); n != 2 {
 				t.Errorf("warnings to the admins = %d, want 2", n)
 			}
+			// Each run gave its lease back when it ended: no holder is left, so the next run (by
+			// hand, or a replica's cron) is not refused.
+			if n := count(t, db, `SELECT COUNT(*) FROM job_leases WHERE holder <> ''`); n != 0 {
+				t.Errorf("%d leases still held after the runs ended", n)
+			}
 			code, out, _ = cli(t, env, "jobs", "list")
 			if code != 0 || !strings.Contains(out, "2026-12-15 10:00") || !strings.Contains(out, "ok, 0 sent") {
 				t.Errorf("jobs list after runs:\n%s", out)

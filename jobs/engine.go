@@ -284,11 +284,7 @@ func (e *Engine) run(ctx context.Context, en *entry, at time.Time, manual bool) 
 		return &BusyError{Job: name, Holder: lease.Holder, Until: lease.ExpiresAt}
 	}
 	bg := context.WithoutCancel(ctx)
-	defer func() {
-		if err := e.db.ReleaseLease(bg, lease); err != nil {
-			e.log.Warn("job lease release", "job", name, "err", err)
-		}
-	}()
+	defer e.release(bg, lease)
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	renewed := make(chan struct{})
@@ -365,6 +361,27 @@ func (e *Engine) run(ctx context.Context, en *entry, at time.Time, manual bool) 
 	return err
 }
 
+// release gives the lease back when a run ends, whatever its outcome, so that the next run
+// (by hand, or another replica's wake-up) is not refused for jobs.lease. A failing database is
+// tried again for a few seconds; after that the lease expires by itself.
+func (e *Engine) release(ctx context.Context, l *store.Lease) {
+	delay := 50 * time.Millisecond
+	for try := 1; ; try++ {
+		err := e.db.ReleaseLease(ctx, l)
+		if err == nil {
+			return
+		}
+		if try == 6 {
+			e.log.Error("job lease release failed; the lease expires by itself", "job", l.Name, "err", err,
+				"expires_at", l.ExpiresAt)
+			return
+		}
+		e.log.Warn("job lease release failed, retrying", "job", l.Name, "err", err)
+		time.Sleep(delay)
+		delay *= 2
+	}
+}
+
 // call runs a job, turning a panic into an error (with the stack in the log line).
 func call(ctx context.Context, f func(context.Context, *Run) error, r *Run) (err error) {
 	defer func() {
@@ -393,7 +410,7 @@ func (e *Engine) Start() {
 }
 
 // Stop stops scheduling, cancels running jobs' context and waits for them (up to ctx). A job
-// cut short keeps its lease until it expires; what it did not do is done by the next run.
+// cut short gives its lease back; what it did not do is done by the next run.
 func (e *Engine) Stop(ctx context.Context) {
 	done := e.cron.Stop()
 	e.stop()

@@ -264,6 +264,29 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return db.cachedExec(ctx, query, args...)
 }
 
+// execRetry is exec retrying a deadlock or lock timeout a few times, as InTx does.
+func (db *DB) execRetry(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var (
+		res sql.Result
+		err error
+	)
+	for attempt := 0; attempt < 4; attempt++ {
+		if attempt > 0 {
+			d := time.Duration(attempt*attempt)*5*time.Millisecond + rand.N(5*time.Millisecond)
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(d):
+			}
+		}
+		res, err = db.exec(ctx, query, args...)
+		if !retryable(err) {
+			return res, err
+		}
+	}
+	return res, err
+}
+
 // Commit commits and then runs the after-commit hooks.
 func (tx *Tx) Commit() error {
 	err := tx.Tx.Commit()

@@ -42,10 +42,9 @@ func (db *DB) AcquireLease(ctx context.Context, name, holder string, ttl time.Du
 	var ok bool
 	err := db.InTx(ctx, func(tx *Tx) error {
 		now := tx.now
-		if _, err := tx.ExecContext(ctx, tx.insertIgnore()+` INTO job_leases (name, holder, token, expires_at) VALUES (?, '', 0, ?)`,
-			name, time.Unix(0, 0).UTC()); err != nil {
-			return err
-		}
+		// The update first: it takes the row's exclusive lock at once. (An INSERT IGNORE first
+		// took a shared lock on the existing row and then wanted the exclusive one, which
+		// deadlocked on MySQL with a concurrent release or acquisition.)
 		res, err := tx.ExecContext(ctx, `UPDATE job_leases SET holder = ?, token = token + 1, acquired_at = ?, expires_at = ?
 			WHERE name = ? AND (holder = '' OR holder = ? OR expires_at < ?)`, holder, now, now.Add(ttl), name, holder, now)
 		if err != nil {
@@ -54,6 +53,17 @@ func (db *DB) AcquireLease(ctx context.Context, name, holder string, ttl time.Du
 		n, err := res.RowsAffected()
 		if err != nil {
 			return err
+		}
+		if n == 0 {
+			// Held by another, or the job's first run: then the row is created held.
+			res, err := tx.ExecContext(ctx, tx.insertIgnore()+` INTO job_leases (name, holder, token, acquired_at, expires_at)
+				VALUES (?, ?, 1, ?, ?)`, name, holder, now, now.Add(ttl))
+			if err != nil {
+				return err
+			}
+			if n, err = res.RowsAffected(); err != nil {
+				return err
+			}
 		}
 		ok = n == 1
 		return tx.GetContext(ctx, &l, `SELECT name, holder, token, acquired_at, expires_at FROM job_leases WHERE name = ?`, name)
@@ -68,7 +78,7 @@ func (db *DB) AcquireLease(ctx context.Context, name, holder string, ttl time.Du
 // held with that token (it expired and another holder took it).
 func (db *DB) RenewLease(ctx context.Context, l *Lease, ttl time.Duration) (bool, error) {
 	now := db.now()
-	res, err := db.exec(ctx, `UPDATE job_leases SET expires_at = ? WHERE name = ? AND holder = ? AND token = ?`,
+	res, err := db.execRetry(ctx, `UPDATE job_leases SET expires_at = ? WHERE name = ? AND holder = ? AND token = ?`,
 		now.Add(ttl), l.Name, l.Holder, l.Token)
 	if err != nil {
 		return false, &Error{Code: EINTERNAL, Op: "store.RenewLease", Err: err}
@@ -80,9 +90,10 @@ func (db *DB) RenewLease(ctx context.Context, l *Lease, ttl time.Duration) (bool
 	return n == 1, nil
 }
 
-// ReleaseLease gives a held lease up at once (a no-op when it was lost).
+// ReleaseLease gives a held lease up at once (a no-op when it was lost). A deadlock or lock
+// timeout (a concurrent acquisition) is retried.
 func (db *DB) ReleaseLease(ctx context.Context, l *Lease) error {
-	_, err := db.exec(ctx, `UPDATE job_leases SET holder = '', expires_at = ? WHERE name = ? AND holder = ? AND token = ?`,
+	_, err := db.execRetry(ctx, `UPDATE job_leases SET holder = '', expires_at = ? WHERE name = ? AND holder = ? AND token = ?`,
 		time.Unix(0, 0).UTC(), l.Name, l.Holder, l.Token)
 	if err != nil {
 		return &Error{Code: EINTERNAL, Op: "store.ReleaseLease", Err: err}

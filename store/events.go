@@ -41,9 +41,11 @@ func (db *DB) IsProcessed(ctx context.Context, key string) (bool, error) {
 // PruneProcessed deletes event keys older than retention and returns how many went.
 func (db *DB) PruneProcessed(ctx context.Context, retention time.Duration) (int64, error) {
 	cutoff := db.now().Add(-retention)
-	res, err := db.exec(ctx, `DELETE FROM processed_events WHERE processed_at < ?`, cutoff)
+	// By key, in small batches, as PruneOutbox: new keys are written meanwhile.
+	n, err := db.pruneByKey(ctx, `SELECT event_key FROM processed_events WHERE processed_at < ? ORDER BY event_key LIMIT ?`,
+		`DELETE FROM processed_events WHERE processed_at < ? AND event_key IN (?)`, cutoff)
 	if err != nil {
-		return 0, fmt.Errorf("store.PruneProcessed: %w", err)
+		return n, fmt.Errorf("store.PruneProcessed: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }

@@ -288,17 +288,60 @@ func (db *DB) NextOutboxDue(ctx context.Context) (time.Time, bool, error) {
 	return ts[0], true, nil
 }
 
-// PruneOutbox deletes sent messages older than retention.
+// pruneBatch is how many rows one housekeeping DELETE removes.
+const pruneBatch = 200
+
+// PruneOutbox deletes sent messages older than retention. It does not contend with delivery:
+// the old rows are found by a plain read (no locks), then deleted by primary key in small
+// batches, each still 'sent' (a row in flight is never touched), a deadlock or lock timeout
+// retried. (A range DELETE over the status index locked the index entries and gaps that
+// delivery writes into, and deadlocked with it on MySQL: Error 1213.)
 func (db *DB) PruneOutbox(ctx context.Context, retention time.Duration) (int64, error) {
-	res, err := db.exec(ctx, `DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?`, db.now().Add(-retention))
+	n, err := db.pruneByKey(ctx, `SELECT id FROM outbox WHERE status = 'sent' AND sent_at < ? ORDER BY id LIMIT ?`,
+		`DELETE FROM outbox WHERE status = 'sent' AND sent_at < ? AND id IN (?)`, db.now().Add(-retention))
 	if err != nil {
-		return 0, fmt.Errorf("store.PruneOutbox: %w", err)
+		return n, fmt.Errorf("store.PruneOutbox: %w", err)
 	}
 	// The pace of messages not updated for a day: a message without a row is free.
-	if _, err := db.exec(ctx, `DELETE FROM message_pace WHERE not_before < ?`, db.now().Add(-24*time.Hour)); err != nil {
-		return 0, fmt.Errorf("store.PruneOutbox: %w", err)
+	cutoff := db.now().Add(-24 * time.Hour)
+	if _, err := db.pruneByKey(ctx, `SELECT message_id FROM message_pace WHERE not_before < ? ORDER BY message_id LIMIT ?`,
+		`DELETE FROM message_pace WHERE not_before < ? AND message_id IN (?)`, cutoff); err != nil {
+		return n, fmt.Errorf("store.PruneOutbox: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
+}
+
+// pruneByKey deletes, pruneBatch at a time, the rows whose keys find selects (find takes the
+// cutoff and a limit; del takes the cutoff again and the keys, as sqlx.In's "IN (?)"). It stops when a batch
+// comes back short, or after a bounded number of rounds (the rest is the next run's).
+func (db *DB) pruneByKey(ctx context.Context, find, del string, cutoff time.Time) (int64, error) {
+	var total int64
+	for round := 0; round < 10000; round++ {
+		var keys []string
+		if err := db.Select(ctx, &keys, find, cutoff, pruneBatch); err != nil {
+			return total, err
+		}
+		if len(keys) == 0 {
+			return total, nil
+		}
+		q, args, err := sqlx.In(del, cutoff, keys)
+		if err != nil {
+			return total, err
+		}
+		res, err := db.execRetry(ctx, q, args...)
+		if err != nil {
+			return total, err
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if len(keys) < pruneBatch {
+			return total, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 func randomHex(n int) string {

@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,6 +55,8 @@ type Main struct {
 	// Environ is the process environment, for systemd's NOTIFY_SOCKET and WATCHDOG_USEC
 	// (default os.Environ()).
 	Environ []string
+	// Instance names this replica across restarts (see Instance); empty when it cannot.
+	Instance string
 
 	listener net.Listener
 	server   *http.Server
@@ -95,7 +99,9 @@ func (m *Main) Open(ctx context.Context) error {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "unionbot_db_batch_calls_total",
 			Help: "Handler transactions committed through shared transactions; divided by unionbot_db_batch_transactions_total, the mean batch size."},
 			func() float64 { _, calls := db.BatchStats(); return float64(calls) }))
+	m.Instance = Instance(c)
 	m.Outbox = outbox.New(db, m.Lark, outbox.Config{
+		Instance:     m.Instance,
 		Rate:         c.Outbox.RatePerSecond,
 		PerReceiver:  c.Outbox.PerReceiverPerSecond,
 		MaxAttempts:  c.Outbox.MaxAttempts,
@@ -135,6 +141,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("listen on %s (server.addr): %w", c.Server.Addr, err)
 	}
 	m.listener = ln
+	m.reclaim(ctx)
 	m.server = &http.Server{
 		Handler:           bot.NewHTTPHandler(bot.HTTPOptions{Webhook: webhook, Gatherer: m.Registry, Checks: checks}),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -143,6 +150,41 @@ func (m *Main) Open(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 	}
 	return nil
+}
+
+// Instance names the replica that c configures, across restarts: a hash of the host name and
+// server.addr. No two live processes share it, since they cannot both listen on the same
+// address of one host; so a process that has bound its address knows that claims and leases
+// of its instance held by another process belong to a predecessor that died (kill -9, a
+// crash, the machine's power), and takes them back at once instead of waiting for their
+// lease (reclaim). Empty (nothing is taken back) when server.addr has no fixed port.
+func Instance(c *config.Config) string {
+	_, port, err := net.SplitHostPort(c.Server.Addr)
+	if err != nil || port == "" || port == "0" {
+		return ""
+	}
+	host, _ := os.Hostname()
+	sum := sha256.Sum256([]byte(host + "\n" + c.Server.Addr))
+	return "i" + hex.EncodeToString(sum[:4])
+}
+
+// reclaim takes back what an earlier process of this instance held when it died: the outbox
+// messages it had claimed and the job leases it held. Called once the listen address is bound.
+func (m *Main) reclaim(ctx context.Context) {
+	if m.Instance == "" {
+		return
+	}
+	if _, err := m.Outbox.Reclaim(ctx); err != nil {
+		m.Log.Warn("could not take back the outbox claims of an earlier process; they wait for their lease", "err", err)
+	}
+	if m.Jobs != nil {
+		names, err := m.DB.ReleaseLeasesOf(ctx, m.Instance+"~", m.Jobs.Holder())
+		if err != nil {
+			m.Log.Warn("could not release the job leases of an earlier process; they wait for their expiry", "err", err)
+		} else if len(names) > 0 {
+			m.Log.Info("released the job leases an earlier process of this instance held", "jobs", names)
+		}
+	}
 }
 
 // RegisterRoutes adds every flow's commands and card actions to the router: the one list of

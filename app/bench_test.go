@@ -156,7 +156,7 @@ func vmRSS(pid int) (int64, error) {
 }
 
 // freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
-func freeAddr(b *testing.B) string {
+func freeAddr(b testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

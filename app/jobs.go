@@ -42,6 +42,9 @@ func NewJobs(ctx context.Context, m *Main) (*jobs.Engine, error) {
 	if m.Outbox != nil {
 		o.Notify = m.Outbox.Notify
 	}
+	if m.Instance != "" {
+		o.Holder = m.Instance + "~" + jobs.DefaultHolder() // see Main.reclaim
+	}
 	e, err := jobs.NewEngine(o)
 	if err != nil {
 		return nil, err

@@ -101,6 +101,34 @@ func (db *DB) ReleaseLease(ctx context.Context, l *Lease) error {
 	return nil
 }
 
+// ReleaseLeasesOf gives back the job leases held by an earlier process of this replica: held
+// by a holder whose name starts with prefix but is not own. As ReclaimOutbox, only for a
+// process that knows its predecessor is dead. It returns the jobs released.
+func (db *DB) ReleaseLeasesOf(ctx context.Context, prefix, own string) ([]string, error) {
+	const op = "store.ReleaseLeasesOf"
+	if prefix == "" {
+		return nil, &Error{Code: EINVALID, Op: op, Message: "jobs: empty instance prefix"}
+	}
+	var names []string
+	err := db.Select(ctx, &names, `SELECT name FROM job_leases WHERE holder <> '' AND holder <> ? AND expires_at >= ?
+		AND SUBSTR(holder, 1, ?) = ? ORDER BY name`, own, db.now(), len(prefix), prefix)
+	if err != nil {
+		return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	var out []string
+	for _, name := range names {
+		res, err := db.execRetry(ctx, `UPDATE job_leases SET holder = '', expires_at = ? WHERE name = ? AND holder <> ?
+			AND SUBSTR(holder, 1, ?) = ?`, time.Unix(0, 0).UTC(), name, own, len(prefix), prefix)
+		if err != nil {
+			return out, &Error{Code: EINTERNAL, Op: op, Err: err}
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
 // LeaseOf returns a job's lease row, or nil when the job never ran.
 func (db *DB) LeaseOf(ctx context.Context, name string) (*Lease, error) {
 	var l Lease

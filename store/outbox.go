@@ -174,6 +174,58 @@ func (db *DB) ClaimOutbox(ctx context.Context, worker string, limit int, lease t
 	return out, nil
 }
 
+// ReclaimOutbox takes back the claims of an earlier process of this replica: pending messages
+// claimed by a worker whose id starts with prefix but is not own (the running worker's id).
+// They are due at once, instead of when the dead process's lease would have run out; a patch
+// among them frees its message's pace too. Only a process that knows its predecessor is dead
+// may call it (see app.Instance); another replica's claims never match the prefix. It returns
+// how many messages were taken back.
+func (db *DB) ReclaimOutbox(ctx context.Context, prefix, own string) (int, error) {
+	const op = "store.ReclaimOutbox"
+	if prefix == "" {
+		return 0, &Error{Code: EINVALID, Op: op, Message: "outbox: empty instance prefix"}
+	}
+	var n int
+	err := db.InTx(ctx, func(tx *Tx) error {
+		now := tx.now
+		var rows []struct {
+			ID     string `db:"id"`
+			Kind   string `db:"kind"`
+			Target string `db:"target_message_id"`
+			By     string `db:"claimed_by"`
+		}
+		q := `SELECT id, kind, target_message_id, claimed_by FROM outbox WHERE status = 'pending' AND claimed_until >= ?
+			AND SUBSTR(claimed_by, 1, ?) = ?`
+		if db.Dialect == MySQL {
+			q += ` FOR UPDATE`
+		}
+		if err := tx.SelectContext(ctx, &rows, q, now, len(prefix), prefix); err != nil {
+			return err
+		}
+		n = 0
+		for _, r := range rows {
+			if r.By == own || (len(r.By) > len(own) && r.By[:len(own)+1] == own+":") {
+				continue // this process's own claim
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET claimed_until = NULL, next_attempt_at = ? WHERE id = ? AND claimed_by = ?`,
+				now, r.ID, r.By); err != nil {
+				return err
+			}
+			if r.Kind == OutboxPatch {
+				if _, err := tx.ExecContext(ctx, `UPDATE message_pace SET not_before = ? WHERE message_id = ?`, now, r.Target); err != nil {
+					return err
+				}
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	return n, nil
+}
+
 // MarkSent records a delivered message (and drops any file bytes, which are no longer needed).
 // It returns ECONFLICT when the worker's lease on the message was lost.
 func (db *DB) MarkSent(ctx context.Context, m *OutboxMessage, messageID string) error {

@@ -1,6 +1,8 @@
 package outbox
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"os"
@@ -9,9 +11,14 @@ import (
 
 // Config tunes the delivery worker. The zero value of every field means its default.
 type Config struct {
-	// WorkerID identifies this replica in claims (default hostname-pid). It is cut to 48
-	// characters: the store appends a random suffix and keeps 64.
+	// WorkerID identifies this process in claims (default hostname-pid, or with an Instance
+	// INSTANCE~hostname-pid-random). It is cut to 48 characters: the store appends a random
+	// suffix and keeps 64.
 	WorkerID string
+	// Instance names this replica across restarts (app.Instance: its host and listen address).
+	// When set, Reclaim takes back the claims an earlier process of the same instance left
+	// behind (killed before it could put them back), instead of waiting for their lease.
+	Instance string
 	// Rate is the app-wide number of API calls per second (default 50, the platform's limit).
 	// The worker paces at 80% of it, one call at a time (no burst), so that network jitter and
 	// a busy machine cannot push a one-second window over the platform's limit.
@@ -65,8 +72,18 @@ func (c Config) withDefaults() Config {
 			host = "unionbot"
 		}
 		c.WorkerID = fmt.Sprintf("%s-%d", host, os.Getpid())
+		if c.Instance != "" {
+			// The random part tells this process from an earlier one with the same pid (a
+			// container's pid 1).
+			b := make([]byte, 3)
+			rand.Read(b)
+			if len(host) > 16 {
+				host = host[:16]
+			}
+			c.WorkerID = fmt.Sprintf("%s~%s-%d-%s", c.Instance, host, os.Getpid(), hex.EncodeToString(b))
+		}
 	}
-	if len(c.WorkerID) > maxWorkerID {
+	if len(c.WorkerID) > maxWorkerID && c.Instance == "" {
 		c.WorkerID = c.WorkerID[len(c.WorkerID)-maxWorkerID:] // the end keeps the pid
 	}
 	if c.Rate <= 0 {

@@ -88,6 +88,27 @@ func (w *Worker) Notify() {
 	}
 }
 
+// Reclaim takes back the messages an earlier process of this worker's instance had claimed
+// and not finished (it was killed), so that they go out now rather than when that process's
+// lease would have run out (Config.Lease). Call it once at start, only when no other live
+// process can have the same instance (app.Main calls it after binding its listen address).
+// Without an instance it does nothing.
+func (w *Worker) Reclaim(ctx context.Context) (int, error) {
+	if w.cfg.Instance == "" {
+		return 0, nil
+	}
+	n, err := w.db.ReclaimOutbox(ctx, w.cfg.Instance+"~", w.cfg.WorkerID)
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		w.log.Info("outbox: took back the messages an earlier process of this instance had claimed", "n", n,
+			"instance", w.cfg.Instance)
+		w.Notify()
+	}
+	return n, nil
+}
+
 // Run delivers due messages until ctx is done, then puts back the messages it claimed but
 // did not start and returns once the deliveries under way have finished. It survives
 // database errors (logged, then retried with backoff) and panics in a delivery (the message

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -102,6 +103,8 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Instance = Instance(c)
 	m.Outbox = outbox.New(db, m.Lark, outbox.Config{
 		Instance:     m.Instance,
+		RetryFor:     c.Outbox.RetryFor,
+		OnFailed:     m.tellAdminsFailed,
 		Rate:         c.Outbox.RatePerSecond,
 		PerReceiver:  c.Outbox.PerReceiverPerSecond,
 		MaxAttempts:  c.Outbox.MaxAttempts,
@@ -184,6 +187,46 @@ func (m *Main) reclaim(ctx context.Context) {
 		} else if len(names) > 0 {
 			m.Log.Info("released the job leases an earlier process of this instance held", "jobs", names)
 		}
+	}
+}
+
+// failedNoticeKey starts the dedup key of the notice that tells admins a message failed for
+// good (one per admin per hour).
+const failedNoticeKey = "outbox.failed:"
+
+// tellAdminsFailed tells each admin, 1:1, that a message failed for good: at most once an
+// hour each (the notice points to the command listing them all). A notice that fails itself
+// is not told about.
+func (m *Main) tellAdminsFailed(msg *store.OutboxMessage, code int, _ string) {
+	if msg.DedupKey != nil && strings.HasPrefix(*msg.DedupKey, failedNoticeKey) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admins, err := adminOpenIDs(ctx, m)
+	if err != nil {
+		m.Log.Warn("could not tell the admins about a failed message", "err", err)
+		return
+	}
+	hour := m.DB.Now().UTC().Format("2006-01-02T15")
+	text, _ := json.Marshal(map[string]string{"text": fmt.Sprintf(
+		"有消息未能送达（飞书错误码 %d），已停止重试。发送「发送失败」查看最近失败的消息及原因。（一小时内不再重复提醒）", code)})
+	err = m.DB.InTx(ctx, func(tx *store.Tx) error {
+		for _, id := range admins {
+			if id == msg.ReceiveID {
+				continue // the admin the failed message was for would not get this either
+			}
+			key := failedNoticeKey + id + ":" + hour
+			if _, err := tx.Enqueue(ctx, &store.OutboxMessage{Kind: store.OutboxSend, ReceiveIDType: "open_id", ReceiveID: id,
+				MsgType: "text", Content: string(text), DedupKey: &key}); err != nil {
+				return err
+			}
+		}
+		tx.AfterCommit(m.Outbox.Notify)
+		return nil
+	})
+	if err != nil {
+		m.Log.Warn("could not tell the admins about a failed message", "err", err)
 	}
 }
 

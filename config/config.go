@@ -118,8 +118,11 @@ type Outbox struct {
 	RatePerSecond float64 `yaml:"rate_per_second"`
 	// PerReceiverPerSecond is the send rate to any one receiver, default 5.
 	PerReceiverPerSecond float64 `yaml:"per_receiver_per_second"`
-	// MaxAttempts is how often a message is tried before it is given up,
-	// default 12.
+	// RetryFor is how long a message failing transiently (429, 5xx, timeouts,
+	// refused connections) is retried, from its first failure, default 24h.
+	RetryFor time.Duration `yaml:"retry_for"`
+	// MaxAttempts is the least number of attempts before a message failing
+	// transiently is given up (once RetryFor has passed too), default 12.
 	MaxAttempts int `yaml:"max_attempts"`
 	// PollInterval is how often the outbox table is polled, default 500ms.
 	PollInterval time.Duration `yaml:"poll_interval"`
@@ -156,6 +159,7 @@ const (
 	defaultRate           = 50
 	defaultPerReceiver    = 5
 	defaultMaxAttempts    = 12
+	defaultRetryFor       = 24 * time.Hour
 	defaultPollInterval   = 500 * time.Millisecond
 	defaultWorkers        = 8
 	defaultCardDeadline   = 2 * time.Second
@@ -191,6 +195,7 @@ func Default() *Config {
 	c.Outbox.RatePerSecond = defaultRate
 	c.Outbox.PerReceiverPerSecond = defaultPerReceiver
 	c.Outbox.MaxAttempts = defaultMaxAttempts
+	c.Outbox.RetryFor = defaultRetryFor
 	c.Outbox.PollInterval = defaultPollInterval
 	c.Outbox.Workers = defaultWorkers
 	c.Bot.CardDeadline = defaultCardDeadline

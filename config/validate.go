@@ -149,6 +149,9 @@ func (c *Config) Validate() error {
 	if !(o.PerReceiverPerSecond > 0) || math.IsInf(o.PerReceiverPerSecond, 0) {
 		appendf(&ps, "outbox.per_receiver_per_second", "must be a number greater than 0, got %v", o.PerReceiverPerSecond)
 	}
+	if o.RetryFor < time.Minute {
+		appendf(&ps, "outbox.retry_for", "must be at least 1m, got %s", formatDuration(o.RetryFor))
+	}
 	if o.MaxAttempts < 1 {
 		appendf(&ps, "outbox.max_attempts", "must be at least 1, got %d", o.MaxAttempts)
 	}

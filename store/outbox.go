@@ -51,11 +51,14 @@ type OutboxMessage struct {
 	MessageID       string     `db:"message_id"`
 	CreatedAt       time.Time  `db:"created_at"`
 	SentAt          *time.Time `db:"sent_at"`
+	// FailingSince is when the current run of transient failures began (nil: none yet); the
+	// worker gives up outbox.retry_for after it.
+	FailingSince *time.Time `db:"failing_since"`
 }
 
 const outboxColumns = `id, kind, receive_id_type, receive_id, target_message_id, msg_type, content, file_name,
 	file_data, dedup_key, status, attempts, next_attempt_at, claimed_by, claimed_until, last_code, last_error,
-	message_id, created_at, sent_at`
+	message_id, created_at, sent_at, failing_since`
 
 // Receiver is the key the worker rate-limits on: the receiving user or chat, or the message a
 // patch or reply targets.
@@ -234,10 +237,13 @@ func (db *DB) MarkSent(ctx context.Context, m *OutboxMessage, messageID string) 
 		file_data = NULL, claimed_until = NULL, last_code = 0, last_error = ''`, messageID, now)
 }
 
-// MarkRetry puts a message back in the queue for another attempt at next, recording why.
+// MarkRetry puts a message back in the queue for another attempt at next, recording why and,
+// on its first failure, since when it fails.
 func (db *DB) MarkRetry(ctx context.Context, m *OutboxMessage, next time.Time, code int, reason string) error {
-	return db.finishOutbox(ctx, "store.MarkRetry", m, db.now().Add(PatchGap), true,
-		`next_attempt_at = ?, claimed_until = NULL, last_code = ?, last_error = ?`, utc(next), code, reason)
+	now := db.now()
+	return db.finishOutbox(ctx, "store.MarkRetry", m, now.Add(PatchGap), true,
+		`next_attempt_at = ?, claimed_until = NULL, last_code = ?, last_error = ?, failing_since = COALESCE(failing_since, ?)`,
+		utc(next), code, reason, now)
 }
 
 // ReleaseOutbox gives a claimed message back without counting the claim as an attempt (the
@@ -311,7 +317,7 @@ func (db *DB) FailedOutbox(ctx context.Context, limit int) ([]*OutboxMessage, er
 	var out []*OutboxMessage
 	err := db.Select(ctx, &out, `SELECT id, kind, receive_id_type, receive_id, target_message_id, msg_type, '' AS content,
 		file_name, NULL AS file_data, dedup_key, status, attempts, next_attempt_at, claimed_by, claimed_until, last_code,
-		last_error, message_id, created_at, sent_at FROM outbox WHERE status = 'failed' ORDER BY created_at DESC LIMIT ?`, limit)
+		last_error, message_id, created_at, sent_at, failing_since FROM outbox WHERE status = 'failed' ORDER BY created_at DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store.FailedOutbox: %w", err)
 	}

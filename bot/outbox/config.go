@@ -7,6 +7,8 @@ import (
 	"math"
 	"os"
 	"time"
+
+	"github.com/unionbot/unionbot/store"
 )
 
 // Config tunes the delivery worker. The zero value of every field means its default.
@@ -30,9 +32,17 @@ type Config struct {
 	// platform's limit); the worker keeps 95% of it in any sliding minute. Negative turns the
 	// minute limit off.
 	PerMinute int
-	// MaxAttempts is how many attempts a message gets before a transient failure fails it for
-	// good (default 12).
+	// RetryFor is how long a message failing transiently (429, 5xx, timeouts, refused or
+	// dropped connections) is retried before it fails for good, counted from its first failure
+	// (default 24h). A permanent refusal fails it at once.
+	RetryFor time.Duration
+	// MaxAttempts is the least number of attempts a message failing transiently gets before it
+	// fails for good (default 12): it fails only when both RetryFor has passed and it had this
+	// many attempts.
 	MaxAttempts int
+	// OnFailed, when set, is called after a message was marked failed for good (not for a card
+	// update of a message too old to edit, which is posted afresh instead).
+	OnFailed func(m *store.OutboxMessage, code int, reason string)
 	// PollInterval is how often the worker looks for due messages when not notified
 	// (default 500ms).
 	PollInterval time.Duration
@@ -52,6 +62,7 @@ const (
 	DefaultPerReceiver    = 5
 	DefaultPerMinute      = 1000
 	DefaultMaxAttempts    = 12
+	DefaultRetryFor       = 24 * time.Hour
 	DefaultPollInterval   = 500 * time.Millisecond
 	DefaultWorkers        = 8
 	DefaultLease          = 2 * time.Minute
@@ -94,6 +105,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PerMinute == 0 {
 		c.PerMinute = DefaultPerMinute
+	}
+	if c.RetryFor <= 0 {
+		c.RetryFor = DefaultRetryFor
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = DefaultMaxAttempts

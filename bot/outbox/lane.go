@@ -270,12 +270,20 @@ func (s *session) record(m *store.OutboxMessage, o outcome, took time.Duration) 
 		s.fail(m, o.code, o.reason)
 		return step{kind: stepDone}
 	}
-	if m.Attempts >= w.cfg.MaxAttempts {
-		s.fail(m, o.code, clip(fmt.Sprintf("gave up after %d attempts; last: %s", m.Attempts, o.reason)))
+	// Retried for a time, not a count: a message fails for good once it has been failing for
+	// RetryFor and had at least MaxAttempts attempts.
+	now := w.now()
+	failing := time.Duration(0)
+	if m.FailingSince != nil {
+		failing = now.Sub(*m.FailingSince)
+	}
+	if m.Attempts >= w.cfg.MaxAttempts && failing >= w.cfg.RetryFor {
+		s.fail(m, o.code, clip(fmt.Sprintf("gave up after %d attempts in %s; last: %s", m.Attempts,
+			failing.Round(time.Second), o.reason)))
 		return step{kind: stepDone}
 	}
 	d := backoff(w.base, m.Attempts, o)
-	next := w.now().Add(d)
+	next := now.Add(d)
 	if o.pause {
 		w.pause(time.Now().Add(max(o.wait, w.base)))
 	}
@@ -292,6 +300,9 @@ func (s *session) fail(m *store.OutboxMessage, code int, reason string) {
 	w.mark(s.ctx, m, "failed", func(ctx context.Context) error { return w.db.MarkFailed(ctx, m, code, reason) })
 	w.log.Warn("outbox: delivery failed for good", "outbox_id", m.ID, "kind", m.Kind, "attempt", m.Attempts,
 		"code", code, "reason", reason)
+	if w.cfg.OnFailed != nil {
+		w.cfg.OnFailed(m, code, reason)
+	}
 }
 
 // tooOld ends a patch of a message Feishu no longer lets be edited: the live card showing it is

@@ -245,6 +245,7 @@ func TestMaxAttemptsExhausted(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		cfg := fastConfig()
 		cfg.MaxAttempts = 3
+		cfg.RetryFor = time.Millisecond // the count decides
 		h := newHarness(t, db, nil, cfg)
 		h.fake.FailReceiver("ou_down", -1, feishutest.ServerError())
 		m := enqueue(t, db, text("ou_down", "never arrives"))[0]
@@ -638,4 +639,55 @@ func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// TestRetriesForTimeNotCount: transient failures are retried for outbox.retry_for, however
+// many attempts that takes (an outage longer than MaxAttempts backoffs loses nothing);
+// a message still failing after retry_for fails for good, and a permanent refusal fails at
+// once; OnFailed hears of each message failed for good, once.
+func TestRetriesForTimeNotCount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		cfg := fastConfig()
+		cfg.MaxAttempts = 3
+		cfg.RetryFor = 3 * time.Second
+		var mu sync.Mutex
+		failed := map[string]int{}
+		cfg.OnFailed = func(m *store.OutboxMessage, code int, reason string) {
+			mu.Lock()
+			failed[m.ReceiveID]++
+			mu.Unlock()
+		}
+		h := newHarness(t, db, nil, cfg)
+		h.fake.FailReceiver("ou_outage", -1, feishutest.Unavailable())
+		h.fake.FailReceiver("ou_gone", -1, feishutest.ServerError())
+		h.fake.FailReceiver("ou_outside", -1, feishutest.Permanent(feishutest.CodeUserUnavailable))
+		msgs := enqueue(t, db, text("ou_outage", "after the outage"), text("ou_gone", "never"), text("ou_outside", "refused"))
+		start := time.Now()
+		h.run()
+		// The outage lasts longer than 3 attempts' backoff, shorter than retry_for.
+		time.Sleep(1500 * time.Millisecond)
+		if r, _ := db.OutboxByID(context.Background(), msgs[0].ID); r.Status != store.OutboxPending || r.Attempts <= 3 {
+			t.Errorf("during the outage: %s after %d attempts, want still pending after more than 3", r.Status, r.Attempts)
+		}
+		h.fake.ClearFaults()
+		h.fake.FailReceiver("ou_gone", -1, feishutest.ServerError())
+		h.fake.FailReceiver("ou_outside", -1, feishutest.Permanent(feishutest.CodeUserUnavailable))
+		got := waitDone(t, db, msgs, 30*time.Second)
+		if got[0].Status != store.OutboxSent {
+			t.Errorf("the message behind the outage: %s (%s), want sent", got[0].Status, got[0].LastError)
+		}
+		if got[1].Status != store.OutboxFailed || !strings.Contains(got[1].LastError, "gave up after") ||
+			got[1].FailingSince == nil || time.Since(start) < cfg.RetryFor || got[1].Attempts <= 3 {
+			t.Errorf("the message failing for good: %s %q since %v, want failed after retrying for %v", got[1].Status,
+				got[1].LastError, got[1].FailingSince, cfg.RetryFor)
+		}
+		if got[2].Status != store.OutboxFailed || got[2].Attempts != 1 || got[2].LastCode != feishutest.CodeUserUnavailable {
+			t.Errorf("the refused message: %s after %d attempts (code %d), want failed at once", got[2].Status, got[2].Attempts, got[2].LastCode)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if failed["ou_gone"] != 1 || failed["ou_outside"] != 1 || failed["ou_outage"] != 0 {
+			t.Errorf("OnFailed calls: %v, want one each for ou_gone and ou_outside", failed)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,9 +61,19 @@ func e2eConfig(t *testing.T, fake *feishutest.Server, mode, dialect string) *con
 // start runs Main on cfg until the test ends (or stop).
 func start(t *testing.T, fake *feishutest.Server, cfg *config.Config) *instance {
 	t.Helper()
+	return startLogged(t, fake, cfg, nil)
+}
+
+// startLogged is start that also copies the log to also (when not nil).
+func startLogged(t *testing.T, fake *feishutest.Server, cfg *config.Config, also io.Writer) *instance {
+	t.Helper()
+	var w io.Writer = testWriter{t}
+	if also != nil {
+		w = io.MultiWriter(w, also)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{t: t, fake: fake, cfg: cfg, cancel: cancel, done: make(chan error, 1),
-		m: &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))}}
+		m: &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(w, nil))}}
 	if err := in.m.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -371,4 +383,22 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// lockedBuffer is a log sink safe for concurrent writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

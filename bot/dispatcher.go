@@ -21,8 +21,35 @@ func NewDispatcher(r *Router, verificationToken, encryptKey string, log *slog.Lo
 	d.InitConfig(larkevent.WithLogger(SDKLogger(log)), larkevent.WithLogLevel(larkcore.LogLevelWarn))
 	d.OnP2MessageReceiveV1(r.OnMessage)
 	d.OnP2CardActionTrigger(r.OnCardAction)
-	// Read receipts are subscribed by many apps: ack them without effect.
-	d.OnP2MessageReadV1(func(context.Context, *larkim.P2MessageReadV1) error { return nil })
+	// The bot added to or removed from a group chat; the chat disbanded.
+	d.OnP2ChatMemberBotAddedV1(r.OnBotAdded)
+	d.OnP2ChatMemberBotDeletedV1(func(ctx context.Context, ev *larkim.P2ChatMemberBotDeletedV1) error {
+		var key, chat string
+		if ev != nil && ev.EventV2Base != nil {
+			key = eventKey(ev.EventV2Base.Header)
+		}
+		if ev != nil && ev.Event != nil {
+			chat = deref(ev.Event.ChatId)
+		}
+		return r.OnBotDeleted(ctx, "bot_deleted", key, chat)
+	})
+	d.OnP2ChatDisbandedV1(func(ctx context.Context, ev *larkim.P2ChatDisbandedV1) error {
+		var key, chat string
+		if ev != nil && ev.EventV2Base != nil {
+			key = eventKey(ev.EventV2Base.Header)
+		}
+		if ev != nil && ev.Event != nil {
+			chat = deref(ev.Event.ChatId)
+		}
+		return r.OnBotDeleted(ctx, "chat_disbanded", key, chat)
+	})
+	// The SDK's dispatcher has no catch-all (v3.12.0): an event type without a handler is
+	// logged at ERROR and, over the long connection, acked with code 500, which Feishu counts
+	// as a failed delivery and pushes again. Read receipts, reactions and the like are acked
+	// at once without effect.
+	for _, typ := range QuietEventTypes {
+		d.OnCustomizedEvent(typ, r.onQuiet(typ))
+	}
 	return d
 }
 

@@ -261,3 +261,32 @@ func CardActionEvent(o CardOpts) []byte {
 func URLVerification(token, challenge string) []byte {
 	return mustJSON(map[string]string{"challenge": challenge, "token": token, "type": "url_verification"})
 }
+
+// Event builds a schema-2.0 event of any type with the given event body (for the event types
+// without their own builder: a reaction, a chat member change). token is the verification
+// token (header.token; the long connection sends "").
+func Event(eventType, token string, event any) []byte {
+	return mustJSON(map[string]any{
+		"schema": "2.0",
+		"header": eventHeader{EventID: randHex(16), EventType: eventType, CreateTime: millis(time.Now()), Token: token,
+			AppID: "cli_fake", TenantKey: fakeTenantKey},
+		"event": event,
+	})
+}
+
+// BotAddedEvent is im.chat.member.bot.added_v1: the bot was added to the group chatID (named
+// name) by operatorOpenID.
+func BotAddedEvent(chatID, name, operatorOpenID, token string) []byte {
+	return Event("im.chat.member.bot.added_v1", token, map[string]any{
+		"chat_id": chatID, "name": name, "external": false, "operator_tenant_key": fakeTenantKey,
+		"operator_id": userIDs{OpenID: operatorOpenID, UnionID: "on_" + randHex(16)},
+	})
+}
+
+// BotDeletedEvent is im.chat.member.bot.deleted_v1: the bot was removed from the group chatID.
+func BotDeletedEvent(chatID, operatorOpenID, token string) []byte {
+	return Event("im.chat.member.bot.deleted_v1", token, map[string]any{
+		"chat_id": chatID, "name": "", "external": false, "operator_tenant_key": fakeTenantKey,
+		"operator_id": userIDs{OpenID: operatorOpenID, UnionID: "on_" + randHex(16)},
+	})
+}

@@ -230,7 +230,9 @@ func (db *DB) ReclaimOutbox(ctx context.Context, prefix, own string) (int, error
 }
 
 // MarkSent records a delivered message (and drops any file bytes, which are no longer needed).
-// It returns ECONFLICT when the worker's lease on the message was lost.
+// The message went out, so it is recorded even when the worker's claim on it has run out or
+// another worker has claimed it since (that worker's send carries the same uuid, which Feishu
+// drops); it returns ECONFLICT only when the message is no longer pending.
 func (db *DB) MarkSent(ctx context.Context, m *OutboxMessage, messageID string) error {
 	now := db.now()
 	return db.finishOutbox(ctx, "store.MarkSent", m, now.Add(PatchGap), false, `status = 'sent', message_id = ?, sent_at = ?,
@@ -266,6 +268,10 @@ func (db *DB) MarkFailed(ctx context.Context, m *OutboxMessage, code int, reason
 func (db *DB) finishOutbox(ctx context.Context, op string, m *OutboxMessage, free time.Time, again bool, set string, args ...any) error {
 	q := `UPDATE outbox SET ` + set + ` WHERE id = ? AND claimed_by = ? AND status = 'pending'`
 	args = append(args, m.ID, m.ClaimedBy)
+	if op == "store.MarkSent" { // see MarkSent: whoever holds the claim
+		q = `UPDATE outbox SET ` + set + ` WHERE id = ? AND status = 'pending'`
+		args = args[:len(args)-1]
+	}
 	lost := &Error{Code: ECONFLICT, Op: op, Message: "outbox lease lost"}
 	if m.Kind == OutboxPatch {
 		return db.InTx(ctx, func(tx *Tx) error {

@@ -239,6 +239,15 @@ func (s *session) attempt(l *lane, m *store.OutboxMessage) step {
 		return step{kind: stepPutBack, next: w.now(), why: "the claim's lease is running short"}
 	}
 
+	if mid, ok := w.sentUnrecorded(m.ID); ok {
+		// Feishu took it already; only the store missed it: record it, do not send it again.
+		if err := w.mark(ctx, m, "sent", func(ctx context.Context) error { return w.db.MarkSent(ctx, m, mid) }); err == nil {
+			w.mu.Lock()
+			delete(w.unrecorded, m.ID)
+			w.mu.Unlock()
+		}
+		return step{kind: stepDone}
+	}
 	start := time.Now()
 	dctx := context.WithoutCancel(ctx) // a delivery under way finishes
 	res := w.deliver(dctx, m, func(ctx context.Context, c callClass) error {
@@ -258,7 +267,9 @@ func (s *session) record(m *store.OutboxMessage, o outcome, took time.Duration) 
 	case verdictSent:
 		// Counted before the row is marked, so that whoever sees the row sent sees it counted.
 		w.met.sent.WithLabelValues(m.Kind).Inc()
-		w.mark(ctx, m, "sent", func(ctx context.Context) error { return w.db.MarkSent(ctx, m, o.messageID) })
+		if err := w.mark(ctx, m, "sent", func(ctx context.Context) error { return w.db.MarkSent(ctx, m, o.messageID) }); err != nil {
+			w.rememberSent(m, o.messageID)
+		}
 		w.log.Debug("outbox: sent", "outbox_id", m.ID, "kind", m.Kind, "attempt", m.Attempts,
 			"message_id", o.messageID, "took", took.Round(time.Millisecond))
 		return step{kind: stepDone}

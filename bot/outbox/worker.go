@@ -44,9 +44,16 @@ type Worker struct {
 	base time.Duration
 	// beforeDeliver, when set (by tests), runs before each delivery attempt.
 	beforeDeliver func(*store.OutboxMessage)
+	// markFault, when set (by tests), fails recording an outcome (what: "sent", "retry", ...)
+	// as a database that went away would.
+	markFault func(what string) error
 
 	mu        sync.Mutex
 	blocked   map[string]time.Time // receiver -> until when its messages are put back
+	// unrecorded are messages Feishu accepted whose sending the store could not record (the
+	// database was away): they are recorded as soon as it answers, and never sent again by
+	// this process meanwhile.
+	unrecorded map[string]unrecordedSend
 	pausedTo  time.Time            // the platform throttled the app: no call before this
 	lastDepth time.Time
 }
@@ -71,8 +78,9 @@ func New(db *store.DB, client *lark.Client, cfg Config, log *slog.Logger, reg pr
 		app:       rate.NewLimiter(rate.Limit(cfg.Rate*rateHeadroom), 1),
 		minute:    newWindow(int(float64(cfg.PerMinute)*minuteHeadroom), time.Minute),
 		receivers: newReceiverLimits(cfg.PerReceiver * rateHeadroom),
-		base:      time.Second,
-		blocked:   map[string]time.Time{},
+		base:       time.Second,
+		blocked:    map[string]time.Time{},
+		unrecorded: map[string]unrecordedSend{},
 	}
 }
 
@@ -154,6 +162,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		}
 		w.housekeeping(ctx)
+		w.flushUnrecorded(ctx)
 		if errDelay == 0 && want && s.shouldClaim() {
 			continue // a full batch: more is due and there is room
 		}
@@ -347,25 +356,93 @@ func (w *Worker) gate(ctx context.Context, l *lane, c callClass) error {
 	return nil
 }
 
+// unrecordedSend is a message Feishu accepted whose sending is not recorded yet.
+type unrecordedSend struct {
+	m         *store.OutboxMessage
+	messageID string
+}
+
+// maxUnrecorded bounds the sends kept in memory for recording; past it the oldest rely on
+// Feishu's uuid de-duplication alone.
+const maxUnrecorded = 10000
+
+// rememberSent keeps a send the store could not record.
+func (w *Worker) rememberSent(m *store.OutboxMessage, messageID string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.unrecorded) >= maxUnrecorded {
+		return
+	}
+	w.unrecorded[m.ID] = unrecordedSend{m: m, messageID: messageID}
+}
+
+// sentUnrecorded reports whether id was sent by this process but not recorded yet, and with
+// which Feishu message id.
+func (w *Worker) sentUnrecorded(id string) (string, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	u, ok := w.unrecorded[id]
+	return u.messageID, ok
+}
+
+// flushUnrecorded records the sends the store could not record before (called by Run's loop).
+func (w *Worker) flushUnrecorded(ctx context.Context) {
+	w.mu.Lock()
+	if len(w.unrecorded) == 0 {
+		w.mu.Unlock()
+		return
+	}
+	var todo []unrecordedSend
+	for _, u := range w.unrecorded {
+		todo = append(todo, u)
+	}
+	w.mu.Unlock()
+	for _, u := range todo {
+		err := w.markOnce(ctx, "sent", func(ctx context.Context) error { return w.db.MarkSent(ctx, u.m, u.messageID) })
+		if err != nil && store.ErrorCode(err) != store.ECONFLICT {
+			return // the database is still away: next time
+		}
+		w.mu.Lock()
+		delete(w.unrecorded, u.m.ID)
+		w.mu.Unlock()
+		w.log.Info("outbox: recorded a send the database had missed", "outbox_id", u.m.ID)
+	}
+}
+
+// markOnce runs one store update for an outcome, with the test fault applied.
+func (w *Worker) markOnce(ctx context.Context, what string, f func(ctx context.Context) error) error {
+	if w.markFault != nil {
+		if err := w.markFault(what); err != nil {
+			return err
+		}
+	}
+	mctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return f(mctx)
+}
+
 // mark runs a store update for a finished attempt with a few retries on database errors. A
-// lost lease (ECONFLICT) means another worker owns the message now: nothing more to do.
-func (w *Worker) mark(ctx context.Context, m *store.OutboxMessage, what string, f func(ctx context.Context) error) {
+// lost lease (ECONFLICT) means another worker owns the message now: nothing more to do. It
+// returns the error that remained (nil once recorded, or on ECONFLICT).
+func (w *Worker) mark(ctx context.Context, m *store.OutboxMessage, what string, f func(ctx context.Context) error) error {
 	ctx = context.WithoutCancel(ctx)
 	delay := 100 * time.Millisecond
 	for try := 1; ; try++ {
-		mctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := f(mctx)
-		cancel()
+		err := w.markOnce(ctx, what, f)
 		switch {
 		case err == nil:
-			return
+			return nil
 		case store.ErrorCode(err) == store.ECONFLICT:
 			w.log.Info("outbox: lease lost, another worker has the message", "outbox_id", m.ID, "kind", m.Kind, "op", what)
-			return
+			return nil
+		case try >= 4 && what == "sent":
+			w.log.Error("outbox: recording a send failed; it is recorded when the database answers, and not sent again",
+				"outbox_id", m.ID, "kind", m.Kind, "err", err)
+			return err
 		case try >= 4:
 			w.log.Error("outbox: recording the outcome failed; the message is retried when its lease ends",
 				"outbox_id", m.ID, "kind", m.Kind, "op", what, "err", err)
-			return
+			return err
 		}
 		w.log.Warn("outbox: recording the outcome failed, retrying", "outbox_id", m.ID, "op", what, "err", err)
 		time.Sleep(delay)

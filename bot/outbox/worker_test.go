@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -688,6 +690,40 @@ func TestRetriesForTimeNotCount(t *testing.T) {
 		defer mu.Unlock()
 		if failed["ou_gone"] != 1 || failed["ou_outside"] != 1 || failed["ou_outage"] != 0 {
 			t.Errorf("OnFailed calls: %v, want one each for ou_gone and ou_outside", failed)
+		}
+	})
+}
+
+// TestDatabaseAwayAfterSend: Feishu accepted a message but the database went away before the
+// send was recorded, for longer than the worker's few quick retries and longer than the
+// claim's lease: the message is POSTed once (not again when the claim runs out and it is
+// claimed anew), and recorded sent once the database answers.
+func TestDatabaseAwayAfterSend(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		cfg := fastConfig()
+		cfg.Lease = 3 * time.Second
+		h := newHarness(t, db, nil, cfg)
+		var away atomic.Bool
+		away.Store(true)
+		h.w.markFault = func(what string) error {
+			if away.Load() {
+				return errors.New("dial tcp 127.0.0.1:3306: connect: connection refused")
+			}
+			return nil
+		}
+		m := enqueue(t, db, text("ou_ann", "once"))[0]
+		// While "away", claims still work here (only recording the outcome fails), so the
+		// expired claim is taken again: the worker must not send it a second time.
+		h.run()
+		waitFor(t, "the first send", 10*time.Second, func() bool { return len(sendRequests(h.fake)) >= 1 })
+		time.Sleep(cfg.Lease + 2*time.Second)
+		away.Store(false)
+		r := waitDone(t, db, []*store.OutboxMessage{m}, 10*time.Second)[0]
+		if r.Status != store.OutboxSent || r.MessageID == "" {
+			t.Errorf("status %s, message id %q; want sent with Feishu's id", r.Status, r.MessageID)
+		}
+		if n := len(sendRequests(h.fake)); n != 1 {
+			t.Errorf("POSTed %d times, want once", n)
 		}
 	})
 }

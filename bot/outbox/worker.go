@@ -48,14 +48,14 @@ type Worker struct {
 	// as a database that went away would.
 	markFault func(what string) error
 
-	mu        sync.Mutex
-	blocked   map[string]time.Time // receiver -> until when its messages are put back
+	mu      sync.Mutex
+	blocked map[string]time.Time // receiver -> until when its messages are put back
 	// unrecorded are messages Feishu accepted whose sending the store could not record (the
 	// database was away): they are recorded as soon as it answers, and never sent again by
 	// this process meanwhile.
 	unrecorded map[string]unrecordedSend
-	pausedTo  time.Time            // the platform throttled the app: no call before this
-	lastDepth time.Time
+	pausedTo   time.Time // the platform throttled the app: no call before this
+	lastDepth  time.Time
 }
 
 // New returns a worker delivering db's outbox through client. Its metrics are registered on
@@ -67,17 +67,17 @@ func New(db *store.DB, client *lark.Client, cfg Config, log *slog.Logger, reg pr
 	}
 	log = log.With("worker", cfg.WorkerID)
 	return &Worker{
-		db:        db,
-		client:    client,
-		cfg:       cfg,
-		log:       log,
-		met:       newMetrics(reg, log),
-		wake:      make(chan struct{}, 1),
-		active:    make(chan struct{}, 1),
-		slots:     make(chan struct{}, cfg.Workers),
-		app:       rate.NewLimiter(rate.Limit(cfg.Rate*rateHeadroom), 1),
-		minute:    newWindow(int(float64(cfg.PerMinute)*minuteHeadroom), time.Minute),
-		receivers: newReceiverLimits(cfg.PerReceiver * rateHeadroom),
+		db:         db,
+		client:     client,
+		cfg:        cfg,
+		log:        log,
+		met:        newMetrics(reg, log),
+		wake:       make(chan struct{}, 1),
+		active:     make(chan struct{}, 1),
+		slots:      make(chan struct{}, cfg.Workers),
+		app:        rate.NewLimiter(rate.Limit(cfg.Rate*rateHeadroom), 1),
+		minute:     newWindow(int(float64(cfg.PerMinute)*minuteHeadroom), time.Minute),
+		receivers:  newReceiverLimits(cfg.PerReceiver * rateHeadroom),
 		base:       time.Second,
 		blocked:    map[string]time.Time{},
 		unrecorded: map[string]unrecordedSend{},

@@ -223,8 +223,8 @@ func TestOutboxLeaseExpiryAndRetry(t *testing.T) {
 		if len(b) != 1 || b[0].Attempts != 2 {
 			t.Fatalf("b claimed %v, want the message on attempt 2", b)
 		}
-		if err := db.MarkSent(ctx, a[0], "om_x"); store.ErrorCode(err) != store.ECONFLICT {
-			t.Errorf("stale worker MarkSent = %v, want conflict", err)
+		if err := db.MarkRetry(ctx, a[0], now, 1, "x"); store.ErrorCode(err) != store.ECONFLICT {
+			t.Errorf("stale worker MarkRetry = %v, want conflict", err)
 		}
 		if err := db.MarkRetry(ctx, b[0], now.Add(time.Hour), 99991400, "rate limited"); err != nil {
 			t.Fatal(err)
@@ -247,6 +247,39 @@ func TestOutboxLeaseExpiryAndRetry(t *testing.T) {
 		failed, _ := db.FailedOutbox(ctx, 10)
 		if len(failed) != 1 || failed[0].LastCode != 230013 {
 			t.Errorf("failed = %+v", failed)
+		}
+	})
+}
+
+// TestStaleSendRecorded: a worker whose claim ran out (the database was away while it sent)
+// still records the send, since the message went out; the worker that claimed it since then
+// finds it no longer pending.
+func TestStaleSendRecorded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		now := time.Now()
+		db.Now = func() time.Time { return now }
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.Enqueue(ctx, &store.OutboxMessage{Kind: store.OutboxSend, ReceiveIDType: "open_id",
+				ReceiveID: "ou_b", MsgType: "text", Content: `{}`})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := db.ClaimOutbox(ctx, "a", 10, time.Minute)
+		now = now.Add(2 * time.Minute)
+		b, _ := db.ClaimOutbox(ctx, "b", 10, time.Minute)
+		if len(a) != 1 || len(b) != 1 {
+			t.Fatalf("claims %d, %d", len(a), len(b))
+		}
+		if err := db.MarkSent(ctx, a[0], "om_a"); err != nil {
+			t.Fatalf("stale worker's send not recorded: %v", err)
+		}
+		if err := db.MarkSent(ctx, b[0], "om_b"); store.ErrorCode(err) != store.ECONFLICT {
+			t.Errorf("second MarkSent = %v, want conflict", err)
+		}
+		if m, _ := db.OutboxByID(ctx, a[0].ID); m.Status != store.OutboxSent || m.MessageID != "om_a" {
+			t.Errorf("row %s %s, want sent as om_a", m.Status, m.MessageID)
 		}
 	})
 }

@@ -95,6 +95,10 @@ func (s *session) fill(ctx context.Context) (n int, full bool, err error) {
 func (s *session) add(m *store.OutboxMessage) {
 	w := s.w
 	key := m.Receiver()
+	if until, ok := w.heldBehind(key, m); ok {
+		w.putBack(s.ctx, m, until, "an earlier message to the receiver is due for a retry and not claimed yet")
+		return
+	}
 	s.mu.Lock()
 	if until, ok := w.blockedUntil(key); ok {
 		s.mu.Unlock()
@@ -298,6 +302,7 @@ func (s *session) record(m *store.OutboxMessage, o outcome, took time.Duration) 
 	if o.pause {
 		w.pause(time.Now().Add(max(o.wait, w.base)))
 	}
+	w.markRetry(m.Receiver(), m, next)
 	w.mark(ctx, m, "retry", func(ctx context.Context) error { return w.db.MarkRetry(ctx, m, next, o.code, o.reason) })
 	w.met.retried.WithLabelValues(m.Kind, o.label).Inc()
 	w.log.Info("outbox: delivery failed, will retry", "outbox_id", m.ID, "kind", m.Kind, "attempt", m.Attempts,

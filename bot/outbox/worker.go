@@ -50,6 +50,10 @@ type Worker struct {
 
 	mu      sync.Mutex
 	blocked map[string]time.Time // receiver -> until when its messages are put back
+	// retrying is, per receiver, the message waiting for a retry that the receiver's later
+	// messages must not overtake: until it is claimed again, they are put back behind it,
+	// even once its retry time has come (it may wait for room in a claim meanwhile).
+	retrying map[string]retryMark
 	// unrecorded are messages Feishu accepted whose sending the store could not record (the
 	// database was away): they are recorded as soon as it answers, and never sent again by
 	// this process meanwhile.
@@ -80,6 +84,7 @@ func New(db *store.DB, client *lark.Client, cfg Config, log *slog.Logger, reg pr
 		receivers:  newReceiverLimits(cfg.PerReceiver * rateHeadroom),
 		base:       time.Second,
 		blocked:    map[string]time.Time{},
+		retrying:   map[string]retryMark{},
 		unrecorded: map[string]unrecordedSend{},
 	}
 }
@@ -270,6 +275,11 @@ func (w *Worker) housekeeping(ctx context.Context) {
 			delete(w.blocked, k)
 		}
 	}
+	for k, r := range w.retrying {
+		if dbNow.After(r.next.Add(w.cfg.Lease)) { // claimed elsewhere (another replica), or gone
+			delete(w.retrying, k)
+		}
+	}
 	refresh := now.Sub(w.lastDepth) >= time.Second
 	if refresh {
 		w.lastDepth = now
@@ -310,6 +320,48 @@ func (w *Worker) waitPause(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// retryMark is a message waiting for a retry, and when it is due.
+type retryMark struct {
+	id        string
+	next      time.Time
+	createdAt time.Time
+}
+
+// heldBehind reports whether m must wait behind an earlier message of its receiver that is
+// due for a retry but not claimed again yet, and until when to put it back (a little after
+// that message's retry time, so that the claim, which takes the earliest due first, takes
+// that message before it). m being that message clears the mark.
+func (w *Worker) heldBehind(key string, m *store.OutboxMessage) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, ok := w.retrying[key]
+	if !ok {
+		return time.Time{}, false
+	}
+	if r.id == m.ID {
+		delete(w.retrying, key)
+		return time.Time{}, false
+	}
+	if m.CreatedAt.Before(r.createdAt) {
+		return time.Time{}, false // older than the retried message: it goes first anyway
+	}
+	return maxTime(r.next, w.now()).Add(w.cfg.PollInterval), true
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// markRetry records that m waits for a retry at next (see heldBehind).
+func (w *Worker) markRetry(key string, m *store.OutboxMessage, next time.Time) {
+	w.mu.Lock()
+	w.retrying[key] = retryMark{id: m.ID, next: next, createdAt: m.CreatedAt}
+	w.mu.Unlock()
 }
 
 // blockedUntil is when key's messages may go again, if they are held back.

@@ -34,7 +34,13 @@ type Fault struct {
 	// error page from a proxy), with Content-Type text/html unless Header
 	// sets one.
 	Body []byte
+	// Drop closes the connection without an answer (after Delay), as a
+	// network or a proxy dropping it would; nothing is delivered.
+	Drop bool
 }
+
+// Dropped is a connection closed without an answer.
+func Dropped() Fault { return Fault{Drop: true} }
 
 // RateLimited is the platform's rate-limit answer: HTTP 429, code 99991400
 // and header x-ogw-ratelimit-reset (seconds until the window resets).
@@ -94,7 +100,7 @@ func Permanent(code int) Fault {
 }
 
 func (f Fault) passThrough() bool {
-	return f.HTTPStatus == 0 && f.Code == 0 && f.Body == nil
+	return f.HTTPStatus == 0 && f.Code == 0 && f.Body == nil && !f.Drop
 }
 
 func (f Fault) reply() reply {

@@ -643,3 +643,25 @@ func TestPatchRules(t *testing.T) {
 		t.Error("a new message cannot be updated")
 	}
 }
+
+// TestDroppedFault: a Dropped fault closes the connection without an answer and delivers
+// nothing; the next call goes through.
+func TestDroppedFault(t *testing.T) {
+	s := feishutest.NewT(t)
+	c := newClient(s)
+	ctx := ctxT(t)
+	s.FailNext(feishutest.Match{Op: feishutest.OpSend}, 1, feishutest.Dropped())
+	if _, err := send(ctx, c, "open_id", "ou_x", "hi", "u-drop"); err == nil {
+		t.Fatal("a dropped call answered")
+	}
+	if n := len(s.Messages()); n != 0 {
+		t.Fatalf("%d messages delivered by a dropped call", n)
+	}
+	resp, err := send(ctx, c, "open_id", "ou_x", "hi", "u-drop")
+	if err != nil || !resp.Success() {
+		t.Fatalf("next call: %v %v", resp, err)
+	}
+	if n := len(s.Messages()); n != 1 {
+		t.Fatalf("%d messages after the next call, want 1", n)
+	}
+}

@@ -653,6 +653,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			s.record(req)
 			return
 		}
+		if f.Drop {
+			req.Fault = true
+			s.record(req)
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+			panic(http.ErrAbortHandler) // closes the connection without an answer
+		}
 		if !f.passThrough() {
 			rep = f.reply()
 			req.Fault = true

@@ -686,6 +686,12 @@ func TestRetriesForTimeNotCount(t *testing.T) {
 		if got[2].Status != store.OutboxFailed || got[2].Attempts != 1 || got[2].LastCode != feishutest.CodeUserUnavailable {
 			t.Errorf("the refused message: %s after %d attempts (code %d), want failed at once", got[2].Status, got[2].Attempts, got[2].LastCode)
 		}
+		// OnFailed runs just after the row is marked failed.
+		waitFor(t, "OnFailed calls", 5*time.Second, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return failed["ou_gone"] >= 1 && failed["ou_outside"] >= 1
+		})
 		mu.Lock()
 		defer mu.Unlock()
 		if failed["ou_gone"] != 1 || failed["ou_outside"] != 1 || failed["ou_outage"] != 0 {

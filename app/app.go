@@ -29,6 +29,7 @@ import (
 	"github.com/unionbot/unionbot/config"
 	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/handlers/calendar"
+	"github.com/unionbot/unionbot/handlers/legalaid"
 	"github.com/unionbot/unionbot/handlers/privacy"
 	"github.com/unionbot/unionbot/handlers/proposals"
 	"github.com/unionbot/unionbot/handlers/signup"
@@ -238,8 +239,12 @@ func RegisterRoutes(r *bot.Router, deps handlers.Deps) {
 	tasks.Register(r, deps)
 	proposals.Register(r, deps)
 	privacy.Register(r, deps)
+	legalaid.Register(r, deps)
 	signup.Register(r, deps)
 }
+
+// Deps are what every flow gets (for tools that seed a flow's data, like the emulator's demo).
+func (m *Main) Deps() handlers.Deps { return m.deps() }
 
 // deps are what every flow gets, in Register and RegisterJobs alike.
 func (m *Main) deps() handlers.Deps {

@@ -63,6 +63,8 @@ type Config struct {
 	Tasks Tasks `yaml:"tasks"`
 	// Privacy configures the retention of sensitive records and their purge.
 	Privacy Privacy `yaml:"privacy"`
+	// LegalAid configures legal aid (法律援助).
+	LegalAid LegalAid `yaml:"legal_aid"`
 
 	// loc caches the location loaded by Validate for Location.
 	loc *time.Location
@@ -206,6 +208,7 @@ func Default() *Config {
 	c.Signup.setDefaults()
 	c.Tasks.setDefaults()
 	c.Privacy.setDefaults()
+	c.LegalAid.setDefaults()
 	return c
 }
 

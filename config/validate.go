@@ -178,6 +178,7 @@ func (c *Config) Validate() error {
 	c.Signup.validate(&ps)
 	c.Tasks.validate(&ps)
 	c.Privacy.validate(&ps)
+	c.LegalAid.validate(&ps)
 
 	if len(ps) > 0 {
 		return ps

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/unionbot/unionbot/bot/feishutest"
+	"github.com/unionbot/unionbot/handlers/legalaid"
 	"github.com/unionbot/unionbot/handlers/proposals"
 	"github.com/unionbot/unionbot/handlers/roster"
 	"github.com/unionbot/unionbot/handlers/signup"
@@ -134,6 +135,17 @@ func (e *Emulator) importDemo(ctx context.Context) error {
 		Publish: true, DefaultChats: m.Config.Signup.DefaultChats, Actor: demoActor, Loc: loc})
 	if err != nil {
 		return fmt.Errorf("activities.yaml: %w", err)
+	}
+	// Legal-aid cases at different steps (the lawyer 0009 and the officer 0103 hold the roles).
+	if err := legalaid.SeedDemo(ctx, m.Deps(), e.clock.Now(), demoActor, []legalaid.DemoCase{
+		{EmployeeNo: "0205", Category: "工资待遇", Facts: "2024年1月起学院停发了我的岗位津贴，没有书面通知。",
+			OtherParty: "信息工程学院", DisputeDate: "2024-01-10", Book: true},
+		{EmployeeNo: "0304", Category: "劳动合同", Facts: "校外兼职的培训公司拖欠课酬并单方解除合同。",
+			OtherParty: "某培训公司", DisputeDate: "2023-06-01", Urgent: true},
+		{EmployeeNo: "0406", Category: "社保/工伤", Facts: "带学生外出写生时摔伤，工伤认定材料不全。",
+			OtherParty: "社保经办机构", DisputeDate: "2024-02-20", Close: "已协助补齐材料并提交工伤认定申请。"},
+	}); err != nil {
+		return fmt.Errorf("legal aid: %w", err)
 	}
 	e.log.Info("demo data loaded", "members", rep.Created, "resolved", rep.Resolved, "roles", len(grants)-1)
 	return nil

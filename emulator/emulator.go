@@ -147,6 +147,10 @@ func (e *Emulator) config() *config.Config {
 	c.Admins = []string{openIDOf(demoAdmin)}
 	c.Signup.DefaultChats = []string{ChatUnion}
 	c.Outbox.PollInterval = 200 * time.Millisecond
+	// Demo data only: a fixed key seals the demo's sensitive fields (never use it for real data).
+	c.Security.DataKey = "ZW11bGF0b3ItZGVtby1rZXktbm90LWZvci1yZWFsLXU="
+	c.LegalAid.DutyHours = []string{"TUE 14:00-17:00", "THU 09:00-11:00"}
+	c.LegalAid.SchoolNames = []string{"示范大学"}
 	return c
 }
 

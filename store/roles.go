@@ -47,7 +47,7 @@ var (
 )
 
 // AllRoles lists the roles from least to most powerful.
-var AllRoles = []string{RoleMember, RoleDelegate, RoleContact, RoleBranchChair, RoleOfficer, RoleCommittee, RoleChair, RoleAdmin}
+var AllRoles = []string{RoleMember, RoleDelegate, RoleContact, RoleLawyer, RoleLegalOfficer, RoleBranchChair, RoleOfficer, RoleCommittee, RoleChair, RoleAdmin}
 
 // RoleNames are the roles' Chinese names, as users type and read them.
 var RoleNames = map[string]string{
@@ -59,6 +59,9 @@ var RoleNames = map[string]string{
 	RoleContact:     "承办联系人",
 	RoleChair:       "主席",
 	RoleAdmin:       "管理员",
+	// legal aid (store/legal.go)
+	RoleLegalOfficer: "法律援助专员",
+	RoleLawyer:       "律师",
 }
 
 // ParseRole accepts a role's English key or Chinese name and returns the key.

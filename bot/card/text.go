@@ -3,6 +3,7 @@ package card
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 )
 
 // Text is a user-visible string: Chinese (zh_cn) by default, optionally with an English (en_us)
@@ -104,3 +105,10 @@ func marshal(v any) ([]byte, error) {
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
+
+// Escape makes text a person typed safe inside a markdown element or a Field's value: the
+// characters markdown would read (<, >, *, [, ], `, ~) become look-alikes, so a name or a
+// case's facts cannot add links, mentions or formatting.
+func Escape(s string) string { return mdEscaper.Replace(s) }
+
+var mdEscaper = strings.NewReplacer("<", "＜", ">", "＞", "*", "＊", "[", "［", "]", "］", "`", "'", "~", "～")

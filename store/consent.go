@@ -17,6 +17,9 @@ const (
 	PurposeAidPublicity = "aid_publicity" // 公示 of an approved aid case (PIPL Art. 25)
 )
 
+// PurposeNames are the purposes as members read them.
+var PurposeNames = map[string]string{PurposeAid: "帮扶申请", PurposeLegal: "法律援助", PurposeAidPublicity: "帮扶公示"}
+
 // Consent is a member's acceptance of a purpose's text, in one version.
 type Consent struct {
 	ID          int64      `db:"id"`

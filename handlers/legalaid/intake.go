@@ -88,19 +88,9 @@ func (h *Handlers) submit(c *bot.Context) (*bot.Response, error) {
 			return nil, err
 		}
 	}
-	lc, err := c.Tx.LegalCaseByID(c.Ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	o, err := h.reveal(c, lc, "card")
-	if err != nil {
-		return nil, err
-	}
-	r := bot.ReplyCard(h.caseCard(c, o))
 	msg := fmt.Sprintf("已登记（编号 %d），法律援助专员会与你联系。可以预约值班律师。", id)
 	if len(officers) == 0 {
 		msg = fmt.Sprintf("已登记（编号 %d）。可以预约值班律师。", id)
 	}
-	r.Toast = &bot.Toast{Type: "success", Text: msg}
-	return r, nil
+	return h.showAfter(c, id, msg)
 }

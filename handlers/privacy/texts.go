@@ -61,16 +61,9 @@ func days(n int) string {
 	return fmt.Sprintf(" %d 天", n)
 }
 
-// purposeNames are the purposes as the member reads them.
-var purposeNames = map[string]string{
-	store.PurposeAid:          "帮扶申请",
-	store.PurposeLegal:        "法律援助",
-	store.PurposeAidPublicity: "帮扶公示",
-}
-
 // PurposeName is purpose as the member reads it.
 func PurposeName(purpose string) string {
-	if s, ok := purposeNames[purpose]; ok {
+	if s, ok := store.PurposeNames[purpose]; ok {
 		return s
 	}
 	return purpose

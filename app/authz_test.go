@@ -40,11 +40,13 @@ var (
 	committee  = []string{store.RoleCommittee}
 	overseers  = []string{store.RoleCommittee, store.RoleOfficer, store.RoleChair}
 	contacts   = []string{store.RoleContact}
+	legalStaff = []string{store.RoleLegalOfficer, store.RoleLawyer}
+	legalOffs  = []string{store.RoleLegalOfficer}
 )
 
 // matrixRoles are the roles a cell's member holds: "" for none (a plain member).
 var matrixRoles = []string{"", store.RoleDelegate, store.RoleContact, store.RoleBranchChair, store.RoleOfficer,
-	store.RoleCommittee, store.RoleChair, store.RoleAdmin}
+	store.RoleCommittee, store.RoleChair, store.RoleLegalOfficer, store.RoleLawyer, store.RoleAdmin}
 
 // cell is one combination: the member's role, whether the record's 分工会 is the member's, and
 // whether the record is the member's own.
@@ -184,6 +186,53 @@ var matrix = []row{
 	// Consents (privacy): a member consents or declines for themselves (the operator), no one
 	// else.
 	action("privacy.accept", everyone), action("privacy.decline", everyone),
+
+	// Legal aid: a case is seen by its member, the legal-aid officers and the lawyers, and by
+	// no one else, not even an admin (who passes the router's role checks, and is refused by
+	// the flow: 找不到 / 只有法律援助专员和律师). Only its member books, cancels, withdraws.
+	command("法律援助", everyone),
+	row{route: "法律援助案件", who: legalStaff, cmd: true, deny: "只有法律援助专员和律师可以查看", allow: legalRole},
+	withValue(action("legal.consent", everyone), func(w *world) map[string]any { return map[string]any{"purpose": "legal", "version": 1} }),
+	action("legal.new", everyone), action("legal.submit", everyone),
+	row{route: "legal.list", who: legalStaff, deny: "只有法律援助专员和律师可以查看", allow: legalRole},
+	scoped(action("legal.show", everyone), "找不到", func(c cell) bool { return c.ownRecord || legalRole(c) }, legalEvent("legal.show")),
+	scoped(action("legal.slots", everyone), "找不到", func(c cell) bool { return c.ownRecord }, legalEvent("legal.slots")),
+	// (Booking and cancelling need a configured slot and a booking, which the matrix's world has
+	// not: their other-record cells are checked here, the member's own in TestLegalBooking.)
+	row{route: "legal.book", deny: "找不到", allow: func(c cell) bool { return c.ownRecord }},
+	row{route: "legal.cancel", deny: "找不到", allow: func(c cell) bool { return c.ownRecord }},
+	scoped(action("legal.withdraw", everyone), "找不到", func(c cell) bool { return c.ownRecord }, legalEvent("legal.withdraw")),
+	scoped(action("legal.close", legalOffs), "只有法律援助专员可以结案", func(c cell) bool { return c.role == store.RoleLegalOfficer }, legalEvent("legal.close")),
+
+	// 我的数据: every member, about themselves only (the routes take no one else's record).
+	command("我的数据", everyone), action("privacy.mydata", everyone),
+	withValue(action("privacy.export", everyone), func(w *world) map[string]any { return map[string]any{"format": "json"} }),
+	withValue(action("privacy.withdraw", everyone), func(w *world) map[string]any { return map[string]any{"purpose": "legal"} }),
+	action("privacy.erase", everyone),
+}
+
+// legalRole reports whether the cell's member holds a legal-aid role themselves (an admin
+// does not see legal-aid cases by virtue of being one).
+func legalRole(c cell) bool { return c.role == store.RoleLegalOfficer || c.role == store.RoleLawyer }
+
+// legalEvent makes an open legal-aid case of owner (its texts empty: the matrix runs without a
+// data key) and clicks name on it.
+func legalEvent(name string) func(w *world, c cell, actor, owner *store.Member) event {
+	return func(w *world, c cell, actor, owner *store.Member) event {
+		var id int64
+		w.must(w.chat.DB.InTx(w.ctx, func(tx *store.Tx) error {
+			res, err := tx.ExecContext(w.ctx, `INSERT INTO legal_cases (member_id, status, category, facts, other_party, conflict,
+				dispute_date, limit_date, close_note, version, created_at, updated_at) VALUES (?, 'open', '劳动合同', '', '', 0,
+				'2027-01-15', '2028-01-15', '', 1, ?, ?)`, owner.ID, w.now, w.now)
+			if err != nil {
+				return err
+			}
+			id, err = res.LastInsertId()
+			return err
+		}))
+		return event{value: map[string]any{"action": name, "case_id": id, "version": 1, "start": w.now.Add(48 * time.Hour).Unix()},
+			form: map[string]any{"note": "已提供咨询意见"}}
+	}
 }
 
 func taskEvent(name string) func(w *world, c cell, actor, owner *store.Member) event {

@@ -77,8 +77,8 @@ func (h *Handlers) loadOwn(c *bot.Context) (*store.LegalCase, *bot.Response, err
 		r, err := c.Refusal(err)
 		return nil, r, err
 	}
-	if lc.MemberID != c.Sender.MemberID {
-		return nil, bot.Warn("只有申请人本人可以办理。"), nil
+	if lc.MemberID != c.Sender.MemberID { // staff see the case, but only its member acts on it
+		return nil, bot.Warn("找不到你的这件法律援助申请：只有申请人本人可以预约、取消或撤回。"), nil
 	}
 	if v, ok := c.IntOK("version"); !ok || int(v) != lc.Version {
 		r, err := h.stale(c, lc)
@@ -178,6 +178,9 @@ func (h *Handlers) withdraw(c *bot.Context) (*bot.Response, error) {
 
 // close is a legal-aid officer closing the case with a note; the member is told (neutrally).
 func (h *Handlers) close(c *bot.Context) (*bot.Response, error) {
+	if !officer(c) { // an admin passes the route's role check, but is no legal-aid officer
+		return bot.Warn("只有法律援助专员可以结案。"), nil
+	}
 	lc, err := h.load(c)
 	if err != nil {
 		return c.Refusal(err)

@@ -381,6 +381,9 @@ func TestLegalCloseAndWithdraw(t *testing.T) {
 		if toast, _ := r.Click("ou_law", act("legal.close", c1), map[string]any{"note": "x"}); toast == "" || strings.Contains(toast, "已结案") {
 			t.Errorf("a lawyer closed a case: %s", toast)
 		}
+		if toast, _ := r.Click("ou_admin", act("legal.close", c1), map[string]any{"note": "x"}); !strings.Contains(toast, "只有法律援助专员可以结案") {
+			t.Errorf("an admin closed a case: %s", toast)
+		}
 		if toast, _ := r.Click("ou_lo", act("legal.close", c1), map[string]any{"note": ""}); !strings.Contains(toast, "请填写办理结果") {
 			t.Errorf("close without a note: %s", toast)
 		}

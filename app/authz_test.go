@@ -182,6 +182,7 @@ var matrix = []row{
 	action("proposals.reclassify", committee),
 	action("proposals.reply_form", contacts), action("proposals.reply", contacts),
 	action("proposals.rate", everyone),
+	action("proposals.export", overseers),
 
 	// Consents (privacy): a member consents or declines for themselves (the operator), no one
 	// else.

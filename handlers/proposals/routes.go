@@ -28,6 +28,7 @@ const (
 	actReply        = "proposals.reply"         // submit the reply and its class (proposal_id, version)
 	actRate         = "proposals.rate"          // the rating and comment (proposal_id, round)
 	actReclassify   = "proposals.reclassify"    // the committee's new category from the form (proposal_id, version)
+	actExport       = "proposals.export"        // the statistics workbook, 1:1 to the clicker (session_id)
 )
 
 // Register adds the proposals' commands and card actions to the router.
@@ -63,4 +64,5 @@ func Register(r *bot.Router, d handlers.Deps) {
 	r.Action(bot.Action{Name: actReplyForm, Roles: store.Contacts, Handler: h.replyForm})
 	r.Action(bot.Action{Name: actReply, Roles: store.Contacts, Handler: h.reply})
 	r.Action(bot.Action{Name: actRate, Handler: h.rate})
+	r.Action(bot.Action{Name: actExport, Roles: store.ProposalOverseers, Handler: h.exportAction})
 }

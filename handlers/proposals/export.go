@@ -222,7 +222,7 @@ func (w *book) statsSheet(s *store.ProposalSession, rep *store.ProposalReport) {
 	section("类别", rep.Categories, false)
 	section("承办单位（主办）", rep.Departments, true)
 	section("代表团", rep.Branches, false)
-	w.row(sh, r, "立案率 = 立案/征集；办复率 = 已答复/立案；按时答复率 = 按时答复/本轮已答复（期限含延期，以学校时区日期计）；办结率 = 办结/立案；"+
+	w.row(sh, r, "立案率 = 立案/征集；办复率 = 已答复/立案；按时答复率 = 按时答复/本轮已答复（以答复时有效的期限、学校时区的日期计）；办结率 = 办结/立案；"+
 		"满意率 =（满意+基本满意）/已评价，以提案人对最近一轮答复的评价计；未评价从不计为满意。承办单位按主办统计，协办数另列；承办单位的征集、并案、转建议、不立案、退回修改不适用。")
 	if w.err == nil {
 		w.err = w.f.SetColWidth(sh, "A", "A", 22)

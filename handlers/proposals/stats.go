@@ -45,7 +45,7 @@ func StatsCard(s *store.ProposalSession, rep *store.ProposalReport) *card.Card {
 	return cd.Add(
 		card.Buttons(card.Button{Text: card.T("导出Excel"), Type: card.Primary,
 			Value: card.Action(actExport).With("session_id", s.ID)}),
-		card.Note("立案率 = 立案/征集；办复率 = 已答复/立案；按时答复率 = 在期限（含延期）内答复/本轮已答复；办结率 = 办结/立案；"+
+		card.Note("立案率 = 立案/征集；办复率 = 已答复/立案；按时答复率 = 在答复期限内答复/本轮已答复；办结率 = 办结/立案；"+
 			"满意率 =（满意+基本满意）/已评价，以提案人对最近一轮答复的评价计；未评价从不计为满意。承办单位按主办计，协办另列。"))
 }
 

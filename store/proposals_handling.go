@@ -39,18 +39,23 @@ func (tx *Tx) ProposalHost(ctx context.Context, id int64) (int64, error) {
 	return out[0], nil
 }
 
-// ProposalDepartment is a department a proposal is assigned to.
+// ProposalDepartment is a department a proposal is assigned to, with its 签收 (nil until the
+// department acknowledged the assignment).
 type ProposalDepartment struct {
-	DepartmentID int64  `db:"department_id"`
-	Name         string `db:"name"`
-	Role         string `db:"role"`
+	DepartmentID   int64      `db:"department_id"`
+	Name           string     `db:"name"`
+	Role           string     `db:"role"`
+	AssignedAt     time.Time  `db:"assigned_at"`
+	AcknowledgedAt *time.Time `db:"acknowledged_at"`
+	AckName        string     `db:"ack_name"` // the contact who acknowledged
 }
 
 // ProposalDepartments lists a proposal's departments, the 主办 first.
 func (tx *Tx) ProposalDepartments(ctx context.Context, id int64) ([]ProposalDepartment, error) {
 	var out []ProposalDepartment
-	if err := tx.SelectContext(ctx, &out, `SELECT pd.department_id, d.name, pd.role FROM proposal_departments pd
-		JOIN departments d ON d.id = pd.department_id WHERE pd.proposal_id = ? ORDER BY pd.role DESC, d.name`, id); err != nil {
+	if err := tx.SelectContext(ctx, &out, `SELECT pd.department_id, d.name, pd.role, pd.assigned_at, pd.acknowledged_at,
+		COALESCE(m.name, '') AS ack_name FROM proposal_departments pd JOIN departments d ON d.id = pd.department_id
+		LEFT JOIN members m ON m.id = pd.acknowledged_by WHERE pd.proposal_id = ? ORDER BY pd.role DESC, d.name`, id); err != nil {
 		return nil, &Error{Code: EINTERNAL, Op: "store.ProposalDepartments", Err: err}
 	}
 	return out, nil

@@ -19,6 +19,7 @@ const (
 	ProposalRejected   = "rejected"   // 不予立案 (final, with a reason)
 	ProposalReturned   = "returned"   // 退回修改: back with the proposer, editable
 	ProposalAssigned   = "assigned"   // 已交办: departments answering (round 1 or 2)
+	ProposalReassign   = "reassign"   // 单位退回: back with the committee to be assigned again
 	ProposalReplied    = "replied"    // 已答复: awaiting the rating
 	ProposalClosed     = "closed"     // 已办结 (final)
 )
@@ -34,6 +35,7 @@ var ProposalStateNames = map[string]string{
 	ProposalRejected:   "不予立案",
 	ProposalReturned:   "退回修改",
 	ProposalAssigned:   "办理中",
+	ProposalReassign:   "承办单位退回，待重新交办",
 	ProposalReplied:    "已答复，待评价",
 	ProposalClosed:     "已办结",
 }
@@ -53,6 +55,15 @@ const (
 	StepRate         = "rate"          // 满意 / 基本满意, or 不满意 in the second round: closed
 	StepSecondRound  = "second_round"  // 不满意 in the first round: back to the departments
 	StepUnrated      = "unrated"       // no rating within the window: closed as 未评价
+
+	// Steps of the handling that keep the proposal assigned (its version grows, so cards
+	// shown before are stale, and each is in the audit trail).
+	StepDeptReturn    = "dept_return"    // a department's 退回 of a mis-assigned proposal: back to the committee
+	StepAcknowledge   = "acknowledge"    // a department's 签收 of its assignment
+	StepExtendRequest = "extend_request" // the 主办 asks for a later reply deadline
+	StepExtendGrant   = "extend_grant"   // the committee grants it: the deadline moves
+	StepExtendRefuse  = "extend_refuse"  // the committee refuses it
+	StepSetDue        = "set_due"        // the committee sets the proposal's reply deadline
 )
 
 // proposalTransitions: for each step, the states it may start from and the state it leads to.
@@ -68,19 +79,27 @@ var proposalTransitions = map[string]struct {
 	StepToSuggestion: {[]string{ProposalSubmitted}, ProposalSuggestion},
 	StepReject:       {[]string{ProposalSubmitted}, ProposalRejected},
 	StepReturn:       {[]string{ProposalSubmitted}, ProposalReturned},
-	StepAssign:       {[]string{ProposalRegistered, ProposalSuggestion}, ProposalAssigned},
+	StepAssign:       {[]string{ProposalRegistered, ProposalSuggestion, ProposalReassign}, ProposalAssigned},
 	StepReply:        {[]string{ProposalAssigned}, ProposalReplied},
 	StepRate:         {[]string{ProposalReplied}, ProposalClosed},
 	StepSecondRound:  {[]string{ProposalReplied}, ProposalAssigned},
 	StepUnrated:      {[]string{ProposalReplied}, ProposalClosed},
+
+	StepDeptReturn:    {[]string{ProposalAssigned}, ProposalReassign},
+	StepAcknowledge:   {[]string{ProposalAssigned}, ProposalAssigned},
+	StepExtendRequest: {[]string{ProposalAssigned}, ProposalAssigned},
+	StepExtendGrant:   {[]string{ProposalAssigned}, ProposalAssigned},
+	StepExtendRefuse:  {[]string{ProposalAssigned}, ProposalAssigned},
+	StepSetDue:        {[]string{ProposalAssigned}, ProposalAssigned},
 }
 
 // ProposalStates lists every state, ProposalSteps every step (for tests and menus).
 var (
 	ProposalStates = []string{ProposalDraft, ProposalCosigning, ProposalSubmitted, ProposalRegistered, ProposalMerged,
-		ProposalSuggestion, ProposalRejected, ProposalReturned, ProposalAssigned, ProposalReplied, ProposalClosed}
+		ProposalSuggestion, ProposalRejected, ProposalReturned, ProposalAssigned, ProposalReassign, ProposalReplied, ProposalClosed}
 	ProposalSteps = []string{StepInvite, StepSubmit, StepLate, StepRegister, StepMerge, StepToSuggestion, StepReject,
-		StepReturn, StepAssign, StepReply, StepRate, StepSecondRound, StepUnrated}
+		StepReturn, StepAssign, StepReply, StepRate, StepSecondRound, StepUnrated,
+		StepDeptReturn, StepAcknowledge, StepExtendRequest, StepExtendGrant, StepExtendRefuse, StepSetDue}
 )
 
 // ProposalNext returns the state step leads to from state, or an ECONFLICT error saying in
@@ -108,6 +127,8 @@ var stepNames = map[string]string{
 	StepInvite: "邀请附议", StepSubmit: "提交", StepLate: "作为意见建议提交", StepRegister: "立案", StepMerge: "并案",
 	StepToSuggestion: "转为意见建议", StepReject: "不予立案", StepReturn: "退回修改", StepAssign: "交办",
 	StepReply: "答复", StepRate: "评价", StepSecondRound: "进入第二轮办理", StepUnrated: "记为未评价",
+	StepDeptReturn: "退回", StepAcknowledge: "签收", StepExtendRequest: "申请延期", StepExtendGrant: "同意延期",
+	StepExtendRefuse: "不同意延期", StepSetDue: "修改答复期限",
 }
 
 // ProposalChange is what a step changes besides the state: the columns set with it.

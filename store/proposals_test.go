@@ -42,11 +42,20 @@ func TestProposalStateMachine(t *testing.T) {
 		store.StepToSuggestion: {store.ProposalSubmitted: store.ProposalSuggestion},
 		store.StepReject:       {store.ProposalSubmitted: store.ProposalRejected},
 		store.StepReturn:       {store.ProposalSubmitted: store.ProposalReturned},
-		store.StepAssign:       {store.ProposalRegistered: store.ProposalAssigned, store.ProposalSuggestion: store.ProposalAssigned},
-		store.StepReply:        {store.ProposalAssigned: store.ProposalReplied},
-		store.StepRate:         {store.ProposalReplied: store.ProposalClosed},
-		store.StepSecondRound:  {store.ProposalReplied: store.ProposalAssigned},
-		store.StepUnrated:      {store.ProposalReplied: store.ProposalClosed},
+		store.StepAssign: {store.ProposalRegistered: store.ProposalAssigned, store.ProposalSuggestion: store.ProposalAssigned,
+			store.ProposalReassign: store.ProposalAssigned},
+		store.StepReply:       {store.ProposalAssigned: store.ProposalReplied},
+		store.StepRate:        {store.ProposalReplied: store.ProposalClosed},
+		store.StepSecondRound: {store.ProposalReplied: store.ProposalAssigned},
+		store.StepUnrated:     {store.ProposalReplied: store.ProposalClosed},
+		// The handling: a department's 退回 sends it back to the committee; 签收, extension
+		// requests and decisions and the committee's deadline keep it assigned.
+		store.StepDeptReturn:    {store.ProposalAssigned: store.ProposalReassign},
+		store.StepAcknowledge:   {store.ProposalAssigned: store.ProposalAssigned},
+		store.StepExtendRequest: {store.ProposalAssigned: store.ProposalAssigned},
+		store.StepExtendGrant:   {store.ProposalAssigned: store.ProposalAssigned},
+		store.StepExtendRefuse:  {store.ProposalAssigned: store.ProposalAssigned},
+		store.StepSetDue:        {store.ProposalAssigned: store.ProposalAssigned},
 	}
 	if len(allowed) != len(store.ProposalSteps) {
 		t.Fatalf("the test knows %d steps, the store %d", len(allowed), len(store.ProposalSteps))
@@ -92,8 +101,8 @@ func TestProposalStateMachine(t *testing.T) {
 				}
 			}
 		}
-		if walked != 19 {
-			t.Errorf("walked %d allowed transitions, want 19", walked)
+		if walked != 26 {
+			t.Errorf("walked %d allowed transitions, want 26", walked)
 		}
 		// A proposal read before another change is refused (a stale card), nothing written.
 		p := &store.Proposal{SessionID: s.ID, ProposerID: m.ID, Title: "stale", Category: "其他"}

@@ -13,11 +13,16 @@ import (
 type Viewer struct {
 	MemberID  int64
 	Delegate  bool
-	Committee bool           // 提案委员: review buttons
-	Overseer  bool           // committee, officers, chair: see everything
-	Contact   bool           // a contact of the proposal's 主办 department: the reply button
-	Phone     string         // the masked phone, shown to the proposer and the overseers only
-	Loc       *time.Location // the union's time zone, for the 流转记录 (UTC when nil)
+	Committee bool // 提案委员: review buttons
+	Overseer  bool // committee, officers, chair: see everything
+	Contact   bool // a contact of the proposal's 主办 department: the reply button
+	// Departments are the proposal's departments the viewer is a contact of: 签收 and 退回
+	// buttons for each (the card needs p.Departments, store.Tx.ProposalHandling).
+	Departments []int64
+	Today       string         // the union's date ("2006-01-02"): what may still be done
+	ReturnUntil string         // the last day of the 退回 window ("" when closed or unknown)
+	Phone       string         // the masked phone, shown to the proposer and the overseers only
+	Loc         *time.Location // the union's time zone, for the 流转记录 (UTC when nil)
 }
 
 func (v Viewer) zone() *time.Location {
@@ -116,9 +121,7 @@ func ProposalCard(p *store.Proposal, s *store.ProposalSession, merged []*store.P
 	if p.DecisionNote != "" {
 		c.Add(card.Markdown("**审查意见**：" + md(p.DecisionNote)))
 	}
-	if p.ReplyDue != "" {
-		c.Add(card.Markdown("**答复期限**：" + p.ReplyDue))
-	}
+	c.Add(handlingPanel(p, v)...)
 	if p.ReplyText != "" {
 		c.Add(card.Markdown(fmt.Sprintf("**答复**（%s）\n%s", classNames[p.ReplyClass], md(p.ReplyText))))
 	}
@@ -139,6 +142,8 @@ var trailNames = map[string]string{
 	store.StepRegister: "立案", store.StepMerge: "并案", store.StepToSuggestion: "转为意见建议", store.StepReject: "不予立案",
 	store.StepReturn: "退回修改", store.StepAssign: "交办", store.StepReply: "答复", store.StepRate: "评价，办结",
 	store.StepSecondRound: "不满意，第二轮办理", store.StepUnrated: "评价期满未评价，办结",
+	store.StepDeptReturn: "承办单位退回", store.StepAcknowledge: "承办单位签收", store.StepExtendRequest: "申请延期",
+	store.StepExtendGrant: "同意延期", store.StepExtendRefuse: "不同意延期", store.StepSetDue: "修改答复期限",
 }
 
 func roundNote(p *store.Proposal) string {
@@ -204,10 +209,11 @@ func buttons(p *store.Proposal, s *store.ProposalSession, v Viewer) []card.Eleme
 					card.Button{Text: card.T("退回修改"), Name: "return", Form: card.Submit, Value: val(actReturn)},
 					card.Button{Text: card.T("不予立案"), Type: card.Danger, Name: "reject", Form: card.Submit, Value: val(actReject)})))
 	}
-	if v.Committee && (p.State == store.ProposalRegistered || p.State == store.ProposalSuggestion) {
+	if v.Committee && (p.State == store.ProposalRegistered || p.State == store.ProposalSuggestion || p.State == store.ProposalReassign) {
 		els = append(els, card.Divider(), card.Form("assign",
 			card.Input{Name: "host", Label: card.T("主办单位（一个）"), Required: true},
 			card.Input{Name: "helpers", Label: card.T("协办单位（可多个，用顿号或逗号分隔）")},
+			card.DatePicker{Name: "due", Label: card.T("答复期限（不填按本届规定的工作日数计算）")},
 			card.Buttons(card.Button{Text: card.T("交办"), Type: card.Primary, Name: "assign_submit", Form: card.Submit, Value: val(actAssign)})))
 	}
 	if v.Committee && (p.State == store.ProposalSubmitted || p.State == store.ProposalRegistered || p.State == store.ProposalSuggestion) {
@@ -222,7 +228,7 @@ func buttons(p *store.Proposal, s *store.ProposalSession, v Viewer) []card.Eleme
 	if v.Contact && p.State == store.ProposalAssigned {
 		els = append(els, card.Buttons(card.Button{Text: card.T("答复"), Type: card.Primary, Value: val(actReplyForm)}))
 	}
-	return els
+	return append(els, handlingButtons(p, v, val)...)
 }
 
 // Reply classes.

@@ -34,6 +34,26 @@ func (h *Handlers) cardFor(c *bot.Context, p *store.Proposal, s *store.ProposalS
 	if err := c.Tx.ProposalTrail(c.Ctx, p); err != nil {
 		return nil, err
 	}
+	if err := c.Tx.ProposalHandling(c.Ctx, p); err != nil {
+		return nil, err
+	}
+	if p.State == store.ProposalAssigned {
+		mine, err := c.Tx.ContactDepartments(c.Ctx, v.MemberID)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range p.Departments {
+			if slices.Contains(mine, d.DepartmentID) {
+				v.Departments = append(v.Departments, d.DepartmentID)
+			}
+		}
+		v.Today = h.localDate(c.Now)
+		if until, err := h.returnUntil(c.Ctx, p); err != nil {
+			return nil, err
+		} else if until >= v.Today {
+			v.ReturnUntil = until
+		}
+	}
 	v.Loc = h.Loc
 	return ProposalCard(p, s, merged, v), nil
 }

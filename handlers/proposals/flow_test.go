@@ -108,7 +108,10 @@ func (r *rig) rows() string {
 	for _, q := range []string{
 		`SELECT id, state, version, title, reason, phone, COALESCE(number, '') AS n FROM proposals ORDER BY id`,
 		`SELECT proposal_id, member_id, status FROM proposal_cosigners ORDER BY proposal_id, member_id`,
-		`SELECT proposal_id, department_id, role FROM proposal_departments ORDER BY proposal_id, department_id`,
+		`SELECT proposal_id, department_id, role, acknowledged_at FROM proposal_departments ORDER BY proposal_id, department_id`,
+		`SELECT id, COALESCE(reply_due, '') AS due, key_proposal FROM proposals ORDER BY id`,
+		`SELECT proposal_id, department_id, reason FROM proposal_returns ORDER BY id`,
+		`SELECT proposal_id, requested_due, status, decision_note FROM proposal_extensions ORDER BY id`,
 		`SELECT proposal_id, round, member_id, rating FROM proposal_ratings ORDER BY proposal_id, round, member_id`,
 		`SELECT COUNT(*) FROM audit_log`,
 	} {

@@ -2,6 +2,7 @@ package proposals
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -18,16 +19,30 @@ func (h *Handlers) queue(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return c.Refusal(err)
 	}
-	ps, err := c.Tx.ProposalsBySession(c.Ctx, s.ID, store.ProposalSubmitted, store.ProposalRegistered, store.ProposalSuggestion)
+	ps, err := c.Tx.ProposalsBySession(c.Ctx, s.ID, store.ProposalSubmitted, store.ProposalRegistered, store.ProposalSuggestion,
+		store.ProposalReassign, store.ProposalAssigned)
 	if err != nil {
 		return nil, err
 	}
+	// Assigned proposals are in the queue only while an extension request awaits the committee.
+	for _, p := range ps {
+		if p.State == store.ProposalAssigned {
+			if err := c.Tx.ProposalHandling(c.Ctx, p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	ps = slices.DeleteFunc(ps, func(p *store.Proposal) bool { return p.State == store.ProposalAssigned && p.PendingExtension() == nil })
 	cd := card.New("提案审查").Subtitle(s.Name).Color(card.Blue)
 	if len(ps) == 0 {
-		cd.Add(card.Markdown("没有待审查或待交办的提案。"))
+		cd.Add(card.Markdown("没有待审查、待交办或待决定延期的提案。"))
 	}
 	for _, p := range ps {
-		cd.Add(card.Markdown(fmt.Sprintf("**%s** · %s · %s · 附议 %d 人", md(p.Title), md(p.ProposerName), store.ProposalStateNames[p.State], p.Agreed())),
+		state := store.ProposalStateNames[p.State]
+		if p.State == store.ProposalAssigned {
+			state = "延期申请待决定"
+		}
+		cd.Add(card.Markdown(fmt.Sprintf("**%s** · %s · %s · 附议 %d 人", md(p.Title), md(p.ProposerName), state, p.Agreed())),
 			card.Buttons(card.Button{Text: card.T("审查"), Value: card.Action(actShow).With("proposal_id", p.ID)}))
 	}
 	return bot.ReplyCard(cd), nil
@@ -191,10 +206,15 @@ func (h *Handlers) assign(c *bot.Context) (*bot.Response, error) {
 		if len(hostDept.Contacts) == 0 {
 			return nil, "", store.Errorf(store.EINVALID, "「%s」还没有联系人，请先导入承办单位联系人。", hostDept.Name)
 		}
-		if err := h.cal.Reload(c.Ctx); err != nil {
+		if due, err = h.dueFromForm(c, "due"); err != nil {
 			return nil, "", err
 		}
-		due = h.cal.AddWorkdays(c.Now.In(h.Loc), s.ReplyWorkdays).Format("2006-01-02")
+		if due == "" {
+			if err := h.cal.Reload(c.Ctx); err != nil {
+				return nil, "", err
+			}
+			due = h.cal.AddWorkdays(c.Now.In(h.Loc), s.ReplyWorkdays).Format("2006-01-02")
+		}
 		return &store.ProposalChange{Set: map[string]any{"assigned_at": c.Tx.Now(), "reply_due": due}, Detail: hostDept.Name},
 			fmt.Sprintf("你的提案「%s」已交%s主办，答复期限 %s。", p.Title, hostDept.Name, due), nil
 	})

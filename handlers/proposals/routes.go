@@ -31,6 +31,12 @@ const (
 	actRate         = "proposals.rate"          // the rating and comment (proposal_id, round)
 	actReclassify   = "proposals.reclassify"    // the committee's new category from the form (proposal_id, version)
 	actExport       = "proposals.export"        // the statistics workbook, 1:1 to the clicker (session_id)
+	actAcknowledge  = "proposals.acknowledge"   // a department's 签收 (proposal_id, version, department_id)
+	actDeptReturn   = "proposals.dept_return"   // a department's 退回 with the form's return_reason (proposal_id, version, department_id)
+	actExtend       = "proposals.extend"        // the 主办's extension request: extend_due, extend_reason (proposal_id, version)
+	actExtendGrant  = "proposals.extend_grant"  // the committee grants it, extension_note (proposal_id, version, extension_id)
+	actExtendRefuse = "proposals.extend_refuse" // the committee refuses it, extension_note (proposal_id, version, extension_id)
+	actSetDue       = "proposals.set_due"       // the committee's reply deadline new_due (proposal_id, version)
 )
 
 // Register adds the proposals' commands and card actions to the router.
@@ -69,6 +75,12 @@ func Register(r *bot.Router, d handlers.Deps) {
 	r.Action(bot.Action{Name: actReply, Roles: store.Contacts, Handler: h.reply})
 	r.Action(bot.Action{Name: actRate, Handler: h.rate})
 	r.Action(bot.Action{Name: actExport, Roles: store.ProposalOverseers, Handler: h.exportAction, Solo: true})
+	r.Action(bot.Action{Name: actAcknowledge, Roles: store.Contacts, Handler: h.acknowledge})
+	r.Action(bot.Action{Name: actDeptReturn, Roles: store.Contacts, Handler: h.deptReturn})
+	r.Action(bot.Action{Name: actExtend, Roles: store.Contacts, Handler: h.extend})
+	r.Action(bot.Action{Name: actExtendGrant, Roles: store.Committee, Handler: h.extendGrant})
+	r.Action(bot.Action{Name: actExtendRefuse, Roles: store.Committee, Handler: h.extendRefuse})
+	r.Action(bot.Action{Name: actSetDue, Roles: store.Committee, Handler: h.setDue})
 }
 
 // onProposal is the row a 附议 answer contends for: its proposal (bot.Action.Serial).

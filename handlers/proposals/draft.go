@@ -1,9 +1,11 @@
 package proposals
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/unionbot/unionbot/bot"
 	"github.com/unionbot/unionbot/bot/card"
@@ -13,42 +15,37 @@ import (
 // cardFor renders p for v, with what only the transaction knows: the proposals merged into
 // it, whether the sender answers for its 主办, and the masked phone.
 func (h *Handlers) cardFor(c *bot.Context, p *store.Proposal, s *store.ProposalSession, v Viewer) (*card.Card, error) {
-	merged, err := c.Tx.ProposalsMergedInto(c.Ctx, p.ID)
+	return h.cardIn(c.Ctx, c.Tx, c.Now, p, s, v)
+}
+
+// cardIn is cardFor in a transaction at now (a job's).
+func (h *Handlers) cardIn(ctx context.Context, tx *store.Tx, now time.Time, p *store.Proposal, s *store.ProposalSession, v Viewer) (*card.Card, error) {
+	merged, err := tx.ProposalsMergedInto(ctx, p.ID)
 	if err != nil {
 		return nil, err
-	}
-	if p.State == store.ProposalAssigned {
-		host, err := c.Tx.ProposalHost(c.Ctx, p.ID)
-		if err != nil {
-			return nil, err
-		}
-		mine, err := c.Tx.ContactDepartments(c.Ctx, v.MemberID)
-		if err != nil {
-			return nil, err
-		}
-		v.Contact = host != 0 && slices.Contains(mine, host)
 	}
 	if v.MemberID == p.ProposerID || v.Overseer {
 		v.Phone = h.maskedPhone(p)
 	}
-	if err := c.Tx.ProposalTrail(c.Ctx, p); err != nil {
+	if err := tx.ProposalTrail(ctx, p); err != nil {
 		return nil, err
 	}
-	if err := c.Tx.ProposalHandling(c.Ctx, p); err != nil {
+	if err := tx.ProposalHandling(ctx, p); err != nil {
 		return nil, err
 	}
 	if p.State == store.ProposalAssigned {
-		mine, err := c.Tx.ContactDepartments(c.Ctx, v.MemberID)
+		mine, err := tx.ContactDepartments(ctx, v.MemberID)
 		if err != nil {
 			return nil, err
 		}
 		for _, d := range p.Departments {
 			if slices.Contains(mine, d.DepartmentID) {
 				v.Departments = append(v.Departments, d.DepartmentID)
+				v.Contact = v.Contact || d.Role == store.DeptHost
 			}
 		}
-		v.Today = h.localDate(c.Now)
-		if until, err := h.returnUntil(c.Ctx, p); err != nil {
+		v.Today = h.localDate(now)
+		if until, err := h.returnUntil(ctx, p); err != nil {
 			return nil, err
 		} else if until >= v.Today {
 			v.ReturnUntil = until

@@ -5,6 +5,7 @@ import (
 
 	"github.com/unionbot/unionbot/bot"
 	"github.com/unionbot/unionbot/handlers"
+	"github.com/unionbot/unionbot/jobs"
 	"github.com/unionbot/unionbot/store"
 )
 
@@ -89,4 +90,18 @@ func onProposal(c *bot.Context) string {
 		return fmt.Sprint("proposal:", id)
 	}
 	return ""
+}
+
+// RegisterJobs adds the proposals' reminder jobs (jobs.go) to the engine.
+func RegisterJobs(e *jobs.Engine, d handlers.Deps) error {
+	c, err := NewCadence(d)
+	if err != nil {
+		return err
+	}
+	for _, j := range c.Jobs() {
+		if err := e.Add(j); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -50,6 +50,29 @@ func TestCardsValid(t *testing.T) {
 			}
 		}
 	}
+	// The handling panel and buttons all at once: a viewer who is on the committee and a contact
+	// of both departments, with a pending extension, a 退回 and one 签收.
+	full := sample(store.ProposalAssigned)
+	acked := time.Date(2027, 4, 3, 2, 0, 0, 0, time.UTC)
+	full.Departments = []store.ProposalDepartment{{DepartmentID: 1, Name: "后勤处", Role: store.DeptHost, AcknowledgedAt: &acked, AckName: "王联系"},
+		{DepartmentID: 2, Name: "教务处", Role: store.DeptHelper}}
+	full.Extensions = []store.ProposalExtension{{ID: 1, Department: "后勤处", OldDue: "2027-05-20", RequestedDue: "2027-06-10", Reason: "需调研", Status: store.ExtensionPending}}
+	full.Returns = []store.ProposalReturn{{Department: "保卫处", Role: store.DeptHost, Reason: "不属本处职责", ReturnedAt: acked}}
+	everyone := proposals.Viewer{MemberID: 8, Committee: true, Overseer: true, Contact: true, Departments: []int64{1, 2}, Today: "2027-04-05", ReturnUntil: "2027-04-12", Loc: shanghai}
+	got := proposals.ProposalCard(full, s, nil, everyone)
+	if _, err := got.JSON(); err != nil {
+		t.Errorf("the handling card: %v", err)
+	}
+	for _, want := range []string{"签收（教务处协办）", "后勤处 · 04-03 10:00 签收（王联系）", "教务处 · 未签收", "2027-04-12 前退回",
+		"后勤处申请延期至 2027-06-10", "同意延期", "修改答复期限", "**退回**：04-03 10:00 保卫处（主办）退回，理由：不属本处职责"} {
+		if !strings.Contains(got.String(), want) {
+			t.Errorf("the handling card lacks %q", want)
+		}
+	}
+	if strings.Contains(got.String(), "签收（后勤处主办）") || strings.Contains(got.String(), "申请延期：新的答复期限") {
+		t.Errorf("a 签收 button for a department that has acknowledged, or a second extension request while one is pending")
+	}
+	golden.Card(t, "proposal_assigned_handling", got)
 	golden.Card(t, "proposal_cosigning_invitee", proposals.ProposalCard(sample(store.ProposalCosigning), s, nil, viewers["invitee"]))
 	golden.Card(t, "proposal_submitted_committee", proposals.ProposalCard(sample(store.ProposalSubmitted), s, nil, viewers["committee"]))
 	golden.Card(t, "proposal_assigned_contact", proposals.ProposalCard(sample(store.ProposalAssigned), s, nil, viewers["contact"]))

@@ -181,6 +181,10 @@ var matrix = []row{
 	action("proposals.reject", committee), action("proposals.return", committee), action("proposals.assign", committee),
 	action("proposals.reclassify", committee),
 	action("proposals.reply_form", contacts), action("proposals.reply", contacts),
+	// The handling: a department's 签收, 退回 and extension request (for its own assignments:
+	// the handlers refuse a contact of another department), the committee's decisions.
+	action("proposals.acknowledge", contacts), action("proposals.dept_return", contacts), action("proposals.extend", contacts),
+	action("proposals.extend_grant", committee), action("proposals.extend_refuse", committee), action("proposals.set_due", committee),
 	action("proposals.rate", everyone),
 	action("proposals.export", overseers),
 

@@ -70,25 +70,27 @@ func handlingButtons(p *store.Proposal, v Viewer, val func(string) card.Value) [
 		return nil
 	}
 	var els []card.Element
-	returnShown := false // one 退回 form (a contact of two of its departments returns for the first)
+	var mine []store.ProposalDepartment
 	for _, d := range p.Departments {
-		if !slices.Contains(v.Departments, d.DepartmentID) {
-			continue
+		if slices.Contains(v.Departments, d.DepartmentID) {
+			mine = append(mine, d)
 		}
-		id := fmt.Sprint(d.DepartmentID)
+	}
+	for _, d := range mine {
 		if d.AcknowledgedAt == nil {
 			els = append(els, card.Buttons(card.Button{Text: card.T(fmt.Sprintf("签收（%s%s）", d.Name, roleNames[d.Role])), Type: card.Primary,
-				Name: "ack_" + id, Value: val(actAcknowledge).With("department_id", d.DepartmentID)}))
+				Name: fmt.Sprint("ack_", d.DepartmentID), Value: val(actAcknowledge).With("department_id", d.DepartmentID)}))
 		}
-		if v.ReturnUntil != "" && p.Round == 1 && !returnShown {
-			returnShown = true
-			els = append(els, card.Form("dept_return",
-				card.Input{Name: "return_reason", Label: card.T(fmt.Sprintf("交办有误？%s可在 %s 前退回，请写明理由", d.Name, v.ReturnUntil)),
-					Multiline: true, MaxLength: store.MaxProposalText},
-				card.Buttons(card.Button{Text: card.T("退回提案工作委员会"), Type: card.Danger, Name: "dept_return_submit", Form: card.Submit,
-					Value:   val(actDeptReturn).With("department_id", d.DepartmentID),
-					Confirm: &card.Confirm{Title: card.T("确认退回？"), Text: card.T("提案将退回提案工作委员会重新交办。")}})))
-		}
+	}
+	// One 退回 form: a contact of two of the proposal's departments returns it for the first.
+	if len(mine) > 0 && v.ReturnUntil != "" && p.Round == 1 {
+		d := mine[0]
+		els = append(els, card.Form("dept_return",
+			card.Input{Name: "return_reason", Label: card.T(fmt.Sprintf("交办有误？%s可在 %s 前退回，请写明理由", d.Name, v.ReturnUntil)),
+				Multiline: true, MaxLength: store.MaxProposalText},
+			card.Buttons(card.Button{Text: card.T("退回提案工作委员会"), Type: card.Danger, Name: "dept_return_submit", Form: card.Submit,
+				Value:   val(actDeptReturn).With("department_id", d.DepartmentID),
+				Confirm: &card.Confirm{Title: card.T("确认退回？"), Text: card.T("提案将退回提案工作委员会重新交办。")}})))
 	}
 	if v.Contact && p.PendingExtension() == nil && (v.Today == "" || v.Today <= p.ReplyDue) {
 		els = append(els, card.Form("extend",

@@ -19,6 +19,7 @@ const (
 	ProposalRejected   = "rejected"   // 不予立案 (final, with a reason)
 	ProposalReturned   = "returned"   // 退回修改: back with the proposer, editable
 	ProposalAssigned   = "assigned"   // 已交办: departments answering (round 1 or 2)
+	ProposalReviewing  = "reviewing"  // 答复待审核: the 主办 replied, the committee reviews the reply (答复审核)
 	ProposalReplied    = "replied"    // 已答复: awaiting the rating
 	ProposalClosed     = "closed"     // 已办结 (final)
 )
@@ -34,6 +35,7 @@ var ProposalStateNames = map[string]string{
 	ProposalRejected:   "不予立案",
 	ProposalReturned:   "退回修改",
 	ProposalAssigned:   "办理中",
+	ProposalReviewing:  "答复待审核",
 	ProposalReplied:    "已答复，待评价",
 	ProposalClosed:     "已办结",
 }
@@ -50,6 +52,9 @@ const (
 	StepReturn       = "return"        // 退回修改
 	StepAssign       = "assign"        // 交办
 	StepReply        = "reply"         // 答复 by the 主办
+	StepReplyReview  = "reply_review"  // 答复 by the 主办 in a session with 答复审核: to the committee first
+	StepApproveReply = "approve_reply" // 答复审核 passed: the proposer gets the reply
+	StepRedoReply    = "redo_reply"    // 答复审核 sent the reply back to the 主办 with a reason
 	StepRate         = "rate"          // 满意 / 基本满意, or 不满意 in the second round: closed
 	StepSecondRound  = "second_round"  // 不满意 in the first round: back to the departments
 	StepUnrated      = "unrated"       // no rating within the window: closed as 未评价
@@ -70,6 +75,9 @@ var proposalTransitions = map[string]struct {
 	StepReturn:       {[]string{ProposalSubmitted}, ProposalReturned},
 	StepAssign:       {[]string{ProposalRegistered, ProposalSuggestion}, ProposalAssigned},
 	StepReply:        {[]string{ProposalAssigned}, ProposalReplied},
+	StepReplyReview:  {[]string{ProposalAssigned}, ProposalReviewing},
+	StepApproveReply: {[]string{ProposalReviewing}, ProposalReplied},
+	StepRedoReply:    {[]string{ProposalReviewing}, ProposalAssigned},
 	StepRate:         {[]string{ProposalReplied}, ProposalClosed},
 	StepSecondRound:  {[]string{ProposalReplied}, ProposalAssigned},
 	StepUnrated:      {[]string{ProposalReplied}, ProposalClosed},
@@ -78,9 +86,9 @@ var proposalTransitions = map[string]struct {
 // ProposalStates lists every state, ProposalSteps every step (for tests and menus).
 var (
 	ProposalStates = []string{ProposalDraft, ProposalCosigning, ProposalSubmitted, ProposalRegistered, ProposalMerged,
-		ProposalSuggestion, ProposalRejected, ProposalReturned, ProposalAssigned, ProposalReplied, ProposalClosed}
+		ProposalSuggestion, ProposalRejected, ProposalReturned, ProposalAssigned, ProposalReviewing, ProposalReplied, ProposalClosed}
 	ProposalSteps = []string{StepInvite, StepSubmit, StepLate, StepRegister, StepMerge, StepToSuggestion, StepReject,
-		StepReturn, StepAssign, StepReply, StepRate, StepSecondRound, StepUnrated}
+		StepReturn, StepAssign, StepReply, StepReplyReview, StepApproveReply, StepRedoReply, StepRate, StepSecondRound, StepUnrated}
 )
 
 // ProposalNext returns the state step leads to from state, or an ECONFLICT error saying in
@@ -107,7 +115,7 @@ func ProposalEditable(state string) bool {
 var stepNames = map[string]string{
 	StepInvite: "邀请附议", StepSubmit: "提交", StepLate: "作为意见建议提交", StepRegister: "立案", StepMerge: "并案",
 	StepToSuggestion: "转为意见建议", StepReject: "不予立案", StepReturn: "退回修改", StepAssign: "交办",
-	StepReply: "答复", StepRate: "评价", StepSecondRound: "进入第二轮办理", StepUnrated: "记为未评价",
+	StepReply: "答复", StepReplyReview: "答复", StepApproveReply: "通过答复审核", StepRedoReply: "退回答复", StepRate: "评价", StepSecondRound: "进入第二轮办理", StepUnrated: "记为未评价",
 }
 
 // ProposalChange is what a step changes besides the state: the columns set with it.

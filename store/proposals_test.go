@@ -44,6 +44,9 @@ func TestProposalStateMachine(t *testing.T) {
 		store.StepReturn:       {store.ProposalSubmitted: store.ProposalReturned},
 		store.StepAssign:       {store.ProposalRegistered: store.ProposalAssigned, store.ProposalSuggestion: store.ProposalAssigned},
 		store.StepReply:        {store.ProposalAssigned: store.ProposalReplied},
+		store.StepReplyReview:  {store.ProposalAssigned: store.ProposalReviewing},
+		store.StepApproveReply: {store.ProposalReviewing: store.ProposalReplied},
+		store.StepRedoReply:    {store.ProposalReviewing: store.ProposalAssigned},
 		store.StepRate:         {store.ProposalReplied: store.ProposalClosed},
 		store.StepSecondRound:  {store.ProposalReplied: store.ProposalAssigned},
 		store.StepUnrated:      {store.ProposalReplied: store.ProposalClosed},
@@ -92,8 +95,8 @@ func TestProposalStateMachine(t *testing.T) {
 				}
 			}
 		}
-		if walked != 19 {
-			t.Errorf("walked %d allowed transitions, want 19", walked)
+		if walked != 22 {
+			t.Errorf("walked %d allowed transitions, want 22", walked)
 		}
 		// A proposal read before another change is refused (a stale card), nothing written.
 		p := &store.Proposal{SessionID: s.ID, ProposerID: m.ID, Title: "stale", Category: "其他"}

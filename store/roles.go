@@ -42,6 +42,8 @@ var (
 	// ProposalOverseers see every proposal and the proposal statistics: the committee, the
 	// officers and the chair.
 	ProposalOverseers = []string{RoleCommittee, RoleOfficer, RoleChair}
+	// ChairOnly marks 重点提案.
+	ChairOnly = []string{RoleChair}
 	// Contacts answer the proposals assigned to their own department.
 	Contacts = []string{RoleContact}
 )

@@ -17,16 +17,22 @@ func (h *Handlers) cardFor(c *bot.Context, p *store.Proposal, s *store.ProposalS
 	if err != nil {
 		return nil, err
 	}
-	if p.State == store.ProposalAssigned {
-		host, err := c.Tx.ProposalHost(c.Ctx, p.ID)
+	if p.State == store.ProposalAssigned || p.State == store.ProposalReviewing {
+		host, helper, err := h.answersFor(c, p, v.MemberID)
 		if err != nil {
 			return nil, err
 		}
-		mine, err := c.Tx.ContactDepartments(c.Ctx, v.MemberID)
+		v.Contact, v.Helper = host, helper != nil
+	}
+	if err := c.Tx.ProposalOpinions(c.Ctx, p); err != nil {
+		return nil, err
+	}
+	if v.Committee && p.State == store.ProposalClosed && p.Number != "" {
+		over, _, err := c.Tx.SessionHandlingOver(c.Ctx, p.SessionID)
 		if err != nil {
 			return nil, err
 		}
-		v.Contact = host != 0 && slices.Contains(mine, host)
+		v.Choosing = over
 	}
 	if v.MemberID == p.ProposerID || v.Overseer {
 		v.Phone = h.maskedPhone(p)

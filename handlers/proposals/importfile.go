@@ -29,6 +29,7 @@ type sessionSpec struct {
 	CosignersRate       bool     `yaml:"cosigners_rate"`
 	PublicAfterRegister bool     `yaml:"public_after_register"`
 	LateAsSuggestion    *bool    `yaml:"late_as_suggestion"`
+	ReplyReview         bool     `yaml:"reply_review"`
 }
 
 // departmentsSpec is the departments file (examples/departments.yaml).
@@ -88,7 +89,7 @@ func CreateSessionFromYAML(ctx context.Context, db *store.DB, r io.Reader, loc *
 	}
 	s := &store.ProposalSession{Name: sp.Name, Code: sp.Code, CongressDate: sp.Congress, ReplyWorkdays: sp.ReplyWorkdays,
 		RatingWorkdays: sp.RatingWorkdays, CosignersRate: sp.CosignersRate, PublicAfterRegister: sp.PublicAfterRegister,
-		LateAsSuggestion: true, CategoriesText: strings.Join(sp.Categories, "\n")}
+		LateAsSuggestion: true, ReplyReview: sp.ReplyReview, CategoriesText: strings.Join(sp.Categories, "\n")}
 	s.MinCosigners = store.DefaultMinCosigners
 	if sp.MinCosigners != nil {
 		s.MinCosigners = *sp.MinCosigners

@@ -35,6 +35,9 @@ func (h *Handlers) postLive(c *bot.Context, p *store.Proposal, s *store.Proposal
 	if err := c.Tx.ProposalTrail(c.Ctx, p); err != nil {
 		return nil, err
 	}
+	if err := c.Tx.ProposalOpinions(c.Ctx, p); err != nil {
+		return nil, err
+	}
 	posted, err := livecard.Post(c.Ctx, c.Tx, liveKind, p.ID, c.ChatID, PublicCard(p, s, merged, h.Loc))
 	if err != nil {
 		return nil, err
@@ -60,6 +63,9 @@ func (h *Handlers) showLive(c *bot.Context, id int64) error {
 		return err
 	}
 	if err := c.Tx.ProposalTrail(c.Ctx, p); err != nil {
+		return err
+	}
+	if err := c.Tx.ProposalOpinions(c.Ctx, p); err != nil {
 		return err
 	}
 	_, err = livecard.Show(c.Ctx, c.Tx, liveKind, p.ID, PublicCard(p, s, merged, h.Loc))

@@ -79,21 +79,22 @@ func (p *Proposal) ReplyPublished() bool {
 }
 
 // MarkProposal sets or clears one of p's marks: column is "key_proposal" (重点提案) or
-// "excellent" (优秀提案). It reports false when the mark was already so (nothing written);
-// audited as actor. A mark does not change p's version: cards showing p stay usable.
-func (tx *Tx) MarkProposal(ctx context.Context, p *Proposal, column string, on bool, actor string) (bool, error) {
+// "excellent" (优秀提案), audited as actor; the caller checked that the mark differs. One set
+// so meanwhile (a concurrent click) is ECONFLICT. A mark does not change p's version: cards
+// showing p stay usable.
+func (tx *Tx) MarkProposal(ctx context.Context, p *Proposal, column string, on bool, actor string) error {
 	const op = "store.MarkProposal"
 	actions := map[string][2]string{"key_proposal": {ActionUnmarkKey, ActionMarkKey}, "excellent": {ActionUnmarkExcellent, ActionMarkExcellent}}
 	a, ok := actions[column]
 	if !ok {
-		return false, &Error{Code: EINTERNAL, Op: op, Message: "unknown mark " + column}
+		return &Error{Code: EINTERNAL, Op: op, Message: "unknown mark " + column}
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE proposals SET `+column+` = ?, updated_at = ? WHERE id = ? AND `+column+` <> ?`, on, tx.now, p.ID, on)
 	if err != nil {
-		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
+		return &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil
+		return &Error{Code: ECONFLICT, Op: op, Message: "提案刚刚被其他人更新，请刷新后重试。"}
 	}
 	action := a[0]
 	if on {
@@ -104,7 +105,7 @@ func (tx *Tx) MarkProposal(ctx context.Context, p *Proposal, column string, on b
 	} else {
 		p.Excellent = on
 	}
-	return true, tx.Audit(ctx, actor, "proposal", fmt.Sprint(p.ID), action, p.Number)
+	return tx.Audit(ctx, actor, "proposal", fmt.Sprint(p.ID), action, p.Number)
 }
 
 // MembersWithRole lists the members holding a role (with a Feishu account or not), by name.

@@ -45,12 +45,11 @@ func (h *Handlers) markKey(c *bot.Context) (*bot.Response, error) {
 	case p.State == store.ProposalClosed:
 		return bot.Warn("该提案已办结，不能再更改重点提案标记。"), nil
 	}
-	changed, err := c.Tx.MarkProposal(c.Ctx, p, "key_proposal", on, c.Sender.OpenID)
-	if err != nil {
-		return c.Refusal(err)
-	}
-	if !changed {
+	if p.KeyProposal == on {
 		return bot.Warn(map[bool]string{true: "该提案已是重点提案。", false: "该提案不是重点提案。"}[on]), nil
+	}
+	if err := c.Tx.MarkProposal(c.Ctx, p, "key_proposal", on, c.Sender.OpenID); err != nil {
+		return c.Refusal(err)
 	}
 	text := fmt.Sprintf("你的提案「%s」（%s）已列为重点提案，将重点督办。", p.Title, p.Number)
 	toast := "已列为重点提案，已通知提案人。"
@@ -83,12 +82,11 @@ func (h *Handlers) markExcellent(c *bot.Context) (*bot.Response, error) {
 	if !over {
 		return bot.Warn(fmt.Sprintf("%s还有 %d 件立案提案未办结，全部办结后再评选优秀提案。", s.Name, open)), nil
 	}
-	changed, err := c.Tx.MarkProposal(c.Ctx, p, "excellent", on, c.Sender.OpenID)
-	if err != nil {
-		return c.Refusal(err)
-	}
-	if !changed {
+	if p.Excellent == on {
 		return bot.Warn(map[bool]string{true: "该提案已是优秀提案。", false: "该提案不是优秀提案。"}[on]), nil
+	}
+	if err := c.Tx.MarkProposal(c.Ctx, p, "excellent", on, c.Sender.OpenID); err != nil {
+		return c.Refusal(err)
 	}
 	toast := "已取消优秀提案。"
 	if on {

@@ -35,6 +35,9 @@ const (
 	actMarkExcellent = "proposals.mark_excellent" // the committee marks or unmarks 优秀提案 (proposal_id, on)
 )
 
+// recordRoles may ask for a 履职记录: delegates (their own) and the overseers (anyone's).
+var recordRoles = append([]string{store.RoleDelegate}, store.ProposalOverseers...)
+
 // Register adds the proposals' commands and card actions to the router.
 func Register(r *bot.Router, d handlers.Deps) {
 	h := New(d)
@@ -50,7 +53,7 @@ func Register(r *bot.Router, d handlers.Deps) {
 		Help: "待审查的提案（提案委员）", Handler: h.queue})
 	r.Command(bot.Command{Names: []string{"提案统计", "proposalstats"}, Usage: "提案统计 [届次]", Roles: store.ProposalOverseers,
 		Help: "提案征集、立案、办复和满意率统计", Handler: h.stats})
-	r.Command(bot.Command{Names: []string{"履职记录", "record"}, Usage: "履职记录 [姓名或工号] [届次]",
+	r.Command(bot.Command{Names: []string{"履职记录", "record"}, Usage: "履职记录 [姓名或工号] [届次]", Roles: recordRoles,
 		Help: "代表在一届中的提案、附议和评价", Handler: h.record})
 	r.Command(bot.Command{Names: []string{"优秀提案", "excellent"}, Usage: "优秀提案 [届次]",
 		Help: "本届优秀提案；提案委员在办理结束后评选", Handler: h.excellentList})

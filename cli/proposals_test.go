@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/unionbot/unionbot/store"
 )
 
@@ -66,5 +68,22 @@ func TestProposalsAndDepartmentsCommands(t *testing.T) {
 	db.Select(ctx, &roles, `SELECT m.employee_no FROM member_roles r JOIN members m ON m.id = r.member_id WHERE r.role = ? ORDER BY m.employee_no`, store.RoleContact)
 	if strings.Join(roles, ",") != "0102,0103,0104,0501" {
 		t.Errorf("contacts holding the role: %v", roles)
+	}
+	// The same from an Excel workbook: 人事处's contacts become 0105 alone, 0103 and 0104 lose the role.
+	wb := excelize.NewFile()
+	for cell, v := range map[string]string{"A1": "承办单位", "B1": "联系人工号", "C1": "分管校领导工号", "A2": "人事处", "B2": "0105", "C2": "0001"} {
+		wb.SetCellStr("Sheet1", cell, v)
+	}
+	xlsx := filepath.Join(dir, "承办单位.xlsx")
+	if err := wb.SaveAs(xlsx); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := cli(t, env, "departments", "import", "-f", xlsx, "-config", ""); code != 0 || !strings.Contains(out, "新建 0 个，更新 1 个") {
+		t.Errorf("xlsx import: %d %s %s", code, out, errOut)
+	}
+	roles = nil
+	db.Select(ctx, &roles, `SELECT m.employee_no FROM member_roles r JOIN members m ON m.id = r.member_id WHERE r.role = ? ORDER BY m.employee_no`, store.RoleContact)
+	if strings.Join(roles, ",") != "0102,0105,0501" {
+		t.Errorf("contacts after the xlsx import: %v", roles)
 	}
 }

@@ -134,4 +134,27 @@ func TestBrowserProposal(t *testing.T) {
 	p.say("提案列表")
 	p.until("the list", "!!"+msgWith("提案列表", "第四届第一次", "4-1-001 改善教学楼饮水设施", "⭐重点提案", "4-1-005 "+title))
 	p.shot("p12-list")
+
+	// His 履职记录 lists it with the rating he gave.
+	p.say("履职记录")
+	p.until("the record", "!!"+msgWith("履职记录：冯涛", "4-1-005 "+title, "已办结"))
+	p.show("履职记录：冯涛")
+	p.shot("p13-record")
+
+	// An officer sees the sessions and the departments, and opens their forms.
+	p.p2p("0101")
+	p.say("届次")
+	p.until("the sessions", "!!"+msgWith("第四届第一次（4-1）", "大会 2024-05-16"))
+	p.clickButton("第四届第一次（4-1）", "修改")
+	p.until("the session form", "!!"+msgWith("修改届次：第四届第一次", "答复审核"))
+	p.show("修改届次：第四届第一次")
+	p.shot("p14-session-form")
+	p.say("承办单位")
+	p.until("the departments", "!!"+msgWith("承办单位", "教务处 · 联系人：刘洋 · 分管校领导：王建国", "新增承办单位"))
+	p.show("新增承办单位")
+	p.shot("p15-departments")
+	p.clickButton("新增承办单位", "修改")
+	p.until("the department form", "!!"+msgWith("修改承办单位：", "联系人（承办联系人"))
+	p.show("修改承办单位：")
+	p.shot("p16-department-form")
 }

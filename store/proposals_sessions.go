@@ -184,3 +184,30 @@ func (db *DB) ProposalSessions(ctx context.Context) ([]*ProposalSession, error) 
 	}
 	return out, nil
 }
+
+// UpdateProposalSession validates and saves a session's dates, thresholds, categories and
+// switches (its name and code stay: the code prefixes the 立案编号 given), audited as actor.
+func (tx *Tx) UpdateProposalSession(ctx context.Context, s *ProposalSession, actor string) error {
+	const op = "store.UpdateProposalSession"
+	if err := ValidateProposalSession(s); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE proposal_sessions SET opens_at = ?, closes_at = ?, congress_date = ?, min_cosigners = ?,
+		categories = ?, reply_workdays = ?, rating_workdays = ?, cosigners_rate = ?, public_after_register = ?, late_as_suggestion = ?,
+		reply_review = ? WHERE id = ?`,
+		utc(s.OpensAt), utc(s.ClosesAt), s.CongressDate, s.MinCosigners, s.CategoriesText, s.ReplyWorkdays, s.RatingWorkdays,
+		s.CosignersRate, s.PublicAfterRegister, s.LateAsSuggestion, s.ReplyReview, s.ID); err != nil {
+		return &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	return tx.Audit(ctx, actor, "proposal_session", fmt.Sprint(s.ID), "update", fmt.Sprintf("%s：征集 %s 至 %s，附议 %d，答复 %d，评价 %d，审核 %v",
+		s.Name, s.OpensAt.UTC().Format(time.RFC3339), s.ClosesAt.UTC().Format(time.RFC3339), s.MinCosigners, s.ReplyWorkdays, s.RatingWorkdays, s.ReplyReview))
+}
+
+// ProposalSessionsAll lists every session, newest first, in the transaction.
+func (tx *Tx) ProposalSessionsAll(ctx context.Context) ([]*ProposalSession, error) {
+	var out []*ProposalSession
+	if err := tx.SelectContext(ctx, &out, `SELECT `+sessionColumns(tx.db.Dialect)+` FROM proposal_sessions s ORDER BY s.opens_at DESC, s.id DESC`); err != nil {
+		return nil, &Error{Code: EINTERNAL, Op: "store.ProposalSessionsAll", Err: err}
+	}
+	return out, nil
+}

@@ -72,6 +72,13 @@ func TestCardsValid(t *testing.T) {
 	golden.Card(t, "record", proposals.RecordCard("张老师", s, &store.DelegateRecord{Proposed: []*store.Proposal{key, sample(store.ProposalSubmitted)},
 		Cosigned: []*store.Proposal{excellent}, Ratings: []store.RecordRating{{ProposalRating: store.ProposalRating{Round: 1, Rating: store.RatingBasic, Comment: "尽快落实"},
 			Title: "改善食堂", Number: "4-3-002"}}}))
+	golden.Card(t, "session_form_new", proposals.SessionFormCard(nil, shanghai))
+	golden.Card(t, "session_form_edit", proposals.SessionFormCard(s, shanghai))
+	golden.Card(t, "session", proposals.SessionCard(s, shanghai))
+	dept := &store.Department{ID: 3, Name: "教务处", LeaderMemberID: 9, Contacts: []*store.Member{{ID: 5, Name: "刘洋", OpenID: "ou_5"}}}
+	golden.Card(t, "departments", proposals.DepartmentsCard([]*store.Department{dept, {ID: 4, Name: "后勤处"}}, map[int64]string{3: "王建国"}))
+	golden.Card(t, "department_form_new", proposals.DepartmentFormCard(nil, ""))
+	golden.Card(t, "department_form_edit", proposals.DepartmentFormCard(dept, "ou_9"))
 	golden.Card(t, "form_new", proposals.FormCard(s, nil, false))
 	golden.Card(t, "reply_form", proposals.ReplyFormCard(sample(store.ProposalAssigned)))
 	golden.Card(t, "rate", proposals.RateCard(sample(store.ProposalReplied)))

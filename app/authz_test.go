@@ -42,6 +42,8 @@ var (
 	contacts   = []string{store.RoleContact}
 	legalStaff = []string{store.RoleLegalOfficer, store.RoleLawyer}
 	legalOffs  = []string{store.RoleLegalOfficer}
+	chairOnly  = []string{store.RoleChair}
+	recorders  = []string{store.RoleDelegate, store.RoleCommittee, store.RoleOfficer, store.RoleChair}
 )
 
 // matrixRoles are the roles a cell's member holds: "" for none (a plain member).
@@ -182,6 +184,14 @@ var matrix = []row{
 	action("proposals.reclassify", committee),
 	action("proposals.reply_form", contacts), action("proposals.reply", contacts),
 	action("proposals.rate", everyone),
+	// 协办 opinions, 答复审核, 重点提案 (the chair), 优秀提案, 履职记录 (delegates for their own,
+	// overseers for anyone's), sessions and departments in chat (officers).
+	action("proposals.opinion", contacts), action("proposals.approve_reply", committee), action("proposals.redo_reply", committee),
+	action("proposals.mark_key", chairOnly), action("proposals.mark_excellent", committee),
+	command("履职记录", recorders), command("优秀提案", everyone),
+	command("新建届次", officers), command("届次", officers), command("承办单位", officers),
+	action("proposals.session", officers), action("proposals.session_form", officers), action("proposals.session_save", officers),
+	action("proposals.department_form", officers), action("proposals.department_save", officers),
 
 	// Consents (privacy): a member consents or declines for themselves (the operator), no one
 	// else.

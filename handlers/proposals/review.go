@@ -11,8 +11,8 @@ import (
 	"github.com/unionbot/unionbot/store"
 )
 
-// queue answers 提案审查: the current session's proposals awaiting review, replies awaiting review (答复审核), and those awaiting
-// 交办.
+// queue answers 提案审查: the current session's proposals awaiting review or 交办, and the
+// replies awaiting review (答复审核).
 func (h *Handlers) queue(c *bot.Context) (*bot.Response, error) {
 	s, err := c.Tx.CurrentProposalSession(c.Ctx, c.Now)
 	if err != nil {

@@ -206,3 +206,18 @@ func TestReplayedAndForgedCallbacks(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookKeepsFailuresRetryable: the guard answers itself only the events the SDK cannot
+// decode; a well-formed event that fails (here the database is gone) is still answered 500,
+// so that Feishu delivers it again.
+func TestWebhookKeepsFailuresRetryable(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	chat, w := abuseRig(t, db)
+	m := w.member("")
+	db.Close()
+	status, _, err := chat.WH.Send(context.Background(), feishutest.MessageEvent(feishutest.MessageOpts{MessageID: "om_db_gone",
+		SenderOpenID: m.OpenID, Text: "菜单", Token: handlertest.Token}))
+	if err != nil || status != http.StatusInternalServerError {
+		t.Errorf("a message while the database is gone: %d %v, want 500", status, err)
+	}
+}

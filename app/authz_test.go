@@ -192,6 +192,7 @@ var matrix = []row{
 	command("新建届次", officers), command("届次", officers), command("承办单位", officers),
 	action("proposals.session", officers), action("proposals.session_form", officers), action("proposals.session_save", officers),
 	action("proposals.department_form", officers), action("proposals.department_save", officers),
+	action("proposals.export", overseers),
 
 	// Consents (privacy): a member consents or declines for themselves (the operator), no one
 	// else.

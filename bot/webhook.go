@@ -159,12 +159,20 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// An event the SDK cannot decode into its own type (a form value that is not an object, a
-	// number beyond float64, a message whose content is not a string) would make it answer 500,
-	// and Feishu would deliver it again and again: answer it here, once, and log it.
+	r.Body = io.NopCloser(bytes.NewReader(plain))
+	r.ContentLength = int64(len(plain))
+	hw := &hold500{ResponseWriter: w}
+	h.next(&jsonWriter{ResponseWriter: hw}, r)
+	if !hw.held {
+		return
+	}
+	// The SDK answered 500. For an event it could not decode into its own type (a form value
+	// that is not an object, a number beyond float64, a message whose content is not a string)
+	// that would make Feishu deliver it again and again: answer it here, once, and log it. Any
+	// other 500 (the database is down) stays, for Feishu to retry. Checked only after a 500, so
+	// the events that decode pay nothing for it.
 	if ev.Header != nil && !decodable(ev.Header.EventType, plain) {
 		h.o.Log.Warn("webhook: malformed event", "event_type", logSafe(ev.Header.EventType))
-		w.Header().Set("Content-Type", "application/json")
 		if ev.Header.EventType == "card.action.trigger" {
 			json.NewEncoder(w).Encode(toastOnly("error", msgBadCard))
 		} else {
@@ -172,9 +180,31 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	r.Body = io.NopCloser(bytes.NewReader(plain))
-	r.ContentLength = int64(len(plain))
-	h.next(&jsonWriter{ResponseWriter: w}, r)
+	w.WriteHeader(http.StatusInternalServerError)
+	w.Write(hw.body.Bytes())
+}
+
+// hold500 passes an answer through, except a 500, which it holds back (status and body) for
+// the guard to decide on.
+type hold500 struct {
+	http.ResponseWriter
+	held bool
+	body bytes.Buffer
+}
+
+func (w *hold500) WriteHeader(code int) {
+	if code == http.StatusInternalServerError {
+		w.held = true
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *hold500) Write(b []byte) (int, error) {
+	if w.held {
+		return w.body.Write(b)
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // decodable reports whether the SDK can decode an event of the types the router handles into

@@ -86,4 +86,27 @@ func TestProposalsAndDepartmentsCommands(t *testing.T) {
 	if strings.Join(roles, ",") != "0102,0105,0501" {
 		t.Errorf("contacts after the xlsx import: %v", roles)
 	}
+
+	// export: the workbook of a session by code (its cells are checked by TestStatistics).
+	xlsx = filepath.Join(dir, "stats.xlsx")
+	if code, out, errOut := cli(t, env, "proposals", "export", "-session", "4-3", "-o", xlsx, "-config", ""); code != 0 || !strings.Contains(out, "已导出「第四届第三次」的提案统计到") {
+		t.Fatalf("export: %d %s %s", code, out, errOut)
+	}
+	x, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if got := strings.Join(x.GetSheetList(), ","); got != "统计,提案汇编" {
+		t.Errorf("sheets %s", got)
+	}
+	if v, _ := x.GetCellValue("统计", "A1"); v != "第四届第三次提案统计" {
+		t.Errorf("统计 A1 %q", v)
+	}
+	if code, _, errOut := cli(t, env, "proposals", "export", "-session", "第九届", "-o", xlsx, "-config", ""); code != 1 || !strings.Contains(errOut, "找不到届次「第九届」") {
+		t.Errorf("unknown session: %d %s", code, errOut)
+	}
+	if code, _, errOut := cli(t, env, "proposals", "export", "-session", "1", "-config", ""); code != 2 || !strings.Contains(errOut, "proposals export -session ID -o FILE") {
+		t.Errorf("no -o: %d %s", code, errOut)
+	}
 }

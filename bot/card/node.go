@@ -4,7 +4,7 @@ package card
 // into nodes; validation and counting run on the nodes, so they judge exactly what is sent.
 // Field order is the JSON key order, which keeps golden files stable.
 type node struct {
-	Tag  string `json:"tag"`
+	Tag  string `json:"tag,omitempty"` // empty only for a table's column definitions
 	Name string `json:"name,omitempty"`
 	Type string `json:"type,omitempty"` // button style
 
@@ -38,7 +38,15 @@ type node struct {
 	FormActionType string         `json:"form_action_type,omitempty"`
 	Behaviors      []behavior     `json:"behaviors,omitempty"`
 
-	// Containers.
+	// Tables: the columns are nodes without a tag (name, display_name, data_type, width).
+	DisplayName     string           `json:"display_name,omitempty"`
+	DataType        string           `json:"data_type,omitempty"`
+	HorizontalAlign string           `json:"horizontal_align,omitempty"`
+	PageSize        int              `json:"page_size,omitempty"`
+	FreezeFirst     bool             `json:"freeze_first_column,omitempty"`
+	Rows            []map[string]any `json:"rows,omitempty"`
+
+	// Containers (and a table's column definitions).
 	Columns  []node `json:"columns,omitempty"`
 	Elements []node `json:"elements,omitempty"`
 }
@@ -79,6 +87,7 @@ const (
 	tagDatePicker     = "date_picker"
 	tagDateTimePicker = "picker_datetime"
 	tagChecker        = "checker"
+	tagTable          = "table"
 )
 
 // formFieldTags are the components that only work inside a form and need a name there.

@@ -57,6 +57,9 @@ func validate(w wireCard) error {
 	if err := v.walk(w.Body.Elements, "body.elements", nil, true); err != nil {
 		return err
 	}
+	if v.tables > MaxTables {
+		return fmt.Errorf("card: %w: %d tables, at most %d", ErrInvalid, v.tables, MaxTables)
+	}
 	if v.count > MaxComponents {
 		return fmt.Errorf("card: %w: %d, at most %d", ErrTooManyComponents, v.count, MaxComponents)
 	}
@@ -65,8 +68,9 @@ func validate(w wireCard) error {
 
 // validator walks the rendered body once, counting components and collecting names.
 type validator struct {
-	names map[string]string // component name → path where it was first seen
-	count int
+	names  map[string]string // component name → path where it was first seen
+	count  int
+	tables int
 }
 
 // formScope is the form being walked.
@@ -129,6 +133,9 @@ func (v *validator) check(n *node, path string, form *formScope, root bool) erro
 		if err := v.button(n, where, form); err != nil {
 			return err
 		}
+
+	case n.Tag == tagTable:
+		return v.table(n, where, root)
 	}
 
 	if err := v.walk(n.Columns, path+".columns", form, false); err != nil {
@@ -278,4 +285,26 @@ func fieldProblem(n *node) string {
 		}
 	}
 	return ""
+}
+
+// table checks a table: at the root of the body, a page size of 1 to 10, 1 to 50 columns with
+// unique names. Its column definitions are not components.
+func (v *validator) table(n *node, where string, root bool) error {
+	v.tables++
+	switch {
+	case !root:
+		return fail(where, ErrInvalid, "a table must sit at the root of the body")
+	case n.PageSize < 1 || n.PageSize > MaxTablePageSize:
+		return fail(where, ErrInvalid, "page size %d, want 1 to %d", n.PageSize, MaxTablePageSize)
+	case len(n.Columns) == 0 || len(n.Columns) > MaxTableColumns:
+		return fail(where, ErrInvalid, "%d columns, want 1 to %d", len(n.Columns), MaxTableColumns)
+	}
+	seen := map[string]bool{}
+	for _, c := range n.Columns {
+		if c.Name == "" || seen[c.Name] {
+			return fail(where, ErrInvalid, "column name %q empty or used twice", c.Name)
+		}
+		seen[c.Name] = true
+	}
+	return nil
 }

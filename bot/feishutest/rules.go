@@ -13,7 +13,8 @@ import (
 
 // WithCardRules makes the fake refuse (HTTP 400, code 230099) an interactive message, patch,
 // card update or batch card that Feishu would refuse: an unknown component tag, a 1.0 tag in a
-// 2.0 card (sub-code 200861), a form inside a form, a form without a submit button, a form
+// 2.0 card (sub-code 200861), a table not at the root of the body, more than 5 tables, a
+// table's page size outside 1 to 10, a form inside a form, a form without a submit button, a form
 // field without a name, two fields with one name or two components with one element_id, more
 // than 200 components.
 func WithCardRules() Option {
@@ -73,6 +74,8 @@ func cardProblem(content []byte) string {
 type cardCheck struct {
 	names, ids map[string]bool
 	count      int
+	tables     int
+	depth      int  // 0 at the root of the body
 	submit     bool // a submit button was seen in the current form
 	problem    string
 }
@@ -90,6 +93,7 @@ type element struct {
 	FormActionType string            `json:"form_action_type"`
 	Elements       []json.RawMessage `json:"elements"`
 	Columns        []json.RawMessage `json:"columns"`
+	PageSize       *int              `json:"page_size"`
 }
 
 func (c *cardCheck) elements(list []json.RawMessage, inForm bool) {
@@ -101,6 +105,13 @@ func (c *cardCheck) elements(list []json.RawMessage, inForm bool) {
 		}
 		c.element(e, inForm)
 	}
+}
+
+// nested checks the elements of a container (not the root of the body).
+func (c *cardCheck) nested(list []json.RawMessage, inForm bool) {
+	c.depth++
+	c.elements(list, inForm)
+	c.depth--
 }
 
 func (c *cardCheck) element(e element, inForm bool) {
@@ -136,7 +147,7 @@ func (c *cardCheck) element(e element, inForm bool) {
 		}
 		c.names[e.Name] = true
 		c.submit = false
-		c.elements(e.Elements, true)
+		c.nested(e.Elements, true)
 		if !c.submit {
 			c.fail("ErrMsg: the form %q has no submit button", e.Name)
 		}
@@ -152,10 +163,21 @@ func (c *cardCheck) element(e element, inForm bool) {
 				return
 			}
 			c.count++
-			c.elements(col.Elements, inForm)
+			c.nested(col.Elements, inForm)
+		}
+	case "table":
+		c.tables++
+		if c.tables > 5 {
+			c.fail("ErrMsg: more than 5 tables in a card")
+		}
+		if c.depth > 0 {
+			c.fail("ErrMsg: a table must sit at the root of the body")
+		}
+		if e.PageSize != nil && (*e.PageSize < 1 || *e.PageSize > 10) {
+			c.fail("ErrMsg: table page_size %d not in [1,10]", *e.PageSize)
 		}
 	case "collapsible_panel", "interactive_container":
-		c.elements(e.Elements, inForm)
+		c.nested(e.Elements, inForm)
 	}
 }
 

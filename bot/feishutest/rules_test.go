@@ -15,6 +15,8 @@ func TestCardRules(t *testing.T) {
 	good := `{"schema":"2.0","config":{"update_multi":true},"body":{"elements":[{"tag":"markdown","content":"hi"},` +
 		`{"tag":"form","name":"f","elements":[{"tag":"input","name":"a"},{"tag":"column_set","columns":[{"tag":"column","elements":[` +
 		`{"tag":"button","name":"ok","form_action_type":"submit","text":{"tag":"plain_text","content":"ok"}}]}]}]}]}}`
+	table := `{"tag":"table","page_size":5,"columns":[{"name":"n","display_name":"名称","data_type":"text"}],"rows":[{"n":"x"}]}`
+	good = strings.Replace(good, `{"tag":"markdown","content":"hi"},`, `{"tag":"markdown","content":"hi"},`+strings.Repeat(table+",", 5), 1)
 	bad := map[string]string{
 		"unknown tag":         `{"schema":"2.0","body":{"elements":[{"tag":"blink"}]}}`,
 		"1.0 tag":             `{"schema":"2.0","body":{"elements":[{"tag":"action","actions":[]}]}}`,
@@ -25,6 +27,9 @@ func TestCardRules(t *testing.T) {
 		"nested form":         strings.Replace(good, `{"tag":"input","name":"a"}`, `{"tag":"form","name":"g","elements":[]}`, 1),
 		"too many components": `{"schema":"2.0","body":{"elements":[` + strings.Repeat(`{"tag":"hr"},`, 200) + `{"tag":"hr"}]}}`,
 		"column_set of divs":  `{"schema":"2.0","body":{"elements":[{"tag":"column_set","columns":[{"tag":"div"}]}]}}`,
+		"table in a column":   `{"schema":"2.0","body":{"elements":[{"tag":"column_set","columns":[{"tag":"column","elements":[` + table + `]}]}]}}`,
+		"six tables":          `{"schema":"2.0","body":{"elements":[` + strings.Repeat(table+",", 5) + table + `]}}`,
+		"table page size":     `{"schema":"2.0","body":{"elements":[` + strings.Replace(table, `"page_size":5`, `"page_size":11`, 1) + `]}}`,
 	}
 	send := func(s *feishutest.Server, card string) int {
 		t.Helper()

@@ -161,22 +161,43 @@ const Card = (() => {
         return d;
       }
       case "table": {
+        // As Feishu does: page_size rows a page (default 5), with a pager under the table.
+        const wrap = el("div", "card-table-wrap");
         const t = el("table", "card-table");
         const cols = e.columns || [];
-        const tr = el("tr");
-        for (const c of cols) tr.appendChild(el("th", null, c.display_name || c.name));
-        t.appendChild(tr);
-        for (const r of e.rows || []) {
-          const row = el("tr");
-          for (const c of cols) {
-            let v = r[c.name];
-            if (Array.isArray(v)) v = v.map(x => (x && x.text) || x).join("、");
-            else if (v && typeof v === "object") v = v.text || JSON.stringify(v);
-            row.appendChild(el("td", null, v === undefined || v === null ? "" : String(v)));
+        const rows = e.rows || [];
+        const size = e.page_size || 5;
+        const pages = Math.max(1, Math.ceil(rows.length / size));
+        const pager = el("div", "card-table-pager");
+        const show = page => {
+          t.textContent = "";
+          const tr = el("tr");
+          for (const c of cols) tr.appendChild(el("th", c.horizontal_align === "right" ? "num" : null, c.display_name || c.name));
+          t.appendChild(tr);
+          for (const r of rows.slice(page * size, page * size + size)) {
+            const row = el("tr");
+            for (const c of cols) {
+              let v = r[c.name];
+              if (Array.isArray(v)) v = v.map(x => (x && x.text) || x).join("、");
+              else if (v && typeof v === "object") v = v.text || JSON.stringify(v);
+              row.appendChild(el("td", c.horizontal_align === "right" ? "num" : null, v === undefined || v === null ? "" : String(v)));
+            }
+            t.appendChild(row);
           }
-          t.appendChild(row);
-        }
-        return t;
+          pager.textContent = "";
+          if (pages > 1) {
+            const prev = el("button", "pager-btn", "‹");
+            const next = el("button", "pager-btn", "›");
+            prev.disabled = page === 0;
+            next.disabled = page === pages - 1;
+            prev.onclick = () => show(page - 1);
+            next.onclick = () => show(page + 1);
+            pager.append(prev, el("span", "pager-text", (page + 1) + " / " + pages), next);
+          }
+        };
+        show(0);
+        wrap.append(t, pager);
+        return wrap;
       }
       case "form": {
         const f = el("form", "card-form");

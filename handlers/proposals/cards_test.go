@@ -82,5 +82,9 @@ func TestCardsValid(t *testing.T) {
 	golden.Card(t, "form_new", proposals.FormCard(s, nil, false))
 	golden.Card(t, "reply_form", proposals.ReplyFormCard(sample(store.ProposalAssigned)))
 	golden.Card(t, "rate", proposals.RateCard(sample(store.ProposalReplied)))
-	golden.Card(t, "stats", proposals.StatsCard(s, &store.ProposalStats{Collected: 10, Registered: 8, Replied: 6, Satisfied: 3, Basic: 2, Unsatisfied: 1, ClassA: 2, ClassB: 2, ClassC: 1, ClassD: 1}))
+	golden.Card(t, "stats", proposals.StatsCard(s, &store.ProposalReport{
+		Total:       store.ProposalStats{Collected: 10, Registered: 8, Replied: 6, Answered: 5, OnTime: 4, Closed: 3, Satisfied: 3, Basic: 2, Unsatisfied: 1, ClassA: 2, ClassB: 2, ClassC: 1, ClassD: 1},
+		Categories:  []store.ProposalGroup{{Name: "后勤保障", ProposalStats: store.ProposalStats{Collected: 10, Registered: 8, Replied: 6}}},
+		Departments: []store.ProposalGroup{{Name: "后勤处", ProposalStats: store.ProposalStats{Registered: 8, Replied: 6, Helper: 1}}},
+		Branches:    []store.ProposalGroup{{Name: "理学院分工会", ProposalStats: store.ProposalStats{Collected: 10, Registered: 8}}}}))
 }

@@ -323,13 +323,17 @@ func (h *Handlers) cosign(c *bot.Context) (*bot.Response, error) {
 	if p.State != store.ProposalCosigning {
 		return h.stale(c, p, s)
 	}
+	var changed bool
 	if cs == nil {
-		_, err = c.Tx.InviteCosigner(c.Ctx, p.ID, c.Sender.MemberID, store.CosignAgreed, c.Sender.OpenID)
+		changed, err = c.Tx.InviteCosigner(c.Ctx, p.ID, c.Sender.MemberID, store.CosignAgreed, c.Sender.OpenID)
 	} else {
-		_, err = c.Tx.AnswerCosign(c.Ctx, p.ID, c.Sender.MemberID, cs.Status, store.CosignAgreed, c.Sender.OpenID)
+		changed, err = c.Tx.AnswerCosign(c.Ctx, p.ID, c.Sender.MemberID, cs.Status, store.CosignAgreed, c.Sender.OpenID)
 	}
 	if err != nil {
 		return c.Refusal(err)
+	}
+	if !changed { // a second click that raced the first: nothing new to tell the proposer
+		return h.changed(c, p.ID, s, "你已附议该提案。")
 	}
 	return h.answered(c, p.ID, s, fmt.Sprintf("%s 同意附议你的提案「%s」", c.Sender.Name, p.Title), "已附议，谢谢！")
 }

@@ -156,30 +156,3 @@ func (h *Handlers) list(c *bot.Context) (*bot.Response, error) {
 	}
 	return bot.ReplyCard(cd), nil
 }
-
-// stats answers 提案统计 [届次] with the session's figures.
-func (h *Handlers) stats(c *bot.Context) (*bot.Response, error) {
-	s, err := h.session(c)
-	if err != nil {
-		return c.Refusal(err)
-	}
-	st, err := c.Tx.ProposalStatsOf(c.Ctx, s.ID)
-	if err != nil {
-		return nil, err
-	}
-	return bot.ReplyCard(StatsCard(s, st)), nil
-}
-
-// StatsCard shows a session's figures.
-func StatsCard(s *store.ProposalSession, st *store.ProposalStats) *card.Card {
-	f := func(label string, v any) card.Field {
-		return card.Field{Label: card.T(label), Value: card.T(fmt.Sprint(v))}
-	}
-	return card.New("提案统计").Subtitle(s.Name).Color(card.Indigo).Add(
-		card.Fields(f("征集数", st.Collected), f("立案数", st.Registered), f("并案数", st.Merged), f("转建议数", st.ToSuggestion),
-			f("不立案数", st.Rejected), f("立案率", st.RegisterRate()), f("已答复", st.Replied), f("办复率", st.ReplyRate()),
-			f("已评价", st.Rated()), f("满意率", st.SatisfactionRate()), f("满意", st.Satisfied), f("基本满意", st.Basic),
-			f("不满意", st.Unsatisfied), f("未评价", st.Unrated)),
-		card.Markdown(fmt.Sprintf("**办理结果**：A %d · B %d · C %d · D %d", st.ClassA, st.ClassB, st.ClassC, st.ClassD)),
-		card.Note("立案率 = 立案/征集；办复率 = 已答复/立案；满意率 =（满意+基本满意）/已评价，以提案人对最近一轮答复的评价计；未评价从不计为满意。"))
-}

@@ -1,10 +1,16 @@
 package proposals_test
 
 import (
+	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/xuri/excelize/v2"
+
+	"github.com/unionbot/unionbot/handlers/handlertest"
 	"github.com/unionbot/unionbot/store"
 	"github.com/unionbot/unionbot/store/storetest"
 )
@@ -60,11 +66,17 @@ func replied(class string) map[string]any {
 func rated(r string) store.ProposalRating { return store.ProposalRating{Rating: r} }
 
 // TestStatistics builds a session whose figures were computed by hand and asserts each one,
-// from the store and on the 提案统计 card; only the committee, officers and chair may ask.
+// in total and per category, 主办 department and 代表团, from the store and on the 提案统计
+// card; the card's 导出Excel sends the workbook 1:1 and it is read back; only the committee,
+// officers and chair may ask.
 func TestStatistics(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		r := newRig(t, db)
+		ctx := context.Background()
+		r := newRig(t, db) // today is 2027-03-10 in Shanghai
 		m := r.member("ou_prop", "张老师", store.RoleDelegate)
+		m2 := handlertest.NewMember(t, db, handlertest.Person{OpenID: "ou_sci", Name: "李老师", EmployeeNo: "sci", Branch: "理学院分工会",
+			Roles: []string{store.RoleDelegate}})
+		co := r.member("ou_co", "王附议", store.RoleDelegate)
 		r.member("ou_comm", "陈委员", store.RoleCommittee)
 		r.member("ou_off", "干事", store.RoleOfficer)
 		id := func(title string) int64 { return r.submitted(m, title, r.session) }
@@ -72,11 +84,12 @@ func TestStatistics(t *testing.T) {
 
 		// A draft and a late one are not collected.
 		draft := &store.Proposal{SessionID: r.session.ID, ProposerID: m.ID, Title: "草稿", Category: "其他"}
-		db.InTx(context.Background(), func(tx *store.Tx) error { return tx.CreateProposal(context.Background(), draft, "test") })
+		db.InTx(ctx, func(tx *store.Tx) error { return tx.CreateProposal(ctx, draft, "test") })
 		late := &store.Proposal{SessionID: r.session.ID, ProposerID: m.ID, Title: "迟交", Category: "其他"}
-		db.InTx(context.Background(), func(tx *store.Tx) error { return tx.CreateProposal(context.Background(), late, "test") })
+		db.InTx(ctx, func(tx *store.Tx) error { return tx.CreateProposal(ctx, late, "test") })
 		r.walk(late.ID, store.StepLate, map[string]any{"late": true, "kind": store.KindSuggestion, "submitted_at": "2027-04-01 00:00:00"})
 
+		// 张老师 (no 分工会), all 其他, no departments; every reply on 04-20, due 05-20.
 		p2 := id("满意")
 		r.walk(p2, append(reg, store.StepReply, replied("A"), rated(store.RatingSatisfied), store.StepRate)...)
 		r.walk(id("基本满意"), append(reg, store.StepReply, replied("B"), rated(store.RatingBasic), store.StepRate)...)
@@ -91,27 +104,101 @@ func TestStatistics(t *testing.T) {
 			store.StepReply, replied("A"), rated(store.RatingUnsatisfied), store.StepRate)...)
 		r.walk(id("逾期未评价"), append(reg, store.StepReply, replied("B"), store.StepUnrated)...)
 
-		var st *store.ProposalStats
-		db.InTx(context.Background(), func(tx *store.Tx) (err error) {
-			st, err = tx.ProposalStatsOf(context.Background(), r.session.ID)
+		// 李老师 (理学院分工会), 教学科研, with departments.
+		jwd, hqd := &store.Department{Name: "教务处"}, &store.Department{Name: "后勤处"}
+		db.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.SaveDepartment(ctx, jwd, "test"); err != nil {
+				return err
+			}
+			_, err := tx.SaveDepartment(ctx, hqd, "test")
 			return err
 		})
-		want := store.ProposalStats{Collected: 11, Registered: 7, Merged: 1, ToSuggestion: 1, Rejected: 1, Replied: 6,
-			Satisfied: 1, Basic: 1, Unsatisfied: 1, Unrated: 2, ClassA: 2, ClassB: 2, ClassC: 1, ClassD: 1}
-		if *st != want {
-			t.Errorf("stats\n got %+v\nwant %+v", *st, want)
+		jw, hq := jwd.ID, hqd.ID
+		sci := func(title string, host int64, helpers []int64, steps ...any) int64 {
+			pid := r.submitted(m2, title, r.session)
+			if _, err := db.SQL().ExecContext(ctx, `UPDATE proposals SET category = '教学科研' WHERE id = ?`, pid); err != nil {
+				t.Fatal(err)
+			}
+			r.walk(pid, steps...)
+			if host != 0 {
+				db.InTx(ctx, func(tx *store.Tx) error { return tx.SetProposalDepartments(ctx, pid, host, helpers) })
+			}
+			return pid
 		}
-		if st.Rated() != 3 || st.RegisterRate() != "63.6%" || st.ReplyRate() != "85.7%" || st.SatisfactionRate() != "66.7%" {
-			t.Errorf("rates: rated %d, 立案率 %s, 办复率 %s, 满意率 %s", st.Rated(), st.RegisterRate(), st.ReplyRate(), st.SatisfactionRate())
+		// Returned, resubmitted, registered; answered at 01:00 Shanghai on 04-20, after its due
+		// date 04-19 (on 04-19 in UTC): late; 基本满意.
+		p13 := sci("退回后立案", jw, []int64{hq}, store.StepReturn, store.StepSubmit, store.StepRegister, store.StepAssign,
+			map[string]any{"reply_due": "2027-04-19"}, store.StepReply, map[string]any{"reply_class": "A", "reply_text": "已采纳", "replied_at": "2027-04-19 17:00:00"},
+			rated(store.RatingBasic), store.StepRate)
+		sci("逾期未答复", jw, nil, store.StepRegister, store.StepAssign, map[string]any{"reply_due": "2027-03-05"})
+		sci("退回未再提交", 0, nil, store.StepReturn)
+		sci("当日答复", hq, nil, store.StepRegister, store.StepAssign, map[string]any{"reply_due": "2027-04-20"},
+			store.StepReply, map[string]any{"reply_class": "D", "reply_text": "留作参考", "replied_at": "2027-04-20 00:00:00"})
+		if _, err := db.SQL().ExecContext(ctx, `INSERT INTO proposal_cosigners (proposal_id, member_id, status, invited_at) VALUES (?, ?, ?, ?)`,
+			p13, co.ID, store.CosignAgreed, time.Now().UTC()); err != nil {
+			t.Fatal(err)
 		}
+		db.SQL().ExecContext(ctx, `UPDATE proposals SET phone = 'sealed-13800000001' WHERE id = ?`, p13)
+
+		var rep *store.ProposalReport
+		db.InTx(ctx, func(tx *store.Tx) (err error) {
+			rep, err = tx.ProposalReportOf(ctx, r.session, shanghai)
+			return err
+		})
+		want := store.ProposalStats{Collected: 15, Registered: 10, Merged: 1, ToSuggestion: 1, Rejected: 1, Returned: 2, Replied: 8,
+			Answered: 7, OnTime: 6, Closed: 5, Overdue: 1, SecondRound: 2,
+			Satisfied: 1, Basic: 2, Unsatisfied: 1, Unrated: 3, ClassA: 3, ClassB: 2, ClassC: 1, ClassD: 2}
+		if rep.Total != want {
+			t.Errorf("totals\n got %+v\nwant %+v", rep.Total, want)
+		}
+		st := rep.Total
+		if st.Rated() != 4 || st.RegisterRate() != "66.7%" || st.ReplyRate() != "80.0%" || st.OnTimeRate() != "85.7%" ||
+			st.CloseRate() != "50.0%" || st.SatisfactionRate() != "75.0%" {
+			t.Errorf("rates: rated %d, 立案率 %s, 办复率 %s, 按时 %s, 办结 %s, 满意率 %s", st.Rated(), st.RegisterRate(), st.ReplyRate(),
+				st.OnTimeRate(), st.CloseRate(), st.SatisfactionRate())
+		}
+		groups := func(gs []store.ProposalGroup) map[string]store.ProposalStats {
+			out := map[string]store.ProposalStats{}
+			for _, g := range gs {
+				out[g.Name] = g.ProposalStats
+			}
+			return out
+		}
+		other := store.ProposalStats{Collected: 11, Registered: 7, Merged: 1, ToSuggestion: 1, Rejected: 1, Replied: 6, Answered: 5, OnTime: 5,
+			Closed: 4, SecondRound: 2, Satisfied: 1, Basic: 1, Unsatisfied: 1, Unrated: 2, ClassA: 2, ClassB: 2, ClassC: 1, ClassD: 1}
+		teaching := store.ProposalStats{Collected: 4, Registered: 3, Returned: 2, Replied: 2, Answered: 2, OnTime: 1, Closed: 1, Overdue: 1,
+			Basic: 1, Unrated: 1, ClassA: 1, ClassD: 1}
+		cats := groups(rep.Categories)
+		if len(rep.Categories) != 5 || rep.Categories[0].Name != "教学科研" || rep.Categories[4].Name != "其他" ||
+			cats["其他"] != other || cats["教学科研"] != teaching || cats["人事待遇"] != (store.ProposalStats{}) {
+			t.Errorf("per category: %+v", rep.Categories)
+		}
+		if len(rep.Branches) != 2 || rep.Branches[0].Name != store.NoBranch || rep.Branches[0].ProposalStats != other ||
+			rep.Branches[1].Name != "理学院分工会" || rep.Branches[1].ProposalStats != teaching {
+			t.Errorf("per 代表团: %+v", rep.Branches)
+		}
+		wantJW := store.ProposalStats{Registered: 2, Replied: 1, Answered: 1, Closed: 1, Overdue: 1, Basic: 1, ClassA: 1}
+		wantHQ := store.ProposalStats{Registered: 1, Replied: 1, Answered: 1, OnTime: 1, Unrated: 1, ClassD: 1, Helper: 1}
+		if len(rep.Departments) != 2 || rep.Departments[0].Name != "教务处" || rep.Departments[0].ProposalStats != wantJW ||
+			rep.Departments[1].ProposalStats != wantHQ {
+			t.Errorf("per department: %+v", rep.Departments)
+		}
+
 		got := r.Say("ou_comm", "提案统计")
-		for _, w := range []string{`征集数**\n11`, `立案数**\n7`, `并案数**\n1`, `转建议数**\n1`, `不立案数**\n1`, `立案率**\n63.6%`,
-			`办复率**\n85.7%`, `满意率**\n66.7%`, `未评价**\n2`, "A 2 · B 2 · C 1 · D 1"} {
+		for _, w := range []string{`征集数**\n15`, `立案数**\n10`, `并案数**\n1`, `转建议数**\n1`, `不立案数**\n1`, `退回修改**\n2`,
+			`立案率**\n66.7%`, `已答复**\n8`, `办复率**\n80.0%`, `按时答复率**\n85.7%`, `办结率**\n50.0%`, `逾期未答复**\n1`,
+			`第二轮办理**\n2`, `已评价**\n4`, `满意率**\n75.0%`, `满意**\n1`, `基本满意**\n2`, `不满意**\n1`, `未评价**\n3`,
+			"A 3 · B 2 · C 1 · D 2",
+			`{"col":4,"n":"教学科研","ot":"50.0%","reg":3,"rep":"66.7%","rr":"75.0%","sat":"100.0%"}`,
+			`{"help":0,"host":2,"n":"教务处","od":1,"ot":"0.0%","rep":"50.0%","sat":"100.0%"}`,
+			`{"help":1,"host":1,"n":"后勤处","od":0,"ot":"100.0%","rep":"100.0%","sat":"—"}`,
+			`{"col":11,"n":"（无分工会）","ot":"100.0%","reg":7,"rep":"85.7%","rr":"63.6%","sat":"66.7%"}`,
+			`"tag":"table"`, `导出Excel`} {
 			if !strings.Contains(got, w) {
 				t.Errorf("card lacks %s:\n%s", w, got)
 			}
 		}
-		if got := r.Say("ou_off", "提案统计 4-3"); !strings.Contains(got, `征集数**\n11`) {
+		if got := r.Say("ou_off", "提案统计 4-3"); !strings.Contains(got, `征集数**\n15`) {
 			t.Errorf("officer, session by code: %s", got)
 		}
 		if got := r.Say("ou_prop", "提案统计"); !strings.Contains(got, "你没有权限进行此操作（需要：提案委员、工会干事、主席") {
@@ -120,7 +207,95 @@ func TestStatistics(t *testing.T) {
 		if got := r.Say("ou_comm", "提案统计 第九届"); got != "找不到届次「第九届」。" {
 			t.Errorf("unknown session: %s", got)
 		}
+
+		// 导出Excel: the workbook 1:1 to the clicker, read back; a delegate may not.
+		export := map[string]any{"action": "proposals.export", "session_id": r.session.ID}
+		r.refused("ou_prop", export, nil, "你没有权限")
+		if toast, _ := r.click("ou_comm", export, nil); !strings.Contains(toast, "第四届第三次提案统计_20270310.xlsx") {
+			t.Errorf("export toast: %s", toast)
+		}
+		var file struct {
+			To   string `db:"receive_id"`
+			Name string `db:"file_name"`
+			Data []byte `db:"file_data"`
+		}
+		if err := db.Get(ctx, &file, `SELECT receive_id, file_name, file_data FROM outbox WHERE kind = 'file'`); err != nil {
+			t.Fatal(err)
+		}
+		if file.To != "ou_comm" || file.Name != "第四届第三次提案统计_20270310.xlsx" {
+			t.Errorf("file %q to %q", file.Name, file.To)
+		}
+		checkWorkbook(t, file.Data)
 	})
+}
+
+// checkWorkbook reads the statistics workbook of TestStatistics back and checks its cells.
+func checkWorkbook(t *testing.T, data []byte) {
+	t.Helper()
+	x, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if got := x.GetSheetList(); !slices.Equal(got, []string{"统计", "提案汇编", "后勤处", "教务处"}) {
+		t.Errorf("sheets %v", got)
+	}
+	rows, _ := x.GetRows("统计")
+	find := func(name string) []string {
+		for _, row := range rows {
+			if len(row) > 0 && row[0] == name {
+				return row
+			}
+		}
+		t.Errorf("统计 has no row %q", name)
+		return nil
+	}
+	if h := find("届次"); len(h) < 28 || h[1] != "征集数" || h[12] != "按时答复率" || h[22] != "满意率" || h[27] != "协办数" {
+		t.Errorf("统计 header %q", h)
+	}
+	// 征集 立案 并案 转建议 不立案 退回 立案率 已答复 办复率 本轮已答复 按时 按时率 办结 办结率 逾期 第二轮 已评价 满意 基本 不满意 未评价 满意率 A B C D
+	want := map[string]string{
+		"第四届第三次": "15 10 1 1 1 2 66.7% 8 80.0% 7 6 85.7% 5 50.0% 1 2 4 1 2 1 3 75.0% 3 2 1 2",
+		"教学科研":   "4 3 0 0 0 2 75.0% 2 66.7% 2 1 50.0% 1 33.3% 1 0 1 0 1 0 1 100.0% 1 0 0 1",
+		"人事待遇":   "0 0 0 0 0 0 — 0 — 0 0 — 0 — 0 0 0 0 0 0 0 — 0 0 0 0",
+		"教务处":    " 2      1 50.0% 1 0 0.0% 1 50.0% 1 0 1 0 1 0 0 100.0% 1 0 0 0 0",
+		"后勤处":    " 1      1 100.0% 1 1 100.0% 0 0.0% 0 0 0 0 0 0 1 — 0 0 0 1 1",
+		"理学院分工会": "4 3 0 0 0 2 75.0% 2 66.7% 2 1 50.0% 1 33.3% 1 0 1 0 1 0 1 100.0% 1 0 0 1",
+		"（无分工会）": "11 7 1 1 1 0 63.6% 6 85.7% 5 5 100.0% 4 57.1% 0 2 3 1 1 1 2 66.7% 2 2 1 1",
+	}
+	for name, w := range want {
+		if row := find(name); row != nil && strings.Join(row[1:min(len(row), 28)], " ") != w {
+			t.Errorf("统计 %s\n got %q\nwant %q", name, strings.Join(row[1:min(len(row), 28)], " "), w)
+		}
+	}
+	comp, _ := x.GetRows("提案汇编")
+	if len(comp) != 11 || !slices.Equal(comp[0][:8], []string{"立案编号", "案由", "类别", "提案人", "代表团", "附议人", "主办单位", "协办单位"}) {
+		t.Fatalf("提案汇编: %d rows, header %q", len(comp), comp[0])
+	}
+	var row13 []string
+	for _, row := range comp {
+		if len(row) > 1 && row[1] == "退回后立案" {
+			row13 = row
+		}
+	}
+	if len(row13) < 17 || !slices.Equal(row13[:17], []string{row13[0], "退回后立案", "教学科研", "李老师", "理学院分工会", "王附议", "教务处", "后勤处",
+		"已办结", "1", row13[10], row13[11], "2027-04-19", "2027-04-20 01:00", "A 已解决/采纳", "已采纳", "基本满意"}) {
+		t.Errorf("提案汇编 row %q", row13)
+	}
+	for _, sheet := range x.GetSheetList() {
+		all, _ := x.GetRows(sheet)
+		for _, row := range all {
+			for _, cell := range row {
+				if strings.Contains(cell, "1380000") || strings.Contains(cell, "sealed") {
+					t.Errorf("%s holds a phone: %q", sheet, cell)
+				}
+			}
+		}
+	}
+	hq, _ := x.GetRows("后勤处")
+	if len(hq) != 3 || hq[0][18] != "承办方式" || hq[1][1] != "退回后立案" || hq[1][18] != "协办" || hq[2][1] != "当日答复" || hq[2][18] != "主办" {
+		t.Errorf("后勤处 sheet %q", hq)
+	}
 }
 
 // TestSeeingProposals: 我的提案 with state and what is awaited; 提案 by number or words; 提案列表

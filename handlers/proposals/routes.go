@@ -1,6 +1,8 @@
 package proposals
 
 import (
+	"fmt"
+
 	"github.com/unionbot/unionbot/bot"
 	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/store"
@@ -38,6 +40,7 @@ const (
 	actSessionSave    = "proposals.session_save"    // save the session form (session_id: 0 for new)
 	actDepartmentForm = "proposals.department_form" // the department form: new (department_id 0) or a department's
 	actDepartmentSave = "proposals.department_save" // save the department form (department_id: 0 for new)
+	actExport         = "proposals.export"          // the statistics workbook, 1:1 to the clicker (session_id)
 )
 
 // recordRoles may ask for a 履职记录: delegates (their own) and the overseers (anyone's).
@@ -77,9 +80,11 @@ func Register(r *bot.Router, d handlers.Deps) {
 	r.Action(bot.Action{Name: actSave, Roles: store.Delegates, Handler: h.save})
 	r.Action(bot.Action{Name: actShow, Handler: h.show})
 	r.Action(bot.Action{Name: actInvite, Roles: store.Delegates, Handler: h.invite})
-	r.Action(bot.Action{Name: actCosign, Roles: store.Delegates, Handler: h.cosign})
-	r.Action(bot.Action{Name: actDecline, Roles: store.Delegates, Handler: h.decline})
-	r.Action(bot.Action{Name: actWithdraw, Roles: store.Delegates, Handler: h.withdraw})
+	// 附议 answers on one proposal contend for its row (its version grows with each): they take
+	// it in shared transactions, a few at a time, as 报名 clicks take an activity's seats.
+	r.Action(bot.Action{Name: actCosign, Roles: store.Delegates, Handler: h.cosign, Serial: onProposal})
+	r.Action(bot.Action{Name: actDecline, Roles: store.Delegates, Handler: h.decline, Serial: onProposal})
+	r.Action(bot.Action{Name: actWithdraw, Roles: store.Delegates, Handler: h.withdraw, Serial: onProposal})
 	r.Action(bot.Action{Name: actSubmit, Roles: store.Delegates, Handler: h.submit})
 	r.Action(bot.Action{Name: actRegister, Roles: store.Committee, Handler: h.register})
 	r.Action(bot.Action{Name: actMerge, Roles: store.Committee, Handler: h.merge})
@@ -96,4 +101,13 @@ func Register(r *bot.Router, d handlers.Deps) {
 	r.Action(bot.Action{Name: actRedoReply, Roles: store.Committee, Handler: h.redoReply})
 	r.Action(bot.Action{Name: actMarkKey, Roles: store.ChairOnly, Handler: h.markKey})
 	r.Action(bot.Action{Name: actMarkExcellent, Roles: store.Committee, Handler: h.markExcellent})
+	r.Action(bot.Action{Name: actExport, Roles: store.ProposalOverseers, Handler: h.exportAction, Solo: true})
+}
+
+// onProposal is the row a 附议 answer contends for: its proposal (bot.Action.Serial).
+func onProposal(c *bot.Context) string {
+	if id := c.Int("proposal_id"); id != 0 {
+		return fmt.Sprint("proposal:", id)
+	}
+	return ""
 }

@@ -321,3 +321,30 @@ func (tx *Tx) AddAidObjection(ctx context.Context, caseID, memberID int64) (bool
 func (tx *Tx) AidPublicityDue(ctx context.Context, today string) ([]*AidCase, error) {
 	return tx.aidWhere(ctx, `a.state = ? AND a.publicity_until < ? ORDER BY a.id`, AidPublicity, today)
 }
+
+// AidConsentGiven returns the version of the member's standing consent for purpose ("" when
+// none, or withdrawn), from the audit trail (entity "consent": grant / withdraw, detail
+// "purpose:version"). The privacy package's consent records replace it.
+func (tx *Tx) AidConsentGiven(ctx context.Context, memberID int64, purpose string) (string, error) {
+	var rows []struct {
+		Action string `db:"action"`
+		Detail string `db:"detail"`
+	}
+	err := tx.SelectContext(ctx, &rows, `SELECT action, detail FROM audit_log WHERE entity = 'consent' AND entity_id = ?
+		AND detail LIKE ? ORDER BY id DESC LIMIT 1`, fmt.Sprint(memberID), purpose+":%")
+	if err != nil {
+		return "", &Error{Code: EINTERNAL, Op: "store.AidConsentGiven", Err: err}
+	}
+	if len(rows) == 0 || rows[0].Action != "grant" {
+		return "", nil
+	}
+	_, v, _ := strings.Cut(rows[0].Detail, ":")
+	return v, nil
+}
+
+// AidPublicityEnded lists the cases whose 公示 ended (or was revoked) and whose end date is on
+// or after since: their 公示 cards are brought to 公示结束 (again) until Feishu no longer lets
+// them be updated.
+func (tx *Tx) AidPublicityEnded(ctx context.Context, since string) ([]*AidCase, error) {
+	return tx.aidWhere(ctx, `a.publicity_until >= ? AND a.publicity_until <> '' AND a.state <> ? ORDER BY a.id`, since, AidPublicity)
+}

@@ -62,13 +62,13 @@ func cmdAid(ctx context.Context, e *env, args []string, file, out string, year i
 		return usageError{"-year must be a year like 2027"}
 	}
 	if args[0] == "ledger" {
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			return tx.AuditRead(ctx, store.Viewing{Viewer: operator(), Entity: "aid_ledger", EntityID: int64(year), What: "export"})
+		}); err != nil {
+			return err // fail closed: no export without its read-audit row
+		}
 		name, data, err := aid.LedgerFile(ctx, db, c.Aid.Kinds, year)
 		if err != nil {
-			return err
-		}
-		if err := db.InTx(ctx, func(tx *store.Tx) error {
-			return tx.Audit(ctx, operator(), "aid_read", "ledger", "export", fmt.Sprint(year))
-		}); err != nil {
 			return err
 		}
 		if err := os.WriteFile(out, data, 0o600); err != nil {

@@ -58,7 +58,7 @@ func TestAidCommands(t *testing.T) {
 			if sheets := strings.Join(f.GetSheetList(), ","); sheets != "明细,按类别,按分工会,按月份,汇总" {
 				t.Errorf("sheets %s", sheets)
 			}
-			if count(t, db, `SELECT COUNT(*) FROM audit_log WHERE entity = 'aid_read' AND action = 'export'`) != 1 {
+			if count(t, db, `SELECT COUNT(*) FROM read_audit WHERE entity = 'aid_ledger' AND entity_id = 2027 AND what = 'export'`) != 1 {
 				t.Error("the export is not in the read audit")
 			}
 			for _, args := range [][]string{{"aid"}, {"aid", "ledger"}, {"aid", "enrol"}, {"aid", "pay"}} {

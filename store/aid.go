@@ -53,6 +53,35 @@ const aidColumns = `a.id, a.member_id, COALESCE(a.branch_id, 0) AS branch_id, a.
 
 const aidFrom = ` FROM aid_cases a JOIN members m ON m.id = a.member_id LEFT JOIN branches b ON b.id = a.branch_id `
 
+// The sealed columns of aid requests (store.SealInto, rotated by `unionbot keys rotate`).
+var (
+	// SealedAidDetails is a case's form (申请事由及情况说明), as JSON.
+	SealedAidDetails = RegisterSealed(SealedColumn{Table: "aid_cases", Column: "details"})
+	// SealedAidReason is the last return or rejection reason, which the applicant sees.
+	SealedAidReason = RegisterSealed(SealedColumn{Table: "aid_cases", Column: "reason"})
+	// SealedAidMaterialName is a material's file name.
+	SealedAidMaterialName = RegisterSealed(SealedColumn{Table: "aid_materials", Column: "name"})
+	// SealedAidMaterialData is a material's contents.
+	SealedAidMaterialData = RegisterSealed(SealedColumn{Table: "aid_materials", Column: "data"})
+)
+
+func init() {
+	// Withdrawing the aid consent stops the member's pending requests (PIPL Art. 15).
+	OnConsentWithdrawn(PurposeAid, func(ctx context.Context, tx *Tx, memberID int64, actor string) (int, error) {
+		cases, err := tx.aidWhere(ctx, `a.member_id = ? AND a.state IN (?, ?, ?, ?, ?) ORDER BY a.id`, memberID,
+			AidDraft, AidBranchReview, AidUnionReview, AidApproval, AidReturned)
+		if err != nil {
+			return 0, err
+		}
+		for _, a := range cases {
+			if err := tx.StepAid(ctx, a, AidStepWithdraw, actor, AidChange{Detail: "consent withdrawn"}); err != nil {
+				return 0, err
+			}
+		}
+		return len(cases), nil
+	})
+}
+
 // Limits on an aid request's fields (characters; amounts in fen).
 const (
 	MaxAidText   = 1000
@@ -78,13 +107,14 @@ func (tx *Tx) CreateAidCase(ctx context.Context, a *AidCase, actor string) error
 	return tx.Audit(ctx, actor, "aid_case", fmt.Sprint(a.ID), "create", a.Kind)
 }
 
-// SaveAidDetails stores a case's sealed details and declared amounts while it is with the
-// applicant (draft or returned) and unchanged since version; ECONFLICT otherwise.
+// SaveAidDetails stores a case's declared amounts and 公示 wish while it is with the
+// applicant (draft or returned) and unchanged since version; ECONFLICT otherwise. The details
+// are sealed into the row after (SealInto SealedAidDetails).
 func (tx *Tx) SaveAidDetails(ctx context.Context, a *AidCase, version int, actor string) error {
 	const op = "store.SaveAidDetails"
-	res, err := tx.ExecContext(ctx, `UPDATE aid_cases SET details = ?, self_paid_fen = ?, requested_fen = ?, publicity = ?,
+	res, err := tx.ExecContext(ctx, `UPDATE aid_cases SET self_paid_fen = ?, requested_fen = ?, publicity = ?,
 		version = version + 1, updated_at = ? WHERE id = ? AND version = ? AND state IN (?, ?)`,
-		a.Details, a.SelfPaidFen, a.RequestedFen, a.Publicity, tx.now, a.ID, version, AidDraft, AidReturned)
+		a.SelfPaidFen, a.RequestedFen, a.Publicity, tx.now, a.ID, version, AidDraft, AidReturned)
 	if err != nil {
 		return &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
@@ -95,18 +125,6 @@ func (tx *Tx) SaveAidDetails(ctx context.Context, a *AidCase, version int, actor
 	return tx.Audit(ctx, actor, "aid_case", fmt.Sprint(a.ID), "edit", "")
 }
 
-// SetAidSealed stores a sealed column (details or reason) of a case just created or just
-// changed in this transaction, without a new version: the value is bound to the row, so it
-// can be sealed only once the row exists.
-func (tx *Tx) SetAidSealed(ctx context.Context, id int64, column, sealed string) error {
-	if column != "details" && column != "reason" {
-		return &Error{Code: EINTERNAL, Op: "store.SetAidSealed", Message: "not a sealed column: " + column}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE aid_cases SET `+column+` = ? WHERE id = ?`, sealed, id); err != nil {
-		return &Error{Code: EINTERNAL, Op: "store.SetAidSealed", Err: err}
-	}
-	return nil
-}
 
 // AidCaseByID returns a case, or ENOTFOUND.
 func (tx *Tx) AidCaseByID(ctx context.Context, id int64) (*AidCase, error) {
@@ -322,25 +340,6 @@ func (tx *Tx) AidPublicityDue(ctx context.Context, today string) ([]*AidCase, er
 	return tx.aidWhere(ctx, `a.state = ? AND a.publicity_until < ? ORDER BY a.id`, AidPublicity, today)
 }
 
-// AidConsentGiven returns the version of the member's standing consent for purpose ("" when
-// none, or withdrawn), from the audit trail (entity "consent": grant / withdraw, detail
-// "purpose:version"). The privacy package's consent records replace it.
-func (tx *Tx) AidConsentGiven(ctx context.Context, memberID int64, purpose string) (string, error) {
-	var rows []struct {
-		Action string `db:"action"`
-		Detail string `db:"detail"`
-	}
-	err := tx.SelectContext(ctx, &rows, `SELECT action, detail FROM audit_log WHERE entity = 'consent' AND entity_id = ?
-		AND detail LIKE ? ORDER BY id DESC LIMIT 1`, fmt.Sprint(memberID), purpose+":%")
-	if err != nil {
-		return "", &Error{Code: EINTERNAL, Op: "store.AidConsentGiven", Err: err}
-	}
-	if len(rows) == 0 || rows[0].Action != "grant" {
-		return "", nil
-	}
-	_, v, _ := strings.Cut(rows[0].Detail, ":")
-	return v, nil
-}
 
 // AidPublicityEnded lists the cases whose 公示 ended (or was revoked) and whose end date is on
 // or after since: their 公示 cards are brought to 公示结束 (again) until Feishu no longer lets

@@ -28,7 +28,7 @@ type AidMaterial struct {
 	Note      string     `db:"note"`
 	CreatedAt time.Time  `db:"created_at"`
 	FetchedAt *time.Time `db:"fetched_at"`
-	Data      []byte     `db:"-"`
+	Data      string     `db:"-"` // sealed
 }
 
 const materialColumns = `id, case_id, message_id, file_key, res_type, name, ext, size, status, note, created_at, fetched_at`
@@ -38,7 +38,7 @@ const materialColumns = `id, case_id, message_id, file_key, res_type, name, ext,
 func (tx *Tx) AddAidMaterial(ctx context.Context, m *AidMaterial) (bool, error) {
 	const op = "store.AddAidMaterial"
 	res, err := tx.ExecContext(ctx, tx.insertIgnore()+` INTO aid_materials (case_id, message_id, file_key, res_type, name, ext,
-		size, status, note, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, '', ?)`,
+		size, data, status, note, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, '', ?, '', ?)`,
 		m.CaseID, m.MessageID, m.FileKey, m.ResType, m.Name, m.Ext, MaterialPending, tx.now)
 	if err != nil {
 		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
@@ -81,11 +81,12 @@ func (db *DB) PendingAidMaterials(ctx context.Context, limit int) ([]*AidMateria
 	return out, nil
 }
 
-// StoreAidMaterial records a fetched material (name and data sealed) if it is still pending;
-// false when another replica stored it first.
-func (tx *Tx) StoreAidMaterial(ctx context.Context, m *AidMaterial, sealedData []byte) (bool, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE aid_materials SET name = ?, ext = ?, size = ?, data = ?, status = ?, fetched_at = ?
-		WHERE id = ? AND status = ?`, m.Name, m.Ext, m.Size, sealedData, MaterialStored, tx.now, m.ID, MaterialPending)
+// StoreAidMaterial marks a fetched material stored if it is still pending (its name and data
+// are sealed into the row in the same transaction: SealInto); false when another replica stored
+// it first.
+func (tx *Tx) StoreAidMaterial(ctx context.Context, m *AidMaterial) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE aid_materials SET ext = ?, size = ?, status = ?, fetched_at = ?
+		WHERE id = ? AND status = ?`, m.Ext, m.Size, MaterialStored, tx.now, m.ID, MaterialPending)
 	if err != nil {
 		return false, &Error{Code: EINTERNAL, Op: "store.StoreAidMaterial", Err: err}
 	}
@@ -113,7 +114,7 @@ func (tx *Tx) RefuseAidMaterial(ctx context.Context, id int64, note string) (boo
 func (tx *Tx) AidMaterialData(ctx context.Context, id int64) (*AidMaterial, error) {
 	var row struct {
 		AidMaterial
-		Data []byte `db:"data"`
+		Data string `db:"data"`
 	}
 	if err := tx.GetContext(ctx, &row, `SELECT `+materialColumns+`, data FROM aid_materials WHERE id = ? AND status = ?`, id, MaterialStored); err != nil {
 		return nil, notFound("store.AidMaterialData", err, "找不到该材料。")

@@ -274,3 +274,47 @@ func expectAid(role string, ownBranch, ownCase bool, state, action string) bool 
 	}
 	return false
 }
+
+// TestAidConsentWithdrawn: withdrawing the aid consent stops the member's pending requests
+// (drafts and cases under review) in the same transaction; decided cases stay.
+func TestAidConsentWithdrawn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		m := aidMember(t, db, "ou_w", "0501")
+		var draft, review, paid *store.AidCase
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.AcceptConsent(ctx, m.ID, store.PurposeAid, 1, "ou_w"); err != nil {
+				return err
+			}
+			draft = &store.AidCase{MemberID: m.ID, OpenedBy: m.ID, Kind: "medical"}
+			review = &store.AidCase{MemberID: m.ID, OpenedBy: m.ID, Kind: "medical"}
+			paid = &store.AidCase{MemberID: m.ID, OpenedBy: m.ID, Kind: "warmth", ApprovedFen: 100}
+			for _, a := range []*store.AidCase{draft, review} {
+				if err := tx.CreateAidCase(ctx, a, "t"); err != nil {
+					return err
+				}
+			}
+			if err := tx.StepAid(ctx, review, store.AidStepSubmit, "t", store.AidChange{}); err != nil {
+				return err
+			}
+			return tx.CreateEmergencyAid(ctx, paid, time.UTC, "t")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stopped int
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			stopped, err = tx.WithdrawConsent(ctx, m.ID, store.PurposeAid, "ou_w")
+			return err
+		}); err != nil || stopped != 2 {
+			t.Fatalf("stopped %d, %v", stopped, err)
+		}
+		for a, want := range map[*store.AidCase]string{draft: store.AidWithdrawn, review: store.AidWithdrawn, paid: store.AidApproved} {
+			var got string
+			db.Get(ctx, &got, `SELECT state FROM aid_cases WHERE id = ?`, a.ID)
+			if got != want {
+				t.Errorf("case %d: %s, want %s", a.ID, got, want)
+			}
+		}
+	})
+}

@@ -13,14 +13,14 @@
 package aid
 
 import (
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/unionbot/unionbot/bot"
+	"github.com/unionbot/unionbot/bot/card"
 	"github.com/unionbot/unionbot/config"
 	"github.com/unionbot/unionbot/handlers"
+	"github.com/unionbot/unionbot/handlers/privacy"
 	"github.com/unionbot/unionbot/jobs/workday"
 	"github.com/unionbot/unionbot/store"
 	"github.com/unionbot/unionbot/store/secret"
@@ -30,7 +30,7 @@ import (
 type Handlers struct {
 	handlers.Deps
 	cfg   *config.Aid
-	box   *secret.Box // nil without security.data_key: nothing can be collected
+	keys  *secret.Keyring // nil without security.data_key: nothing can be collected
 	cal   *workday.Calendar
 	fetch *fetcher
 }
@@ -39,11 +39,11 @@ type Handlers struct {
 func New(d handlers.Deps) *Handlers {
 	d = d.WithDefaults()
 	h := &Handlers{Deps: d, cfg: &d.Config.Aid, cal: workday.New(d.Loc, d.DB)}
-	box, err := secret.FromBase64(d.Config.Security.DataKey)
+	keys, err := d.Config.Security.Keyring()
 	if err != nil {
-		h.Log.Error("security.data_key unusable; aid requests cannot be collected", "err", err)
+		h.Log.Error("security keys unusable; aid requests cannot be collected", "err", err)
 	}
-	h.box = box
+	h.keys = keys
 	h.fetch = &fetcher{h: h}
 	return h
 }
@@ -56,53 +56,34 @@ const (
 	msgNoKey    = "系统未配置数据加密密钥，暂不能受理帮扶申请，请联系工会管理员。"
 )
 
-// Details are a case's form fields, sealed together as JSON.
+// Details are a case's form fields, sealed together as JSON (store.SealedAidDetails).
 type Details struct {
 	Text string `json:"text"` // 申请事由及情况说明
 }
 
-// sealed binds a sealed value to its case row and field: a value copied to another row or
-// column does not open.
-func purpose(caseID int64, field string) string { return fmt.Sprintf("aid_case:%d:%s", caseID, field) }
-
-func (h *Handlers) seal(caseID int64, field, plain string) (string, error) {
-	return h.box.Seal(purpose(caseID, field), plain)
-}
-
-func (h *Handlers) open(caseID int64, field, sealed string) (string, error) {
-	if sealed == "" {
-		return "", nil
-	}
-	return h.box.Open(purpose(caseID, field), sealed)
-}
-
-func (h *Handlers) sealDetails(a *store.AidCase, d Details) (string, error) {
+func (h *Handlers) sealDetails(c *bot.Context, a *store.AidCase, d Details) error {
 	b, _ := json.Marshal(d)
-	return h.seal(a.ID, "details", string(b))
+	return c.Tx.SealInto(c.Ctx, h.keys, store.SealedAidDetails, a.ID, string(b))
 }
 
 func (h *Handlers) openDetails(a *store.AidCase) (Details, error) {
 	var d Details
-	s, err := h.open(a.ID, "details", a.Details)
-	if err != nil || s == "" {
+	if a.Details == "" {
+		return d, nil
+	}
+	s, err := h.keys.Open(store.SealedAidDetails.Ref(a.ID), a.Details)
+	if err != nil {
 		return d, err
 	}
 	err = json.Unmarshal([]byte(s), &d)
 	return d, err
 }
 
-// sealBytes seals a material's contents, bound to its row.
-func (h *Handlers) sealBytes(materialID int64, data []byte) ([]byte, error) {
-	s, err := h.box.Seal(fmt.Sprintf("aid_material:%d:data", materialID), base64.StdEncoding.EncodeToString(data))
-	return []byte(s), err
-}
-
-func (h *Handlers) openBytes(materialID int64, sealed []byte) ([]byte, error) {
-	s, err := h.box.Open(fmt.Sprintf("aid_material:%d:data", materialID), string(sealed))
-	if err != nil {
-		return nil, err
+func (h *Handlers) openReason(a *store.AidCase) (string, error) {
+	if a.Reason == "" {
+		return "", nil
 	}
-	return base64.StdEncoding.DecodeString(s)
+	return h.keys.Open(store.SealedAidReason.Ref(a.ID), a.Reason)
 }
 
 // viewer is the sender as store.AidCan sees them.
@@ -114,11 +95,11 @@ func viewer(c *bot.Context) store.AidViewer {
 	return v
 }
 
-// auditRead records that the sender viewed what of case id, in the transaction that shows
-// it: when it cannot be written the transaction fails and nothing is shown (fail closed). The
-// entry names no content.
-func auditRead(c *bot.Context, caseID int64, what string) error {
-	return c.Tx.Audit(c.Ctx, fmt.Sprint(c.Sender.MemberID), "aid_read", fmt.Sprint(caseID), what, "")
+// viewing is the read-audit entry of the sender viewing what of case a (store.Reveal: when it
+// cannot be written, nothing is shown). It names no content.
+func viewing(c *bot.Context, a *store.AidCase, what string) store.Viewing {
+	return store.Viewing{Viewer: c.Sender.OpenID, ViewerID: c.Sender.MemberID, OwnerID: a.MemberID, Entity: "aid_case",
+		EntityID: a.ID, What: what}
 }
 
 // kind returns the configured kind of a case (a kind removed from the configuration reads
@@ -147,23 +128,22 @@ func fresh(c *bot.Context, a *store.AidCase) bool {
 // denied is the answer to an action store.AidCan refuses.
 var denied = bot.Warn("你不能查看或办理这条帮扶申请。")
 
-// sendCard queues a 1:1 card.
-func sendCard(c *bot.Context, openID string, cd bot.Renderer) error {
+// sendCard queues a sensitive card 1:1 (privacy.SendPrivate: never to a chat).
+func sendCard(c *bot.Context, openID string, cd *card.Card) error {
 	if openID == "" {
 		return nil
 	}
-	msg, err := bot.Card(cd)
-	if err != nil {
-		return err
-	}
-	return c.SendTo(openID, msg)
+	return privacy.SendPrivate(c, openID, cd, summary)
 }
 
-// notify sends each open_id the neutral notice card for case id: a text saying only that
-// something waits, and a button that opens the case (where AidCan decides).
+// notify sends each open_id the neutral notice: a text saying only that something waits, and
+// a button that opens case id (where store.AidCan decides what the clicker sees).
 func notify(c *bot.Context, openIDs []string, caseID int64, text string) error {
 	for _, id := range openIDs {
-		if err := sendCard(c, id, NoticeCard(caseID, text)); err != nil {
+		if id == "" {
+			continue
+		}
+		if err := privacy.Notify(c, id, text, "查看", card.Action(actShow).With("case_id", caseID)); err != nil {
 			return err
 		}
 	}

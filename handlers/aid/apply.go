@@ -6,32 +6,37 @@ import (
 	"unicode/utf8"
 
 	"github.com/unionbot/unionbot/bot"
+	"github.com/unionbot/unionbot/bot/card"
 	"github.com/unionbot/unionbot/config"
+	"github.com/unionbot/unionbot/handlers/privacy"
 	"github.com/unionbot/unionbot/store"
 )
 
-// consentPurpose is the purpose of the aid consent in the consent records.
-const consentPurpose = "aid"
+// consented reports whether the sender's consent to the current aid text stands.
+func (h *Handlers) consented(c *bot.Context) (bool, error) {
+	return privacy.HasConsent(c, h.Config, store.PurposeAid)
+}
 
-// consented reports whether the sender's consent to the current text stands.
-func consented(c *bot.Context) (bool, error) {
-	v, err := c.Tx.AidConsentGiven(c.Ctx, c.Sender.MemberID, consentPurpose)
-	return v == ConsentVersion, err
+// consentCard is the separate consent of aid requests (privacy's text), continuing with
+// actConsent.
+func (h *Handlers) consentCard() *card.Card {
+	t, _ := privacy.TextOf(h.Config, store.PurposeAid)
+	return privacy.ConsentCard(t, card.Action(actConsent))
 }
 
 // apply is 申请帮扶: 1:1 only. Asked in a group, the answer goes 1:1 and the group sees
 // nothing. The consent card first; once consented, the kinds.
 func (h *Handlers) apply(c *bot.Context) (*bot.Response, error) {
-	if h.box == nil {
+	if !h.keys.Enabled() {
 		return bot.Warn(msgNoKey), nil
 	}
-	ok, err := consented(c)
+	ok, err := h.consented(c)
 	if err != nil {
 		return nil, err
 	}
-	var cd bot.Renderer = KindsCard(h.cfg.Kinds)
+	cd := KindsCard(h.cfg.Kinds)
 	if !ok {
-		cd = ConsentCard(h.cfg.MaterialMaxMB)
+		cd = h.consentCard()
 	}
 	if c.ChatType != "p2p" {
 		// Nothing in the group: not even that the member asked.
@@ -43,28 +48,34 @@ func (h *Handlers) apply(c *bot.Context) (*bot.Response, error) {
 	return bot.ReplyCard(cd), nil
 }
 
-// consent records the member's consent to the version they read, then shows the kinds.
+// consent records the member's consent to the version they read (privacy.Accept), then shows
+// the kinds.
 func (h *Handlers) consent(c *bot.Context) (*bot.Response, error) {
-	if c.String("version") != ConsentVersion {
-		return &bot.Response{Toast: &bot.Toast{Type: "warning", Text: "同意书已更新，请阅读最新版本后再选择。"},
-			Card: ConsentCard(h.cfg.MaterialMaxMB)}, nil
-	}
-	ok, err := consented(c)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		if err := c.Tx.Audit(c.Ctx, fmt.Sprint(c.Sender.MemberID), "consent", fmt.Sprint(c.Sender.MemberID), "grant",
-			consentPurpose+":"+ConsentVersion); err != nil {
-			return nil, err
-		}
+	if r, err := privacy.Accept(c, h.Config, store.PurposeAid); r != nil || err != nil {
+		return r, err
 	}
 	return &bot.Response{Toast: &bot.Toast{Type: "success", Text: "已记录你的同意，请选择帮扶类别。"}, Card: KindsCard(h.cfg.Kinds)}, nil
 }
 
-// decline: nothing is stored.
-func (h *Handlers) decline(c *bot.Context) (*bot.Response, error) {
-	return bot.Info("你没有同意，未保存任何信息。需要时可随时再发送「申请帮扶」。"), nil
+// publicityConsent records the separate consent to a 公示 (privacy.Accept), then shows the
+// case.
+func (h *Handlers) publicityConsent(c *bot.Context) (*bot.Response, error) {
+	if r, err := privacy.Accept(c, h.Config, store.PurposeAidPublicity); r != nil || err != nil {
+		return r, err
+	}
+	a, err := h.load(c)
+	if err != nil {
+		return c.Refusal(err)
+	}
+	if !store.AidCan(viewer(c), a, store.AidActView) {
+		return denied, nil
+	}
+	r, err := h.cardOf(c, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	r.Toast = &bot.Toast{Type: "success", Text: "已记录你对公示的单独同意。"}
+	return r, nil
 }
 
 // mayApply checks, before anything is written, that the member may ask for kind this year:
@@ -102,7 +113,7 @@ func (h *Handlers) form(c *bot.Context) (*bot.Response, error) {
 	if c.ChatType != "" && c.ChatType != "p2p" {
 		return bot.Warn("帮扶申请只在单聊中办理。"), nil
 	}
-	if h.box == nil {
+	if !h.keys.Enabled() {
 		return bot.Warn(msgNoKey), nil
 	}
 	var a *store.AidCase
@@ -120,18 +131,18 @@ func (h *Handlers) form(c *bot.Context) (*bot.Response, error) {
 		if d, err = h.openDetails(a); err != nil {
 			return nil, err
 		}
-		if err := auditRead(c, a.ID, "form"); err != nil {
+		if err := c.Tx.AuditRead(c.Ctx, viewing(c, a, "form")); err != nil {
 			return nil, err
 		}
 	} else {
 		if k == nil || !k.MayApply(config.AidBySelf) {
 			return bot.Warn("该帮扶类别不接受本人申请，请联系工会干事。"), nil
 		}
-		if ok, err := consented(c); err != nil || !ok {
+		if ok, err := h.consented(c); err != nil || !ok {
 			if err != nil {
 				return nil, err
 			}
-			return &bot.Response{Toast: &bot.Toast{Type: "warning", Text: "请先阅读并同意个人信息处理同意书。"}, Card: ConsentCard(h.cfg.MaterialMaxMB)}, nil
+			return &bot.Response{Toast: &bot.Toast{Type: "warning", Text: "请先阅读并同意个人信息处理同意书。"}, Card: h.consentCard()}, nil
 		}
 		if err := h.mayApply(c, k, c.Sender.MemberID, 0); err != nil {
 			return c.Refusal(err)
@@ -161,16 +172,16 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 	if c.ChatType != "" && c.ChatType != "p2p" {
 		return bot.Warn("帮扶申请只在单聊中办理。"), nil
 	}
-	if h.box == nil {
+	if !h.keys.Enabled() {
 		return bot.Warn(msgNoKey), nil
 	}
-	ok, err := consented(c)
+	ok, err := h.consented(c)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return &bot.Response{Toast: &bot.Toast{Type: "warning", Text: "请先阅读并同意个人信息处理同意书，未同意前不会保存任何信息。"},
-			Card: ConsentCard(h.cfg.MaterialMaxMB)}, nil
+			Card: h.consentCard()}, nil
 	}
 	var a *store.AidCase
 	k := h.cfg.Kinds.Kind(c.String("kind"))
@@ -220,11 +231,24 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 		}
 	}
 	a.SelfPaidFen, a.RequestedFen, a.Publicity = selfPaid, requested, publicity
-	if a.Details, err = h.sealDetails(a, Details{Text: text}); err != nil {
-		return nil, err
-	}
 	if err := c.Tx.SaveAidDetails(c.Ctx, a, a.Version, c.Sender.OpenID); err != nil {
 		return c.Refusal(err)
+	}
+	if err := h.sealDetails(c, a, Details{Text: text}); err != nil {
+		return nil, err
+	}
+	if publicity {
+		has, err := c.Tx.HasConsent(c.Ctx, a.MemberID, store.PurposeAidPublicity, publicityVersion(h))
+		if err != nil {
+			return nil, err
+		}
+		if !has {
+			// The 公示 needs its own consent (PIPL Art. 25): its card, continuing to the case.
+			t, _ := privacy.TextOf(h.Config, store.PurposeAidPublicity)
+			r := bot.ReplyCard(privacy.ConsentCard(t, card.Action(actPubConsent).With("case_id", a.ID)))
+			r.Toast = &bot.Toast{Type: "success", Text: "已保存。你选择了同意公示，请阅读公示的单独同意书。"}
+			return r, nil
+		}
 	}
 	r, err := h.cardOf(c, a.ID)
 	if err != nil {
@@ -248,7 +272,7 @@ func (h *Handlers) submit(c *bot.Context) (*bot.Response, error) {
 	if !fresh(c, a) {
 		return h.stale(c, a)
 	}
-	ok, err := consented(c)
+	ok, err := h.consented(c)
 	if err != nil {
 		return nil, err
 	}
@@ -361,4 +385,10 @@ func (h *Handlers) mine(c *bot.Context) (*bot.Response, error) {
 		return nil, sendCard(c, c.Sender.OpenID, cd)
 	}
 	return bot.ReplyCard(cd), nil
+}
+
+// publicityVersion is the current version of the 公示 consent text.
+func publicityVersion(h *Handlers) int {
+	t, _ := privacy.TextOf(h.Config, store.PurposeAidPublicity)
+	return t.Version
 }

@@ -9,10 +9,6 @@ import (
 	"github.com/unionbot/unionbot/store"
 )
 
-// ConsentVersion names the consent text below; a change of the text needs a new version, and
-// members consent again.
-const ConsentVersion = "aid-2026-1"
-
 var stateColors = map[string]card.Color{
 	store.AidDraft: card.Grey, store.AidBranchReview: card.Blue, store.AidUnionReview: card.Indigo, store.AidApproval: card.Purple,
 	store.AidReturned: card.Orange, store.AidRejected: card.Red, store.AidPublicity: card.Turquoise, store.AidApproved: card.Wathet,
@@ -26,29 +22,9 @@ var mdEscaper = strings.NewReplacer("<", "＜", ">", "＞", "*", "＊", "[", "�
 // yuan writes fen as "1,200 元"-style text for cards.
 func yuan(fen int64) string { return config.FormatYuan(fen) + " 元" }
 
-// ConsentCard is the separate consent to the processing of sensitive personal information
-// (PIPL Art. 29–30): what is collected, why, who sees it, how long it is kept, how to withdraw.
-func ConsentCard(materialMB int) *card.Card {
-	text := strings.Join([]string{
-		"申请帮扶需要处理你的**敏感个人信息**。请阅读后选择是否同意（《个人信息保护法》第二十八至三十条）：",
-		"**收集什么**：申请表中的情况说明和金额，以及你上传的证明材料（可能涉及健康、医疗、收入、家庭状况）。",
-		"**为什么**：仅用于审核你的帮扶申请、发放补助和按规定建立帮扶台账；不提供给其他任何用途。",
-		"**谁能看到**：你本人；你所在分工会的主席（仅在分工会初审期间）；校工会干事、工会主席和生活福利委员会委员。全部内容加密保存，只在单聊中发送，每次查看都有记录，你可以看到谁看过。",
-		"**保存多久**：证明材料在办结后按工会规定的期限删除；申请结果和台账按档案规定保存（通常 10 年）。",
-		"**公示**：如该类帮扶需要公示，只公示姓名、分工会和帮扶类别，并且需要你在申请表中另行同意。",
-		"**如何撤回**：随时发送「我的数据」撤回同意；撤回后尚未办结的申请将停止办理。",
-		fmt.Sprintf("材料请直接以照片或文件发送到本对话，每个不超过 %d MB。不同意则不会保存任何信息。", materialMB),
-	}, "\n\n")
-	return card.New("帮扶申请：个人信息处理同意书").Subtitle("版本 "+ConsentVersion).Color(card.Orange).Private(summary).
-		Add(card.Markdown(text),
-			card.Buttons(
-				card.Button{Text: card.T("同意并继续"), Type: card.Primary, Value: card.Action(actConsent).With("version", ConsentVersion)},
-				card.Button{Text: card.T("不同意"), Value: card.Action(actDecline)}))
-}
-
 // KindsCard lists the kinds a member may ask for themselves.
 func KindsCard(kinds config.AidKinds) *card.Card {
-	c := card.New("申请帮扶").Subtitle("请选择帮扶类别").Private(summary)
+	c := card.New("申请帮扶").Subtitle("请选择帮扶类别").Sensitive(summary)
 	var lines []string
 	var bs []card.Button
 	for _, k := range kinds {
@@ -93,7 +69,7 @@ func FormCard(k *config.AidKind, a *store.AidCase, d Details, maxMB int, types [
 	if a == nil {
 		a = &store.AidCase{}
 	}
-	c := card.New("帮扶申请：" + k.Name).Subtitle("仅你本人和审核人员可见").Private(summary)
+	c := card.New("帮扶申请：" + k.Name).Subtitle("仅你本人和审核人员可见").Sensitive(summary)
 	c.Add(card.Markdown(kindRules(k)))
 	els := []card.Element{
 		card.Input{Name: "text", Label: card.T("申请事由及情况说明"), Required: true, Multiline: true, MaxLength: store.MaxAidText, Default: d.Text},
@@ -107,8 +83,8 @@ func FormCard(k *config.AidKind, a *store.AidCase, d Details, maxMB int, types [
 		if a.Publicity {
 			initial = "yes"
 		}
-		els = append(els, card.Select{Name: "publicity", Label: card.T("公示（只公示姓名、分工会和帮扶类别）"), Required: true, Initial: initial,
-			Options: []card.Option{{Text: card.T("同意公示"), Value: "yes"}, {Text: card.T("不同意公示"), Value: "no"}}})
+		els = append(els, card.Select{Name: "publicity", Label: card.T("公示（只公示姓名、分工会和帮扶类别；同意需另签单独同意书）"), Required: true,
+			Initial: initial, Options: []card.Option{{Text: card.T("同意公示"), Value: "yes"}, {Text: card.T("不同意公示"), Value: "no"}}})
 	}
 	els = append(els, card.Markdown(fmt.Sprintf("保存后，请把材料的照片或文件直接发送到本对话（每个不超过 %d MB；文件格式：%s），再点「提交申请」。",
 		maxMB, strings.Join(types, "、"))),
@@ -140,7 +116,7 @@ type CaseView struct {
 // CaseCard is a case as its viewer sees it, with the buttons they may use.
 func CaseCard(v CaseView) *card.Card {
 	a, k := v.Case, v.Kind
-	c := card.New("帮扶申请：" + k.Name).Subtitle(fmt.Sprintf("编号 %d", a.ID)).Color(stateColors[a.State]).Private(summary)
+	c := card.New("帮扶申请：" + k.Name).Subtitle(fmt.Sprintf("编号 %d", a.ID)).Color(stateColors[a.State]).Sensitive(summary)
 	branch := a.BranchName
 	if branch == "" {
 		branch = "（无）"
@@ -267,17 +243,9 @@ func actions(v CaseView) []card.Element {
 	return out
 }
 
-// NoticeCard is a notification: only the neutral text, and a button to open the case (where
-// store.AidCan decides what the clicker sees).
-func NoticeCard(caseID int64, text string) *card.Card {
-	return card.New(text).Color(card.Blue).Private(text).Add(
-		card.Markdown("详情仅在点击后显示，且只对有权限的人可见。"),
-		card.Buttons(card.Button{Text: card.T("查看"), Type: card.Primary, Value: card.Action(actShow).With("case_id", caseID)}))
-}
-
 // ListCard lists cases, each with its state and a button to open it.
 func ListCard(title, empty string, cases []*store.AidCase, kinds config.AidKinds) *card.Card {
-	c := card.New(title).Private(summary)
+	c := card.New(title).Sensitive(summary)
 	if len(cases) == 0 {
 		return c.Add(card.Markdown(empty))
 	}
@@ -331,7 +299,7 @@ func EmergencyForm(kinds config.AidKinds) *card.Card {
 			opts = append(opts, card.Option{Text: card.T(k.Name), Value: k.Code})
 		}
 	}
-	c := card.New("紧急帮扶登记").Subtitle("工会直接审批，完整记录").Color(card.Orange).Private(summary)
+	c := card.New("紧急帮扶登记").Subtitle("工会直接审批，完整记录").Color(card.Orange).Sensitive(summary)
 	if len(opts) == 0 {
 		return c.Add(card.Markdown("没有配置可紧急办理的帮扶类别（aid.kinds 的 emergency）。"))
 	}

@@ -130,11 +130,17 @@ func (r *rig) last(openID string) string {
 	return s[len(s)-1]
 }
 
+// consentValue is the 同意 button of the consent card of purpose ("aid", "aid_publicity").
+func consentValue(purpose string) map[string]any {
+	act := map[string]string{"aid": "aid.consent", "aid_publicity": "aid.pub_consent"}[purpose]
+	return map[string]any{"action": act, "purpose": purpose, "version": 1}
+}
+
 // writes counts the rows a refusal must not have written.
 func (r *rig) writes() string {
 	return fmt.Sprint(r.count(`SELECT COUNT(*) FROM aid_cases`), r.count(`SELECT COUNT(*) FROM aid_materials`),
 		r.count(`SELECT COALESCE(SUM(version), 0) FROM aid_cases`), r.count(`SELECT COUNT(*) FROM aid_family_claims`),
-		r.count(`SELECT COUNT(*) FROM audit_log WHERE entity IN ('aid_case', 'consent')`))
+		r.count(`SELECT COUNT(*) FROM audit_log WHERE entity IN ('aid_case', 'consent')`), r.count(`SELECT COUNT(*) FROM consents`))
 }
 
 func must(t *testing.T, cond bool, format string, args ...any) {
@@ -165,7 +171,7 @@ func TestApplyAndChain(t *testing.T) {
 			Mentions: []feishutest.Mention{{Key: "@_user_1", OpenID: "ou_bot", Name: "工会助手"}}}))
 		must(t, err == nil && status == 200, "group message: %d %v", status, err)
 		must(t, r.count(`SELECT COUNT(*) FROM outbox WHERE target_message_id = 'om_grp1' OR receive_id = 'oc_group'`) == 0, "the group got an answer")
-		must(t, strings.Contains(r.last("ou_app"), "个人信息处理同意书") && strings.Contains(r.last("ou_app"), `"enable_forward":false`), "consent 1:1: %s", r.last("ou_app"))
+		must(t, strings.Contains(r.last("ou_app"), "帮扶申请 · 个人信息处理同意书") && strings.Contains(r.last("ou_app"), `"enable_forward":false`), "consent 1:1: %s", r.last("ou_app"))
 		must(t, r.writes() == before, "applying in a group wrote %s → %s", before, r.writes())
 
 		// Saving the form without consent: refused, nothing stored.
@@ -174,9 +180,9 @@ func TestApplyAndChain(t *testing.T) {
 		must(t, strings.Contains(toast, "同意书") && r.writes() == before, "save without consent: %q, %s", toast, r.writes())
 
 		// Consent, recorded with its version.
-		toast, cd := r.click("ou_app", map[string]any{"action": "aid.consent", "version": aid.ConsentVersion}, nil)
+		toast, cd := r.click("ou_app", consentValue("aid"), nil)
 		must(t, strings.Contains(toast, "已记录") && strings.Contains(cd, "大病互助"), "consent: %q", toast)
-		must(t, r.count(`SELECT COUNT(*) FROM audit_log WHERE entity = 'consent' AND detail = ?`, "aid:"+aid.ConsentVersion) == 1, "consent not recorded")
+		must(t, r.count(`SELECT COUNT(*) FROM consents WHERE purpose = 'aid' AND member_id = ? AND withdrawn_at IS NULL`, app.ID) == 1, "consent not recorded")
 
 		// 大病互助 without enrolment: refused.
 		before = r.writes()
@@ -197,7 +203,7 @@ func TestApplyAndChain(t *testing.T) {
 		var id int64
 		db.Get(ctx, &id, `SELECT id FROM aid_cases WHERE member_id = ?`, app.ID)
 		a := r.aidCase(id)
-		must(t, a.State == store.AidDraft && a.RequestedFen == 250000 && !strings.Contains(a.Details, "胃部") && strings.HasPrefix(a.Details, "v1:"),
+		must(t, a.State == store.AidDraft && a.RequestedFen == 250000 && !strings.Contains(a.Details, "胃部") && strings.HasPrefix(a.Details, "v2:"),
 			"draft %+v", a)
 		must(t, r.count(`SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%胃部%'`) == 0, "the audit trail holds the text")
 
@@ -211,7 +217,7 @@ func TestApplyAndChain(t *testing.T) {
 		must(t, strings.Contains(reply, "不支持该文件类型") && r.writes() == before, "exe: %s", reply)
 		r.send("ou_app", "file", "file_big", "诊断证明.pdf", append([]byte("%PDF-1.7\n"), make([]byte, 1<<20+1)...))
 		must(t, strings.Contains(r.last("ou_app"), "文件过大"), "too large: %s", r.last("ou_app"))
-		must(t, r.count(`SELECT COUNT(*) FROM aid_materials WHERE status = 'refused' AND data IS NULL`) == 1, "the large file was kept")
+		must(t, r.count(`SELECT COUNT(*) FROM aid_materials WHERE status = 'refused' AND data = ''`) == 1, "the large file was kept")
 		r.send("ou_app", "file", "file_fake", "发票.pdf", []byte("not a pdf at all"))
 		must(t, strings.Contains(r.last("ou_app"), "内容与类型不符"), "fake pdf: %s", r.last("ou_app"))
 		reply = r.send("ou_app", "image", "img_1", "", png)
@@ -244,10 +250,10 @@ func TestApplyAndChain(t *testing.T) {
 		must(t, strings.Contains(toast, "没有权限") && r.writes() == before, "outsider pass: %q", toast)
 
 		// The branch chair opens it (read audit), passes it; a second click on the old card is stale.
-		reads := r.count(`SELECT COUNT(*) FROM audit_log WHERE entity = 'aid_read' AND entity_id = ?`, fmt.Sprint(id))
+		reads := r.count(`SELECT COUNT(*) FROM read_audit WHERE entity = 'aid_case' AND entity_id = ?`, id)
 		_, cd = r.click("ou_bc", map[string]any{"action": "aid.show", "case_id": id}, nil)
 		must(t, strings.Contains(cd, "胃部手术") && strings.Contains(cd, "初审通过"), "branch chair's card: %s", cd)
-		must(t, r.count(`SELECT COUNT(*) FROM audit_log WHERE entity = 'aid_read' AND entity_id = ?`, fmt.Sprint(id)) == reads+1, "no read audit")
+		must(t, r.count(`SELECT COUNT(*) FROM read_audit WHERE entity = 'aid_case' AND entity_id = ? AND owner_id = ?`, id, app.ID) == reads+1, "no read audit")
 		old := a.Version
 		toast, _ = r.click("ou_bc", map[string]any{"action": "aid.pass", "case_id": id, "version": old}, map[string]any{})
 		a = r.aidCase(id)

@@ -201,13 +201,19 @@ func (h *Handlers) ledgerButton(c *bot.Context) (*bot.Response, error) {
 
 // sendLedger sends the year's ledger 1:1 to the sender, recorded in the read audit.
 func (h *Handlers) sendLedger(c *bot.Context, year int) (*bot.Response, error) {
-	name, data, err := LedgerFile(c.Ctx, h.DB, h.cfg.Kinds, year)
+	type file struct {
+		name string
+		data []byte
+	}
+	f, err := store.Reveal(c.Ctx, c.Tx, store.Viewing{Viewer: c.Sender.OpenID, ViewerID: c.Sender.MemberID, Entity: "aid_ledger",
+		EntityID: int64(year), What: "export"}, func() (file, error) {
+		name, data, err := LedgerFile(c.Ctx, h.DB, h.cfg.Kinds, year)
+		return file{name, data}, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Tx.Audit(c.Ctx, fmt.Sprint(c.Sender.MemberID), "aid_read", "ledger", "export", strconv.Itoa(year)); err != nil {
-		return nil, err
-	}
+	name, data := f.name, f.data
 	if err := c.SendFile(c.Sender.OpenID, name, data); err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ import (
 // what was kept.
 func (h *Handlers) attachment(c *bot.Context) (*bot.Response, error) {
 	att := c.Attachment
-	if h.box == nil {
+	if !h.keys.Enabled() {
 		return bot.Warn(msgNoKey), nil
 	}
 	a, err := c.Tx.OpenAidDraft(c.Ctx, c.Sender.MemberID)
@@ -49,24 +49,12 @@ func (h *Handlers) attachment(c *bot.Context) (*bot.Response, error) {
 		return bot.Warn(fmt.Sprintf("每条申请最多 %d 份材料，已达上限，未保存。", h.cfg.MaterialsPerCase)), nil
 	}
 	m := &store.AidMaterial{CaseID: a.ID, MessageID: c.MessageID, FileKey: att.Key, ResType: att.Type, Ext: ext}
-	if att.Name != "" {
-		// The name is personal data too: sealed once the row exists.
-		m.Name = ""
-	}
 	added, err := c.Tx.AddAidMaterial(c.Ctx, m)
 	if err != nil || !added {
 		return nil, err
 	}
-	if att.Name != "" {
-		sealed, err := h.box.Seal(materialNamePurpose(m.ID), att.Name)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := c.Tx.ExecContext(c.Ctx, `UPDATE aid_materials SET name = ? WHERE id = ?`, sealed, m.ID); err != nil {
-			return nil, err
-		}
-	}
-	if err := auditRead(c, a.ID, "material_added"); err != nil {
+	// The name is personal data too: sealed into its row.
+	if err := c.Tx.SealInto(c.Ctx, h.keys, store.SealedAidMaterialName, m.ID, att.Name); err != nil {
 		return nil, err
 	}
 	c.Tx.AfterCommit(func() { h.fetch.kick(c.Notifier()) })
@@ -122,7 +110,7 @@ func (h *Handlers) Wait() { h.fetch.wg.Wait() }
 // either way. It returns how many it settled. A transient failure leaves the material pending
 // for the next run.
 func (h *Handlers) FetchPending(ctx context.Context, notify func()) (int, error) {
-	if h.Resources == nil || h.box == nil {
+	if h.Resources == nil || !h.keys.Enabled() {
 		return 0, nil
 	}
 	ms, err := h.DB.PendingAidMaterials(ctx, 50)
@@ -183,19 +171,18 @@ func (h *Handlers) settle(ctx context.Context, m *store.AidMaterial, name string
 			}
 			text = fmt.Sprintf("材料未保存：%s。请重新发送符合要求的照片或文件（每个不超过 %d MB）。", why, h.cfg.MaterialMaxMB)
 		} else {
-			sealed, err := h.sealBytes(m.ID, data)
-			if err != nil {
+			m.Size = int64(len(data))
+			ok, err := tx.StoreAidMaterial(ctx, m)
+			if err != nil || !ok {
+				return err
+			}
+			if err := tx.SealInto(ctx, h.keys, store.SealedAidMaterialData, m.ID, string(data)); err != nil {
 				return err
 			}
 			if m.Name == "" && name != "" {
-				if m.Name, err = h.box.Seal(materialNamePurpose(m.ID), name); err != nil {
+				if err := tx.SealInto(ctx, h.keys, store.SealedAidMaterialName, m.ID, name); err != nil {
 					return err
 				}
-			}
-			m.Size = int64(len(data))
-			ok, err := tx.StoreAidMaterial(ctx, m, sealed)
-			if err != nil || !ok {
-				return err
 			}
 			n, err := tx.CountAidMaterials(ctx, m.CaseID)
 			if err != nil {

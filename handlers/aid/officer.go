@@ -12,7 +12,7 @@ import (
 
 // emergencyForm is 帮扶登记: the form of a case an officer opens and approves at once.
 func (h *Handlers) emergencyForm(c *bot.Context) (*bot.Response, error) {
-	if h.box == nil {
+	if !h.keys.Enabled() {
 		return bot.Warn(msgNoKey), nil
 	}
 	cd := EmergencyForm(h.cfg.Kinds)
@@ -26,7 +26,7 @@ func (h *Handlers) emergencyForm(c *bot.Context) (*bot.Response, error) {
 // family rule apply as to any other, and it is recorded in full (who opened and approved it,
 // the sealed note, the amount in the ledger).
 func (h *Handlers) emergency(c *bot.Context) (*bot.Response, error) {
-	if h.box == nil {
+	if !h.keys.Enabled() {
 		return bot.Warn(msgNoKey), nil
 	}
 	k := h.cfg.Kinds.Kind(c.FormString("kind"))
@@ -65,11 +65,7 @@ func (h *Handlers) emergency(c *bot.Context) (*bot.Response, error) {
 	if err := c.Tx.CreateEmergencyAid(c.Ctx, a, h.Loc, c.Sender.OpenID); err != nil {
 		return nil, err
 	}
-	sealed, err := h.sealDetails(a, Details{Text: text})
-	if err != nil {
-		return nil, err
-	}
-	if err := c.Tx.SetAidSealed(c.Ctx, a.ID, "details", sealed); err != nil {
+	if err := h.sealDetails(c, a, Details{Text: text}); err != nil {
 		return nil, err
 	}
 	if k.OnePerFamily {

@@ -37,10 +37,8 @@ func (h *Handlers) object(c *bot.Context) (*bot.Response, error) {
 		who += "（" + m.BranchName + "）"
 	}
 	text := fmt.Sprintf("帮扶公示收到异议：%s 对申请 %d 提出异议，请与其联系核实。", who, a.ID)
-	for _, id := range officers {
-		if err := sendCard(c, id, NoticeCard(a.ID, text)); err != nil {
-			return nil, err
-		}
+	if err := notify(c, officers, a.ID, text); err != nil {
+		return nil, err
 	}
 	return bot.Success("已收到你的实名异议，校工会将与你联系核实。"), nil
 }

@@ -150,16 +150,15 @@ func (h *Handlers) endStep(c *bot.Context, step, what, toast string) (*bot.Respo
 	if refusal != nil {
 		return refusal, nil
 	}
-	sealed, err := h.seal(a.ID, "reason", n)
-	if err != nil {
-		return nil, err
-	}
-	ch := store.AidChange{Set: map[string]any{"reason": sealed}}
+	ch := store.AidChange{Set: map[string]any{}}
 	if step == store.AidStepReject {
 		ch.Set["approved_fen"] = int64(0) // out of the ledger
 	}
 	if err := c.Tx.StepAid(c.Ctx, a, step, c.Sender.OpenID, ch); err != nil {
 		return c.Refusal(err)
+	}
+	if err := c.Tx.SealInto(c.Ctx, h.keys, store.SealedAidReason, a.ID, n); err != nil {
+		return nil, err
 	}
 	return h.decided(c, a, toast)
 }
@@ -239,7 +238,13 @@ func (h *Handlers) approve(c *bot.Context) (*bot.Response, error) {
 		"ledger_month": int(local.Month())}, Detail: fmt.Sprintf("%d", amount)}
 	step := store.AidStepApprove
 	toast := "已批准 " + yuan(amount) + "。"
-	if k.Publicity && a.Publicity && h.cfg.PublicityChat != "" {
+	consented := false
+	if k.Publicity && a.Publicity {
+		if consented, err = c.Tx.HasConsent(c.Ctx, a.MemberID, store.PurposeAidPublicity, publicityVersion(h)); err != nil {
+			return nil, err
+		}
+	}
+	if consented && h.cfg.PublicityChat != "" {
 		if err := h.cal.Reload(c.Ctx); err != nil {
 			return nil, err
 		}

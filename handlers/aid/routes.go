@@ -12,23 +12,23 @@ import (
 // their fields by name (text, requested, self_paid, publicity, note, amount, paid_on, voucher,
 // employee_no, kind).
 const (
-	actConsent  = "aid.consent"  // accept the consent (version: the consent text's version)
-	actDecline  = "aid.decline"  // do not consent: nothing stored
-	actForm     = "aid.form"     // the kind's form: new (kind) or the case's (case_id)
-	actSave     = "aid.save"     // save the form (kind, case_id: 0 for new, version)
-	actShow     = "aid.show"     // a case's card (case_id)
-	actMaterial = "aid.material" // send a material 1:1 to the clicker (case_id, material_id)
-	actSubmit   = "aid.submit"   // submit or resubmit (case_id, version)
-	actWithdraw = "aid.withdraw" // the applicant withdraws (case_id, version)
-	actPass     = "aid.pass"     // 分工会初审 or 校工会审核 passed (case_id, version)
-	actApprove  = "aid.approve"  // approve with the form's amount (case_id, version)
-	actReturn   = "aid.return"   // 退回补充材料 with the form's note (case_id, version)
-	actReject   = "aid.reject"   // 不予通过 with the form's note (case_id, version)
-	actPay      = "aid.pay"      // 登记发放: paid_on, voucher (case_id, version)
-	actRevoke   = "aid.revoke"   // reject during the 公示 with the form's note (case_id, version)
-	actObject   = "aid.object"   // an objection to a 公示 (case_id)
-	actEmergent = "aid.emergent" // an officer's direct case: employee_no, kind, amount, note
-	actLedger   = "aid.ledger"   // the year's ledger as Excel, 1:1 (year)
+	actConsent    = "aid.consent"     // accept the aid consent (purpose, version: privacy.ConsentCard's)
+	actPubConsent = "aid.pub_consent" // accept the separate 公示 consent (purpose, version, case_id)
+	actForm       = "aid.form"        // the kind's form: new (kind) or the case's (case_id)
+	actSave       = "aid.save"        // save the form (kind, case_id: 0 for new, version)
+	actShow       = "aid.show"        // a case's card (case_id)
+	actMaterial   = "aid.material"    // send a material 1:1 to the clicker (case_id, material_id)
+	actSubmit     = "aid.submit"      // submit or resubmit (case_id, version)
+	actWithdraw   = "aid.withdraw"    // the applicant withdraws (case_id, version)
+	actPass       = "aid.pass"        // 分工会初审 or 校工会审核 passed (case_id, version)
+	actApprove    = "aid.approve"     // approve with the form's amount (case_id, version)
+	actReturn     = "aid.return"      // 退回补充材料 with the form's note (case_id, version)
+	actReject     = "aid.reject"      // 不予通过 with the form's note (case_id, version)
+	actPay        = "aid.pay"         // 登记发放: paid_on, voucher (case_id, version)
+	actRevoke     = "aid.revoke"      // reject during the 公示 with the form's note (case_id, version)
+	actObject     = "aid.object"      // an objection to a 公示 (case_id)
+	actEmergent   = "aid.emergent"    // an officer's direct case: employee_no, kind, amount, note
+	actLedger     = "aid.ledger"      // the year's ledger as Excel, 1:1 (year)
 )
 
 // Register adds the aid requests' commands, card actions and the attachment handler.
@@ -51,7 +51,7 @@ func (h *Handlers) Routes(r *bot.Router) {
 		Roles: store.Officers, Help: "登记为同一家庭的会员（帮扶每户限一人申请）", Handler: h.family})
 	r.Attachments(bot.Command{Names: []string{"aid.attachment"}, Handler: h.attachment})
 	r.Action(bot.Action{Name: actConsent, Handler: h.consent})
-	r.Action(bot.Action{Name: actDecline, Handler: h.decline})
+	r.Action(bot.Action{Name: actPubConsent, Handler: h.publicityConsent})
 	r.Action(bot.Action{Name: actForm, Handler: h.form})
 	r.Action(bot.Action{Name: actSave, Handler: h.save})
 	r.Action(bot.Action{Name: actShow, Handler: h.show})

@@ -18,13 +18,20 @@ import (
 // apply consents (once), saves the kind's form and sends one photo; it returns the draft.
 func (r *rig) apply(who, kind string, form map[string]any) int64 {
 	r.t.Helper()
-	r.click(who, map[string]any{"action": "aid.consent", "version": aid.ConsentVersion}, nil)
+	r.click(who, consentValue("aid"), nil)
 	toast, _ := r.click(who, map[string]any{"action": "aid.save", "kind": kind, "case_id": 0, "version": 0}, form)
 	if !strings.Contains(toast, "已保存") {
 		r.t.Fatalf("%s %s: %q", who, kind, toast)
 	}
 	var id int64
 	r.DB.Get(context.Background(), &id, `SELECT MAX(id) FROM aid_cases WHERE kind = ?`, kind)
+	if form["publicity"] == "yes" {
+		v := consentValue("aid_publicity")
+		v["case_id"] = id
+		if toast, _ := r.click(who, v, nil); !strings.Contains(toast, "单独同意") {
+			r.t.Fatalf("publicity consent: %q", toast)
+		}
+	}
 	r.send(who, "image", fmt.Sprintf("img_%s_%d", who, id), "", png)
 	return id
 }
@@ -64,7 +71,7 @@ func TestFamilyFormulaPublicityLedger(t *testing.T) {
 		must(t, r.aidCase(id).State == store.AidUnionReview, "submit: %s", r.aidCase(id).State)
 
 		// The second member of the family: refused at the form and at saving, nothing written.
-		r.click("ou_d", map[string]any{"action": "aid.consent", "version": aid.ConsentVersion}, nil)
+		r.click("ou_d", consentValue("aid"), nil)
 		before := r.writes()
 		toast, _ := r.click("ou_d", map[string]any{"action": "aid.form", "kind": "hardship"}, nil)
 		must(t, strings.Contains(toast, "每户每年限一人") && r.writes() == before, "family form: %q", toast)

@@ -14,14 +14,14 @@ import (
 func (h *Handlers) caseView(c *bot.Context, a *store.AidCase) (CaseView, error) {
 	v := viewer(c)
 	cv := CaseView{Case: a, Kind: h.kind(a.Kind), Can: func(action string) bool { return store.AidCan(v, a, action) }}
-	if err := auditRead(c, a.ID, "view"); err != nil {
-		return cv, err
+	if err := c.Tx.AuditRead(c.Ctx, viewing(c, a, "card")); err != nil {
+		return cv, err // fail closed: nothing is opened without its read-audit row
 	}
 	var err error
 	if cv.Details, err = h.openDetails(a); err != nil {
 		return cv, fmt.Errorf("aid: open case %d: %w", a.ID, err)
 	}
-	if cv.Reason, err = h.open(a.ID, "reason", a.Reason); err != nil {
+	if cv.Reason, err = h.openReason(a); err != nil {
 		return cv, fmt.Errorf("aid: open case %d: %w", a.ID, err)
 	}
 	if cv.Materials, err = c.Tx.AidMaterials(c.Ctx, a.ID); err != nil {
@@ -32,7 +32,7 @@ func (h *Handlers) caseView(c *bot.Context, a *store.AidCase) (CaseView, error) 
 		if m.Name == "" {
 			continue
 		}
-		name, err := h.box.Open(materialNamePurpose(m.ID), m.Name)
+		name, err := h.keys.Open(store.SealedAidMaterialName.Ref(m.ID), m.Name)
 		if err != nil {
 			return cv, fmt.Errorf("aid: open material %d: %w", m.ID, err)
 		}
@@ -45,8 +45,6 @@ func (h *Handlers) caseView(c *bot.Context, a *store.AidCase) (CaseView, error) 
 	}
 	return cv, nil
 }
-
-func materialNamePurpose(id int64) string { return fmt.Sprintf("aid_material:%d:name", id) }
 
 // cardOf renders case id for the sender (who may see it: checked by the caller).
 func (h *Handlers) cardOf(c *bot.Context, id int64) (*bot.Response, error) {
@@ -105,18 +103,28 @@ func (h *Handlers) material(c *bot.Context) (*bot.Response, error) {
 	if err != nil || m.CaseID != a.ID {
 		return bot.Warn("找不到该材料。"), nil
 	}
-	name, err := h.box.Open(materialNamePurpose(m.ID), m.Name)
-	if err != nil {
-		return nil, fmt.Errorf("aid: open material %d: %w", m.ID, err)
+	type file struct {
+		name string
+		data []byte
 	}
-	data, err := h.openBytes(m.ID, m.Data)
+	f, err := store.Reveal(c.Ctx, c.Tx, viewing(c, a, fmt.Sprintf("file:%d", m.ID)), func() (file, error) {
+		name := ""
+		if m.Name != "" {
+			var err error
+			if name, err = h.keys.Open(store.SealedAidMaterialName.Ref(m.ID), m.Name); err != nil {
+				return file{}, fmt.Errorf("aid: open material %d: %w", m.ID, err)
+			}
+		}
+		data, err := h.keys.Open(store.SealedAidMaterialData.Ref(m.ID), m.Data)
+		if err != nil {
+			return file{}, fmt.Errorf("aid: open material %d: %w", m.ID, err)
+		}
+		return file{fileName(name, m), []byte(data)}, nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("aid: open material %d: %w", m.ID, err)
-	}
-	if err := auditRead(c, a.ID, fmt.Sprintf("material:%d", m.ID)); err != nil {
 		return nil, err
 	}
-	if err := c.SendFile(c.Sender.OpenID, fileName(name, m), data); err != nil {
+	if err := c.SendFile(c.Sender.OpenID, f.name, f.data); err != nil {
 		return nil, err
 	}
 	return bot.Success("材料已单独发送给你（仅你可见）。"), nil

@@ -53,7 +53,7 @@ CREATE TABLE aid_materials (
     name        TEXT NOT NULL,
     ext         VARCHAR(16) NOT NULL DEFAULT '',
     size        BIGINT NOT NULL DEFAULT 0,
-    data        LONGBLOB NULL,
+    data        LONGTEXT NOT NULL,
     status      VARCHAR(16) NOT NULL DEFAULT 'pending',
     note        VARCHAR(191) NOT NULL DEFAULT '',
     created_at  DATETIME(6) NOT NULL,

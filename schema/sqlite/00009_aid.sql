@@ -50,7 +50,7 @@ CREATE TABLE aid_materials (
     name        TEXT NOT NULL DEFAULT '',
     ext         TEXT NOT NULL DEFAULT '',
     size        INTEGER NOT NULL DEFAULT 0,
-    data        BLOB,
+    data        TEXT NOT NULL DEFAULT '',
     status      TEXT NOT NULL DEFAULT 'pending',
     note        TEXT NOT NULL DEFAULT '',
     created_at  DATETIME NOT NULL,

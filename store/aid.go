@@ -125,7 +125,6 @@ func (tx *Tx) SaveAidDetails(ctx context.Context, a *AidCase, version int, actor
 	return tx.Audit(ctx, actor, "aid_case", fmt.Sprint(a.ID), "edit", "")
 }
 
-
 // AidCaseByID returns a case, or ENOTFOUND.
 func (tx *Tx) AidCaseByID(ctx context.Context, id int64) (*AidCase, error) {
 	var a AidCase
@@ -339,7 +338,6 @@ func (tx *Tx) AddAidObjection(ctx context.Context, caseID, memberID int64) (bool
 func (tx *Tx) AidPublicityDue(ctx context.Context, today string) ([]*AidCase, error) {
 	return tx.aidWhere(ctx, `a.state = ? AND a.publicity_until < ? ORDER BY a.id`, AidPublicity, today)
 }
-
 
 // AidPublicityEnded lists the cases whose 公示 ended (or was revoked) and whose end date is on
 // or after since: their 公示 cards are brought to 公示结束 (again) until Feishu no longer lets

@@ -44,6 +44,9 @@ var (
 	legalOffs  = []string{store.RoleLegalOfficer}
 	chairOnly  = []string{store.RoleChair}
 	recorders  = []string{store.RoleDelegate, store.RoleCommittee, store.RoleOfficer, store.RoleChair}
+	aidChain   = []string{store.RoleBranchChair, store.RoleOfficer, store.RoleChair, store.RoleWelfare}
+	approvers  = []string{store.RoleChair, store.RoleWelfare}
+	aidLedger  = []string{store.RoleOfficer, store.RoleChair, store.RoleWelfare}
 )
 
 // matrixRoles are the roles a cell's member holds: "" for none (a plain member).
@@ -220,6 +223,29 @@ var matrix = []row{
 	withValue(action("privacy.export", everyone), func(w *world) map[string]any { return map[string]any{"format": "json"} }),
 	withValue(action("privacy.withdraw", everyone), func(w *world) map[string]any { return map[string]any{"purpose": "legal"} }),
 	action("privacy.erase", everyone),
+
+	// Aid requests: every member applies for themselves; who sees and decides a case is
+	// store.AidCan (TestAidPrivacyMatrix walks every state); here a case waiting for 分工会初审.
+	command("申请帮扶", everyone), command("我的申请", everyone), command("帮扶审核", aidChain),
+	command("帮扶登记", officers), command("帮扶台账", aidLedger), command("大病互助登记", officers), command("家庭登记", officers),
+	action("aid.consent", everyone), action("aid.pub_consent", everyone), action("aid.form", everyone), action("aid.save", everyone),
+	action("aid.material", everyone), action("aid.submit", everyone), action("aid.withdraw", everyone), action("aid.object", everyone),
+	action("aid.pass", aidChain), action("aid.return", aidChain), action("aid.reject", aidChain), action("aid.approve", approvers),
+	action("aid.pay", officers), action("aid.revoke", officers), action("aid.emergent", officers), action("aid.ledger", aidLedger),
+	// The applicant, officers and the chair see it, and the branch chair of its own 分工会 (an
+	// admin is no role of the chain: refused).
+	scoped(action("aid.show", everyone), "你不能查看或办理这条帮扶申请", func(c cell) bool {
+		return c.ownRecord || c.role == store.RoleOfficer || c.role == store.RoleChair || c.role == store.RoleBranchChair && c.ownUnit
+	}, func(w *world, c cell, actor, owner *store.Member) event {
+		a := &store.AidCase{MemberID: owner.ID, OpenedBy: owner.ID, BranchID: w.units[0], Kind: "medical"}
+		w.must(w.chat.DB.InTx(w.ctx, func(tx *store.Tx) error {
+			if err := tx.CreateAidCase(w.ctx, a, "test"); err != nil {
+				return err
+			}
+			return tx.StepAid(w.ctx, a, store.AidStepSubmit, "test", store.AidChange{})
+		}))
+		return event{value: map[string]any{"action": "aid.show", "case_id": a.ID}}
+	}),
 }
 
 // legalRole reports whether the cell's member holds a legal-aid role themselves (an admin

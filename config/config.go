@@ -65,6 +65,8 @@ type Config struct {
 	Privacy Privacy `yaml:"privacy"`
 	// LegalAid configures legal aid (法律援助).
 	LegalAid LegalAid `yaml:"legal_aid"`
+	// Aid configures the aid requests (帮扶申请): kinds, ceilings, materials, 公示.
+	Aid Aid `yaml:"aid"`
 
 	// loc caches the location loaded by Validate for Location.
 	loc *time.Location
@@ -209,6 +211,7 @@ func Default() *Config {
 	c.Tasks.setDefaults()
 	c.Privacy.setDefaults()
 	c.LegalAid.setDefaults()
+	c.Aid.setDefaults()
 	return c
 }
 

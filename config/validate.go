@@ -179,6 +179,7 @@ func (c *Config) Validate() error {
 	c.Tasks.validate(&ps)
 	c.Privacy.validate(&ps)
 	c.LegalAid.validate(&ps)
+	c.Aid.validate(&ps)
 
 	if len(ps) > 0 {
 		return ps

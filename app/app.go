@@ -28,6 +28,7 @@ import (
 	"github.com/unionbot/unionbot/bot/outbox"
 	"github.com/unionbot/unionbot/config"
 	"github.com/unionbot/unionbot/handlers"
+	"github.com/unionbot/unionbot/handlers/aid"
 	"github.com/unionbot/unionbot/handlers/calendar"
 	"github.com/unionbot/unionbot/handlers/legalaid"
 	"github.com/unionbot/unionbot/handlers/privacy"
@@ -241,6 +242,7 @@ func RegisterRoutes(r *bot.Router, deps handlers.Deps) {
 	privacy.Register(r, deps)
 	legalaid.Register(r, deps)
 	signup.Register(r, deps)
+	aid.Register(r, deps)
 }
 
 // Deps are what every flow gets (for tools that seed a flow's data, like the emulator's demo).
@@ -249,7 +251,7 @@ func (m *Main) Deps() handlers.Deps { return m.deps() }
 // deps are what every flow gets, in Register and RegisterJobs alike.
 func (m *Main) deps() handlers.Deps {
 	c := m.Config
-	return handlers.Deps{DB: m.DB, Admins: c.Admins, Log: m.Log, Loc: c.Location(), Config: c}
+	return handlers.Deps{DB: m.DB, Admins: c.Admins, Log: m.Log, Loc: c.Location(), Config: c, Resources: bot.NewResources(m.Lark)}
 }
 
 // Addr is the HTTP listener's address (useful with server.addr port 0).

@@ -42,6 +42,11 @@ var (
 	contacts   = []string{store.RoleContact}
 	legalStaff = []string{store.RoleLegalOfficer, store.RoleLawyer}
 	legalOffs  = []string{store.RoleLegalOfficer}
+	chairOnly  = []string{store.RoleChair}
+	recorders  = []string{store.RoleDelegate, store.RoleCommittee, store.RoleOfficer, store.RoleChair}
+	aidChain   = []string{store.RoleBranchChair, store.RoleOfficer, store.RoleChair, store.RoleWelfare}
+	approvers  = []string{store.RoleChair, store.RoleWelfare}
+	aidLedger  = []string{store.RoleOfficer, store.RoleChair, store.RoleWelfare}
 )
 
 // matrixRoles are the roles a cell's member holds: "" for none (a plain member).
@@ -186,6 +191,14 @@ var matrix = []row{
 	action("proposals.acknowledge", contacts), action("proposals.dept_return", contacts), action("proposals.extend", contacts),
 	action("proposals.extend_grant", committee), action("proposals.extend_refuse", committee), action("proposals.set_due", committee),
 	action("proposals.rate", everyone),
+	// 协办 opinions, 答复审核, 重点提案 (the chair), 优秀提案, 履职记录 (delegates for their own,
+	// overseers for anyone's), sessions and departments in chat (officers).
+	action("proposals.opinion", contacts), action("proposals.approve_reply", committee), action("proposals.redo_reply", committee),
+	action("proposals.mark_key", chairOnly), action("proposals.mark_excellent", committee),
+	command("履职记录", recorders), command("优秀提案", everyone),
+	command("新建届次", officers), command("届次", officers), command("承办单位", officers),
+	action("proposals.session", officers), action("proposals.session_form", officers), action("proposals.session_save", officers),
+	action("proposals.department_form", officers), action("proposals.department_save", officers),
 	action("proposals.export", overseers),
 
 	// Consents (privacy): a member consents or declines for themselves (the operator), no one
@@ -214,6 +227,29 @@ var matrix = []row{
 	withValue(action("privacy.export", everyone), func(w *world) map[string]any { return map[string]any{"format": "json"} }),
 	withValue(action("privacy.withdraw", everyone), func(w *world) map[string]any { return map[string]any{"purpose": "legal"} }),
 	action("privacy.erase", everyone),
+
+	// Aid requests: every member applies for themselves; who sees and decides a case is
+	// store.AidCan (TestAidPrivacyMatrix walks every state); here a case waiting for 分工会初审.
+	command("申请帮扶", everyone), command("我的申请", everyone), command("帮扶审核", aidChain),
+	command("帮扶登记", officers), command("帮扶台账", aidLedger), command("大病互助登记", officers), command("家庭登记", officers),
+	action("aid.consent", everyone), action("aid.pub_consent", everyone), action("aid.form", everyone), action("aid.save", everyone),
+	action("aid.material", everyone), action("aid.submit", everyone), action("aid.withdraw", everyone), action("aid.object", everyone),
+	action("aid.pass", aidChain), action("aid.return", aidChain), action("aid.reject", aidChain), action("aid.approve", approvers),
+	action("aid.pay", officers), action("aid.revoke", officers), action("aid.emergent", officers), action("aid.ledger", aidLedger),
+	// The applicant, officers and the chair see it, and the branch chair of its own 分工会 (an
+	// admin is no role of the chain: refused).
+	scoped(action("aid.show", everyone), "你不能查看或办理这条帮扶申请", func(c cell) bool {
+		return c.ownRecord || c.role == store.RoleOfficer || c.role == store.RoleChair || c.role == store.RoleBranchChair && c.ownUnit
+	}, func(w *world, c cell, actor, owner *store.Member) event {
+		a := &store.AidCase{MemberID: owner.ID, OpenedBy: owner.ID, BranchID: w.units[0], Kind: "medical"}
+		w.must(w.chat.DB.InTx(w.ctx, func(tx *store.Tx) error {
+			if err := tx.CreateAidCase(w.ctx, a, "test"); err != nil {
+				return err
+			}
+			return tx.StepAid(w.ctx, a, store.AidStepSubmit, "test", store.AidChange{})
+		}))
+		return event{value: map[string]any{"action": "aid.show", "case_id": a.ID}}
+	}),
 }
 
 // legalRole reports whether the cell's member holds a legal-aid role themselves (an admin

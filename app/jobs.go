@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/unionbot/unionbot/handlers"
+	"github.com/unionbot/unionbot/handlers/aid"
 	"github.com/unionbot/unionbot/handlers/legalaid"
 	"github.com/unionbot/unionbot/handlers/privacy"
 	"github.com/unionbot/unionbot/handlers/proposals"
@@ -70,7 +71,7 @@ func registerJobs(e *jobs.Engine, m *Main) error {
 		}
 	}
 	// Each flow with jobs registers them here, one line each.
-	for _, register := range []func(*jobs.Engine, handlers.Deps) error{signup.RegisterJobs, tasks.RegisterJobs, legalaid.RegisterJobs, privacy.RegisterJobs, proposals.RegisterJobs} {
+	for _, register := range []func(*jobs.Engine, handlers.Deps) error{signup.RegisterJobs, tasks.RegisterJobs, legalaid.RegisterJobs, privacy.RegisterJobs, aid.RegisterJobs, proposals.RegisterJobs} {
 		if err := register(e, m.deps()); err != nil {
 			return err
 		}

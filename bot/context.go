@@ -149,6 +149,14 @@ func (c *Context) Refusal(err error) (*Response, error) {
 // replaces the clicked card with it).
 func ReplyCard(c Renderer) *Response { return &Response{Card: c} }
 
+// Attachment is an image or file a member sent in a message: the bot fetches it with the
+// message-resource API (GET /open-apis/im/v1/messages/:message_id/resources/:key?type=Type).
+type Attachment struct {
+	Type string // "image" or "file"
+	Key  string // image_key or file_key
+	Name string // the file's name ("" for an image)
+}
+
 // Context is everything a handler gets: the event, the sender, the open transaction (every
 // write, including outbound messages, goes through it), and helpers to send messages.
 type Context struct {
@@ -168,6 +176,8 @@ type Context struct {
 	Command string   // the command word that matched
 	Args    []string // the words after the command
 	ArgText string   // the text after the command
+	// Attachment is the image or file a member sent (Router.Attachments), nil otherwise.
+	Attachment *Attachment
 
 	// Card actions.
 	Action        string         // value["action"]

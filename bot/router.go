@@ -79,6 +79,7 @@ type Router struct {
 	actions  map[string]*Action
 	fallback HandlerFunc
 	limit    *limiter
+	attach   *Command // images and files sent 1:1 (Attachments)
 }
 
 // Messages shown to users when something goes wrong.
@@ -123,6 +124,11 @@ func (r *Router) Action(a Action) {
 	aa := a
 	r.actions[a.Name] = &aa
 }
+
+// Attachments sets the handler for images and files members send the bot 1:1 (c.Attachment
+// says which); without it they get the fallback like any other message. Images and files
+// sent in a group are never passed to it.
+func (r *Router) Attachments(c Command) { cc := c; r.attach = &cc }
 
 // Fallback sets the handler for messages no command matches (the menu).
 func (r *Router) Fallback(h HandlerFunc) { r.fallback = h }
@@ -199,6 +205,10 @@ func (r *Router) OnMessage(ctx context.Context, ev *larkim.P2MessageReceiveV1) e
 	rt, missing := r.matchCommand(cmd, args)
 	c := &Context{Kind: KindMessage, MessageID: deref(msg.MessageId), ChatID: deref(msg.ChatId), ChatType: chatType,
 		Text: text, Command: cmd, Args: args, ArgText: rest}
+	if att := messageAttachment(msg); att != nil && chatType == "p2p" && r.attach != nil {
+		c.Attachment = att
+		rt = route{name: r.attach.Names[0], roles: r.attach.Roles, handler: r.attach.Handler, solo: r.attach.Solo}
+	}
 	if ev.EventV2Base != nil && ev.EventV2Base.Header != nil {
 		c.EventID = ev.EventV2Base.Header.EventID
 	}

@@ -40,6 +40,33 @@ func messageText(msg *larkim.EventMessage) (text string, ok bool) {
 	return normalizeSpace(text), true
 }
 
+// messageAttachment reads an image ({"image_key":..}) or file ({"file_key":..,"file_name":..})
+// message, or returns nil.
+func messageAttachment(msg *larkim.EventMessage) *Attachment {
+	if msg == nil || msg.Content == nil || msg.MessageType == nil {
+		return nil
+	}
+	var c struct {
+		ImageKey string `json:"image_key"`
+		FileKey  string `json:"file_key"`
+		FileName string `json:"file_name"`
+	}
+	if json.Unmarshal([]byte(*msg.Content), &c) != nil {
+		return nil
+	}
+	switch *msg.MessageType {
+	case "image":
+		if c.ImageKey != "" {
+			return &Attachment{Type: "image", Key: c.ImageKey}
+		}
+	case "file":
+		if c.FileKey != "" {
+			return &Attachment{Type: "file", Key: c.FileKey, Name: c.FileName}
+		}
+	}
+	return nil
+}
+
 // postText flattens a rich-text message: {"title":..,"content":[[{"tag":"text","text":..}]]},
 // possibly wrapped in a locale ({"zh_cn":{...}}).
 func postText(content string) (string, bool) {

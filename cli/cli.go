@@ -52,6 +52,7 @@ func commands() []*command {
 		proposalsCommand(),
 		departmentsCommand(),
 		keysCommand(),
+		aidCommand(),
 		emulatorCommand(),
 		backupCommand(),
 		healthcheckCommand(),

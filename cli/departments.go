@@ -16,9 +16,11 @@ func departmentsCommand() *command {
 		name:  "departments",
 		usage: "departments import -f FILE [-config PATH]",
 		help: "Create or update the departments that answer proposals (承办单位) from a YAML file (see\n" +
-			"examples/departments.yaml): each with its contact persons and 分管校领导 by 工号. The contacts hold\n" +
-			"the role 承办联系人 for their department only. A file with any problem changes nothing and lists them.",
-		flags: func(fs *flag.FlagSet) { fs.StringVar(&file, "f", "", "the departments file (YAML, UTF-8)") },
+			"examples/departments.yaml) or an Excel workbook (.xlsx: a first sheet with the columns 承办单位,\n" +
+			"联系人工号 and, optionally, 分管校领导工号; one department a row, several contacts separated by 、):\n" +
+			"each with its contact persons and 分管校领导 by 工号. The contacts hold the role 承办联系人 for\n" +
+			"their department only. A file with any problem changes nothing and lists them.",
+		flags: func(fs *flag.FlagSet) { fs.StringVar(&file, "f", "", "the departments file (.xlsx, or YAML in UTF-8)") },
 		run: func(ctx context.Context, e *env, args []string) error {
 			if len(args) != 1 || args[0] != "import" || file == "" {
 				return usageError{"want: departments import -f FILE"}
@@ -33,7 +35,7 @@ func departmentsCommand() *command {
 				return err
 			}
 			defer f.Close()
-			created, updated, err := proposals.ImportDepartments(ctx, db, f, operator())
+			created, updated, err := proposals.ImportDepartmentsFile(ctx, db, file, f, operator())
 			if err != nil {
 				return fmt.Errorf("%s: %w（未导入）", file, err)
 			}

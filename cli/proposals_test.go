@@ -69,9 +69,26 @@ func TestProposalsAndDepartmentsCommands(t *testing.T) {
 	if strings.Join(roles, ",") != "0102,0103,0104,0501" {
 		t.Errorf("contacts holding the role: %v", roles)
 	}
+	// The same from an Excel workbook: 人事处's contacts become 0105 alone, 0103 and 0104 lose the role.
+	wb := excelize.NewFile()
+	for cell, v := range map[string]string{"A1": "承办单位", "B1": "联系人工号", "C1": "分管校领导工号", "A2": "人事处", "B2": "0105", "C2": "0001"} {
+		wb.SetCellStr("Sheet1", cell, v)
+	}
+	xlsx := filepath.Join(dir, "承办单位.xlsx")
+	if err := wb.SaveAs(xlsx); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := cli(t, env, "departments", "import", "-f", xlsx, "-config", ""); code != 0 || !strings.Contains(out, "新建 0 个，更新 1 个") {
+		t.Errorf("xlsx import: %d %s %s", code, out, errOut)
+	}
+	roles = nil
+	db.Select(ctx, &roles, `SELECT m.employee_no FROM member_roles r JOIN members m ON m.id = r.member_id WHERE r.role = ? ORDER BY m.employee_no`, store.RoleContact)
+	if strings.Join(roles, ",") != "0102,0105,0501" {
+		t.Errorf("contacts after the xlsx import: %v", roles)
+	}
 
 	// export: the workbook of a session by code (its cells are checked by TestStatistics).
-	xlsx := filepath.Join(dir, "stats.xlsx")
+	xlsx = filepath.Join(dir, "stats.xlsx")
 	if code, out, errOut := cli(t, env, "proposals", "export", "-session", "4-3", "-o", xlsx, "-config", ""); code != 0 || !strings.Contains(out, "已导出「第四届第三次」的提案统计到") {
 		t.Fatalf("export: %d %s %s", code, out, errOut)
 	}

@@ -67,6 +67,8 @@ type Config struct {
 	LegalAid LegalAid `yaml:"legal_aid"`
 	// Proposals configures the handling of staff-congress proposals and their reminders.
 	Proposals Proposals `yaml:"proposals"`
+	// Aid configures the aid requests (帮扶申请): kinds, ceilings, materials, 公示.
+	Aid Aid `yaml:"aid"`
 
 	// loc caches the location loaded by Validate for Location.
 	loc *time.Location
@@ -212,6 +214,7 @@ func Default() *Config {
 	c.Privacy.setDefaults()
 	c.LegalAid.setDefaults()
 	c.Proposals.setDefaults()
+	c.Aid.setDefaults()
 	return c
 }
 

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"gopkg.in/yaml.v3"
 	"math"
 	"reflect"
 	"strconv"
@@ -18,6 +19,13 @@ type leaf struct {
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))
+
+// structured is a leaf holding more than a scalar or a list of strings (aid.kinds): it
+// decodes and encodes itself, and is set in the file only.
+type structured interface {
+	yaml.Unmarshaler
+	yaml.Marshaler
+}
 
 // yamlName returns the key name of a struct field, or "" when the field is
 // not part of the configuration (unexported or tagged yaml:"-").
@@ -78,6 +86,9 @@ func setScalar(v reflect.Value, s string) error {
 		}
 		v.SetInt(int64(d))
 		return nil
+	}
+	if _, ok := v.Addr().Interface().(structured); ok {
+		return errors.New("is a list of mappings: set it in the configuration file")
 	}
 	switch v.Kind() {
 	case reflect.String:

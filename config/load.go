@@ -162,6 +162,12 @@ func (d *fileDecoder) leaf(n *yaml.Node, v reflect.Value, key, secret string) {
 	if isNull(n) {
 		return // keep the default
 	}
+	if u, ok := v.Addr().Interface().(yaml.Unmarshaler); ok { // a structured value (aid.kinds)
+		if err := n.Decode(u); err != nil {
+			d.errorf(n, "%s: %v", key, err)
+		}
+		return
+	}
 	if v.Kind() == reflect.Slice {
 		if n.Kind != yaml.SequenceNode {
 			d.errorf(n, "%s: must be a list such as [ou_xxx, ou_yyy], got %s", key, kindName(n))

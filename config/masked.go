@@ -63,6 +63,13 @@ func leafNode(v reflect.Value, secret string) *yaml.Node {
 	if v.Type() == durationType {
 		return strNode(formatDuration(time.Duration(v.Int())))
 	}
+	if m, ok := v.Interface().(yaml.Marshaler); ok {
+		var n yaml.Node
+		if err := n.Encode(m); err != nil {
+			panic(fmt.Sprintf("config: encode %s: %v", v.Type(), err))
+		}
+		return &n
+	}
 	switch v.Kind() {
 	case reflect.String:
 		s := v.String()

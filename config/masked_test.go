@@ -169,7 +169,10 @@ func TestExampleFile(t *testing.T) {
 				t.Fatalf("key %q has no comment above it", l.key)
 			}
 			def := leafNode(l.field, "").Value
+			_, structuredLeaf := l.field.Addr().Interface().(structured)
 			switch {
+			case structuredLeaf:
+				def = "the list below"
 			case l.field.Kind() == reflect.Slice:
 				def = "[]"
 			case def == "":

@@ -180,6 +180,7 @@ func (c *Config) Validate() error {
 	c.Privacy.validate(&ps)
 	c.LegalAid.validate(&ps)
 	c.Proposals.validate(&ps)
+	c.Aid.validate(&ps)
 
 	if len(ps) > 0 {
 		return ps

@@ -30,7 +30,7 @@ const demoAdmin = "0001"
 func openIDOf(employeeNo string) string { return "ou_demo_" + employeeNo }
 
 // DemoFile returns an embedded demo file (roster.csv, roles.csv, departments.yaml,
-// tasks-2024.yaml, activities.yaml).
+// proposal-session.yaml, proposals.yaml, tasks-2024.yaml, activities.yaml).
 func DemoFile(name string) []byte {
 	b, err := demoFiles.ReadFile("demo/" + name)
 	if err != nil {
@@ -126,6 +126,10 @@ func (e *Emulator) importDemo(ctx context.Context) error {
 	// The departments (承办单位) and their contacts (承办联系人), as `unionbot departments import`.
 	if _, _, err := proposals.ImportDepartments(ctx, db, bytes.NewReader(DemoFile("departments.yaml")), demoActor); err != nil {
 		return fmt.Errorf("departments.yaml: %w", err)
+	}
+	// An open congress session with a proposal at every step (demo_proposals.go).
+	if err := e.importProposals(ctx); err != nil {
+		return err
 	}
 	im := &tasks.Importer{DB: db, Loc: loc, Actor: demoActor}
 	if _, err := im.ImportOpts(ctx, "tasks-2024.yaml", bytes.NewReader(DemoFile("tasks-2024.yaml")), true); err != nil {

@@ -151,6 +151,7 @@ func (e *Emulator) config() *config.Config {
 	c.Security.DataKey = "ZW11bGF0b3ItZGVtby1rZXktbm90LWZvci1yZWFsLXU="
 	c.LegalAid.DutyHours = []string{"TUE 14:00-17:00", "THU 09:00-11:00"}
 	c.LegalAid.SchoolNames = []string{"示范大学"}
+	c.Aid.PublicityChat = ChatUnion
 	return c
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/unionbot/unionbot/config"
 	"github.com/unionbot/unionbot/handlers/tasks"
+	"github.com/unionbot/unionbot/store"
 )
 
 type testWriter struct{ t *testing.T }
@@ -460,5 +461,36 @@ func TestPlatformRulesShowInTheChat(t *testing.T) {
 		Body(larkim.NewCreateMessageReqBodyBuilder().ReceiveId("ou_stranger").MsgType("text").Content(`{"text":"hi"}`).Build()).Build())
 	if err != nil || resp.Code != 230013 {
 		t.Errorf("a stranger: %v %+v", err, resp)
+	}
+}
+
+// TestDemoProposals: the demo holds an open congress session and a proposal at every step,
+// walked through the store's state machine (demo_proposals.go): a draft, one in co-signing,
+// one submitted, one registered (a 重点提案), one assigned with a 协办 opinion, one answered and
+// one rated and closed.
+func TestDemoProposals(t *testing.T) {
+	e := start(t)
+	ctx := context.Background()
+	var states []string
+	if err := e.main.DB.Select(ctx, &states, `SELECT state FROM proposals ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{store.ProposalDraft, store.ProposalCosigning, store.ProposalSubmitted, store.ProposalRegistered,
+		store.ProposalAssigned, store.ProposalReplied, store.ProposalClosed}
+	if strings.Join(states, " ") != strings.Join(want, " ") {
+		t.Errorf("demo proposals: %v, want %v", states, want)
+	}
+	var n struct {
+		Open     int `db:"open"`
+		Key      int `db:"key_count"`
+		Opinions int `db:"opinions"`
+		Ratings  int `db:"ratings"`
+	}
+	err := e.main.DB.Get(ctx, &n, `SELECT (SELECT COUNT(*) FROM proposal_sessions WHERE opens_at <= ? AND closes_at > ?) AS open,
+		(SELECT COUNT(*) FROM proposals WHERE key_proposal = 1) AS key_count,
+		(SELECT COUNT(*) FROM proposal_opinions) AS opinions, (SELECT COUNT(*) FROM proposal_ratings) AS ratings`,
+		DemoStart.UTC(), DemoStart.UTC())
+	if err != nil || n.Open != 1 || n.Key != 1 || n.Opinions != 1 || n.Ratings != 1 {
+		t.Errorf("demo session and marks: %+v %v", n, err)
 	}
 }

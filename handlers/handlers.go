@@ -23,6 +23,9 @@ type Deps struct {
 	// Config is the whole configuration (security.data_key, signup.*, tasks.*): always set in
 	// production; tests set what they need or leave it nil for the defaults (WithDefaults).
 	Config *config.Config
+	// Resources fetches the images and files members send 1:1 (aid materials); nil where
+	// nothing is fetched (most tests).
+	Resources bot.Resources
 }
 
 // WithDefaults returns d with what a test may leave out filled in: UTC, the default logger and

@@ -46,7 +46,10 @@ type Proposal struct {
 	RepliedAt            *time.Time `db:"replied_at"`
 	SubmittedAt          *time.Time `db:"submitted_at"`
 	ClosedAt             *time.Time `db:"closed_at"`
-	Key                  bool       `db:"key_proposal"` // 重点提案: its own reminder cadence
+	KeyProposal          bool       `db:"key_proposal"`       // 重点提案, marked by the chair
+	Excellent            bool       `db:"excellent"`          // 优秀提案, chosen by the committee
+	ReplyReviewNote      string     `db:"reply_review_note"`  // why 答复审核 sent the reply back
+	ReplySubmittedAt     *time.Time `db:"reply_submitted_at"` // the 主办's last reply (RepliedAt: when the proposer got it)
 	Version              int        `db:"version"`
 	CreatedAt            time.Time  `db:"created_at"`
 	UpdatedAt            time.Time  `db:"updated_at"`
@@ -55,8 +58,9 @@ type Proposal struct {
 	ProposerOpenID string `db:"proposer_open_id"`
 	SessionName    string `db:"session_name"`
 
-	Cosigners []*Cosigner  `db:"-"`
-	Trail     []AuditEntry `db:"-"` // the 流转记录, oldest first, when loaded (ProposalTrail)
+	Cosigners []*Cosigner        `db:"-"`
+	Opinions  []*ProposalOpinion `db:"-"` // the 协办 opinions of the current round, when loaded (ProposalOpinions)
+	Trail     []AuditEntry       `db:"-"` // the 流转记录, oldest first, when loaded (ProposalTrail)
 
 	// The handling, when loaded (ProposalHandling): the departments with their 签收, the
 	// 退回 and the extension requests, oldest first.
@@ -150,7 +154,8 @@ func ValidateProposal(p *Proposal, s *ProposalSession) error {
 const proposalColumns = `p.id, p.session_id, p.proposer_id, p.kind, p.late, p.state, p.title, p.category, p.reason,
 	p.suggestion, p.suggested_departments, p.phone, COALESCE(p.seq, 0) AS seq, COALESCE(p.number, '') AS number,
 	COALESCE(p.merged_into_id, 0) AS merged_into_id, p.decision, p.decision_note, p.round, p.assigned_at, %s AS reply_due,
-	p.reply_class, p.reply_text, p.replied_at, p.submitted_at, p.closed_at, p.key_proposal, p.version, p.created_at, p.updated_at,
+	p.reply_class, p.reply_text, p.replied_at, p.submitted_at, p.closed_at, p.key_proposal, p.excellent,
+	p.reply_review_note, p.reply_submitted_at, p.version, p.created_at, p.updated_at,
 	m.name AS proposer_name, COALESCE(m.open_id, '') AS proposer_open_id, s.name AS session_name`
 
 const proposalFrom = ` FROM proposals p JOIN members m ON m.id = p.proposer_id JOIN proposal_sessions s ON s.id = p.session_id `
@@ -338,7 +343,8 @@ func (tx *Tx) AnswerCosign(ctx context.Context, proposalID, memberID int64, from
 // trailActions are the audit actions that make a proposal's 流转记录 (its steps, not every
 // edit or 附议 answer).
 var trailActions = []string{"create", StepInvite, StepSubmit, StepLate, StepRegister, StepMerge, StepToSuggestion,
-	StepReject, StepReturn, StepAssign, StepReply, StepRate, StepSecondRound, StepUnrated,
+	StepReject, StepReturn, StepAssign, StepReply, StepReplyReview, StepApproveReply, StepRedoReply, StepRate, StepSecondRound,
+	StepUnrated, ActionMarkKey, ActionUnmarkKey, ActionMarkExcellent, ActionUnmarkExcellent,
 	StepDeptReturn, StepAcknowledge, StepExtendRequest, StepExtendGrant, StepExtendRefuse, StepSetDue}
 
 // ProposalTrail loads p's 流转记录 from the audit trail: its steps with when, oldest first.

@@ -171,6 +171,6 @@ func (tx *Tx) SetProposalKey(ctx context.Context, p *Proposal, key bool, actor s
 	if n, _ := res.RowsAffected(); n == 0 {
 		return &Error{Code: ECONFLICT, Op: op, Message: "提案刚刚被其他人更新，请刷新后重试。"}
 	}
-	p.Key, p.Version = key, p.Version+1
+	p.KeyProposal, p.Version = key, p.Version+1
 	return tx.Audit(ctx, actor, "proposal", fmt.Sprint(p.ID), "key", fmt.Sprint(key))
 }

@@ -122,5 +122,7 @@ func (tx *Tx) RateProposal(ctx context.Context, r *ProposalRating, actor string)
 	} else if err != nil {
 		return &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
-	return tx.Audit(ctx, actor, "proposal", fmt.Sprint(r.ProposalID), "rate", fmt.Sprintf("第 %d 轮 %s", r.Round, r.Rating))
+	// "rating", not the step's "rate": a rating is not a step of the 流转记录 (a co-signer's
+	// changes nothing, and the proposer's is followed by its step).
+	return tx.Audit(ctx, actor, "proposal", fmt.Sprint(r.ProposalID), "rating", fmt.Sprintf("第 %d 轮 %s", r.Round, r.Rating))
 }

@@ -25,6 +25,7 @@ type ProposalSession struct {
 	CosignersRate       bool      `db:"cosigners_rate"`        // co-signers rate the reply too
 	PublicAfterRegister bool      `db:"public_after_register"` // every member sees proposals after 立案
 	LateAsSuggestion    bool      `db:"late_as_suggestion"`    // after the close, a proposal is taken as 意见建议
+	ReplyReview         bool      `db:"reply_review"`          // 答复审核: the committee reviews a reply before the proposer sees it
 	CreatedBy           string    `db:"created_by"`
 	CreatedAt           time.Time `db:"created_at"`
 }
@@ -117,7 +118,7 @@ func ValidateProposalSession(s *ProposalSession) error {
 func sessionColumns(dialect string) string {
 	return `s.id, s.name, s.code, s.opens_at, s.closes_at, ` + taskDate(dialect, "s.congress_date") + ` AS congress_date,
 		s.min_cosigners, s.categories, s.reply_workdays, s.rating_workdays, s.cosigners_rate,
-		s.public_after_register, s.late_as_suggestion, s.created_by, s.created_at`
+		s.public_after_register, s.late_as_suggestion, s.reply_review, s.created_by, s.created_at`
 }
 
 // CreateProposalSession validates and inserts a session, audited as created by actor. A
@@ -130,9 +131,9 @@ func (tx *Tx) CreateProposalSession(ctx context.Context, s *ProposalSession, act
 	s.CreatedBy, s.CreatedAt = actor, tx.now
 	res, err := tx.ExecContext(ctx, `INSERT INTO proposal_sessions (name, code, opens_at, closes_at, congress_date,
 		min_cosigners, categories, reply_workdays, rating_workdays, cosigners_rate, public_after_register,
-		late_as_suggestion, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		late_as_suggestion, reply_review, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.Name, s.Code, utc(s.OpensAt), utc(s.ClosesAt), s.CongressDate, s.MinCosigners, s.CategoriesText,
-		s.ReplyWorkdays, s.RatingWorkdays, s.CosignersRate, s.PublicAfterRegister, s.LateAsSuggestion, actor, tx.now)
+		s.ReplyWorkdays, s.RatingWorkdays, s.CosignersRate, s.PublicAfterRegister, s.LateAsSuggestion, s.ReplyReview, actor, tx.now)
 	if isUniqueViolation(err) {
 		return &Error{Code: ECONFLICT, Op: op, Message: fmt.Sprintf("届次「%s」或代码「%s」已存在。", s.Name, s.Code), Err: err}
 	} else if err != nil {
@@ -180,6 +181,33 @@ func (db *DB) ProposalSessions(ctx context.Context) ([]*ProposalSession, error) 
 	var out []*ProposalSession
 	if err := db.Select(ctx, &out, `SELECT `+sessionColumns(db.Dialect)+` FROM proposal_sessions s ORDER BY s.opens_at DESC, s.id DESC`); err != nil {
 		return nil, fmt.Errorf("store.ProposalSessions: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateProposalSession validates and saves a session's dates, thresholds, categories and
+// switches (its name and code stay: the code prefixes the 立案编号 given), audited as actor.
+func (tx *Tx) UpdateProposalSession(ctx context.Context, s *ProposalSession, actor string) error {
+	const op = "store.UpdateProposalSession"
+	if err := ValidateProposalSession(s); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE proposal_sessions SET opens_at = ?, closes_at = ?, congress_date = ?, min_cosigners = ?,
+		categories = ?, reply_workdays = ?, rating_workdays = ?, cosigners_rate = ?, public_after_register = ?, late_as_suggestion = ?,
+		reply_review = ? WHERE id = ?`,
+		utc(s.OpensAt), utc(s.ClosesAt), s.CongressDate, s.MinCosigners, s.CategoriesText, s.ReplyWorkdays, s.RatingWorkdays,
+		s.CosignersRate, s.PublicAfterRegister, s.LateAsSuggestion, s.ReplyReview, s.ID); err != nil {
+		return &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	return tx.Audit(ctx, actor, "proposal_session", fmt.Sprint(s.ID), "update", fmt.Sprintf("%s：征集 %s 至 %s，附议 %d，答复 %d，评价 %d，审核 %v",
+		s.Name, s.OpensAt.UTC().Format(time.RFC3339), s.ClosesAt.UTC().Format(time.RFC3339), s.MinCosigners, s.ReplyWorkdays, s.RatingWorkdays, s.ReplyReview))
+}
+
+// ProposalSessionsAll lists every session, newest first, in the transaction.
+func (tx *Tx) ProposalSessionsAll(ctx context.Context) ([]*ProposalSession, error) {
+	var out []*ProposalSession
+	if err := tx.SelectContext(ctx, &out, `SELECT `+sessionColumns(tx.db.Dialect)+` FROM proposal_sessions s ORDER BY s.opens_at DESC, s.id DESC`); err != nil {
+		return nil, &Error{Code: EINTERNAL, Op: "store.ProposalSessionsAll", Err: err}
 	}
 	return out, nil
 }

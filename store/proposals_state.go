@@ -20,6 +20,7 @@ const (
 	ProposalReturned   = "returned"   // 退回修改: back with the proposer, editable
 	ProposalAssigned   = "assigned"   // 已交办: departments answering (round 1 or 2)
 	ProposalReassign   = "reassign"   // 单位退回: back with the committee to be assigned again
+	ProposalReviewing  = "reviewing"  // 答复待审核: the 主办 replied, the committee reviews the reply (答复审核)
 	ProposalReplied    = "replied"    // 已答复: awaiting the rating
 	ProposalClosed     = "closed"     // 已办结 (final)
 )
@@ -36,6 +37,7 @@ var ProposalStateNames = map[string]string{
 	ProposalReturned:   "退回修改",
 	ProposalAssigned:   "办理中",
 	ProposalReassign:   "承办单位退回，待重新交办",
+	ProposalReviewing:  "答复待审核",
 	ProposalReplied:    "已答复，待评价",
 	ProposalClosed:     "已办结",
 }
@@ -52,6 +54,9 @@ const (
 	StepReturn       = "return"        // 退回修改
 	StepAssign       = "assign"        // 交办
 	StepReply        = "reply"         // 答复 by the 主办
+	StepReplyReview  = "reply_review"  // 答复 by the 主办 in a session with 答复审核: to the committee first
+	StepApproveReply = "approve_reply" // 答复审核 passed: the proposer gets the reply
+	StepRedoReply    = "redo_reply"    // 答复审核 sent the reply back to the 主办 with a reason
 	StepRate         = "rate"          // 满意 / 基本满意, or 不满意 in the second round: closed
 	StepSecondRound  = "second_round"  // 不满意 in the first round: back to the departments
 	StepUnrated      = "unrated"       // no rating within the window: closed as 未评价
@@ -81,6 +86,9 @@ var proposalTransitions = map[string]struct {
 	StepReturn:       {[]string{ProposalSubmitted}, ProposalReturned},
 	StepAssign:       {[]string{ProposalRegistered, ProposalSuggestion, ProposalReassign}, ProposalAssigned},
 	StepReply:        {[]string{ProposalAssigned}, ProposalReplied},
+	StepReplyReview:  {[]string{ProposalAssigned}, ProposalReviewing},
+	StepApproveReply: {[]string{ProposalReviewing}, ProposalReplied},
+	StepRedoReply:    {[]string{ProposalReviewing}, ProposalAssigned},
 	StepRate:         {[]string{ProposalReplied}, ProposalClosed},
 	StepSecondRound:  {[]string{ProposalReplied}, ProposalAssigned},
 	StepUnrated:      {[]string{ProposalReplied}, ProposalClosed},
@@ -96,9 +104,9 @@ var proposalTransitions = map[string]struct {
 // ProposalStates lists every state, ProposalSteps every step (for tests and menus).
 var (
 	ProposalStates = []string{ProposalDraft, ProposalCosigning, ProposalSubmitted, ProposalRegistered, ProposalMerged,
-		ProposalSuggestion, ProposalRejected, ProposalReturned, ProposalAssigned, ProposalReassign, ProposalReplied, ProposalClosed}
+		ProposalSuggestion, ProposalRejected, ProposalReturned, ProposalAssigned, ProposalReassign, ProposalReviewing, ProposalReplied, ProposalClosed}
 	ProposalSteps = []string{StepInvite, StepSubmit, StepLate, StepRegister, StepMerge, StepToSuggestion, StepReject,
-		StepReturn, StepAssign, StepReply, StepRate, StepSecondRound, StepUnrated,
+		StepReturn, StepAssign, StepReply, StepReplyReview, StepApproveReply, StepRedoReply, StepRate, StepSecondRound, StepUnrated,
 		StepDeptReturn, StepAcknowledge, StepExtendRequest, StepExtendGrant, StepExtendRefuse, StepSetDue}
 )
 
@@ -126,7 +134,7 @@ func ProposalEditable(state string) bool {
 var stepNames = map[string]string{
 	StepInvite: "邀请附议", StepSubmit: "提交", StepLate: "作为意见建议提交", StepRegister: "立案", StepMerge: "并案",
 	StepToSuggestion: "转为意见建议", StepReject: "不予立案", StepReturn: "退回修改", StepAssign: "交办",
-	StepReply: "答复", StepRate: "评价", StepSecondRound: "进入第二轮办理", StepUnrated: "记为未评价",
+	StepReply: "答复", StepReplyReview: "答复", StepApproveReply: "通过答复审核", StepRedoReply: "退回答复", StepRate: "评价", StepSecondRound: "进入第二轮办理", StepUnrated: "记为未评价",
 	StepDeptReturn: "退回", StepAcknowledge: "签收", StepExtendRequest: "申请延期", StepExtendGrant: "同意延期",
 	StepExtendRefuse: "不同意延期", StepSetDue: "修改答复期限",
 }

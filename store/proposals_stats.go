@@ -92,6 +92,8 @@ type statRow struct {
 	Round      int        `db:"round"`
 	ReplyDue   string     `db:"reply_due"`
 	RepliedAt  *time.Time `db:"replied_at"`
+	// SentAt is when the 主办 sent its reply; with 答复审核 the proposer gets it later (RepliedAt).
+	SentAt     *time.Time `db:"reply_submitted_at"`
 	ReplyClass string     `db:"reply_class"`
 	Rating     string     `db:"rating"`
 	returned   bool
@@ -134,7 +136,11 @@ func (st *ProposalStats) handle(r *statRow, today string, loc *time.Location) {
 	answered := r.State == ProposalReplied || r.State == ProposalClosed
 	if answered {
 		st.Answered++
-		if r.RepliedAt != nil && r.ReplyDue != "" && r.RepliedAt.In(loc).Format(time.DateOnly) <= r.ReplyDue {
+		at := r.RepliedAt
+		if r.SentAt != nil {
+			at = r.SentAt // the department is on time when it sent the reply in time, whatever the review took
+		}
+		if at != nil && r.ReplyDue != "" && at.In(loc).Format(time.DateOnly) <= r.ReplyDue {
 			st.OnTime++
 		}
 		if r.Rating == "" {
@@ -178,7 +184,7 @@ func (tx *Tx) ProposalReportOf(ctx context.Context, s *ProposalSession, loc *tim
 	err := tx.SelectContext(ctx, &rows, `SELECT p.id, p.category, COALESCE(b.name, '') AS branch, p.state, p.late,
 		CASE WHEN p.submitted_at IS NULL THEN 0 ELSE 1 END AS submitted,
 		CASE WHEN p.number IS NULL THEN 0 ELSE 1 END AS registered,
-		p.decision, p.round, `+taskDate(tx.db.Dialect, "p.reply_due")+` AS reply_due, p.replied_at, p.reply_class,
+		p.decision, p.round, `+taskDate(tx.db.Dialect, "p.reply_due")+` AS reply_due, p.replied_at, p.reply_submitted_at, p.reply_class,
 		COALESCE(r.rating, '') AS rating
 		FROM proposals p JOIN members m ON m.id = p.proposer_id LEFT JOIN branches b ON b.id = m.branch_id
 		LEFT JOIN proposal_ratings r ON r.proposal_id = p.id AND r.round = p.round AND r.member_id = p.proposer_id

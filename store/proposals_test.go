@@ -44,10 +44,13 @@ func TestProposalStateMachine(t *testing.T) {
 		store.StepReturn:       {store.ProposalSubmitted: store.ProposalReturned},
 		store.StepAssign: {store.ProposalRegistered: store.ProposalAssigned, store.ProposalSuggestion: store.ProposalAssigned,
 			store.ProposalReassign: store.ProposalAssigned},
-		store.StepReply:       {store.ProposalAssigned: store.ProposalReplied},
-		store.StepRate:        {store.ProposalReplied: store.ProposalClosed},
-		store.StepSecondRound: {store.ProposalReplied: store.ProposalAssigned},
-		store.StepUnrated:     {store.ProposalReplied: store.ProposalClosed},
+		store.StepReply:        {store.ProposalAssigned: store.ProposalReplied},
+		store.StepReplyReview:  {store.ProposalAssigned: store.ProposalReviewing},
+		store.StepApproveReply: {store.ProposalReviewing: store.ProposalReplied},
+		store.StepRedoReply:    {store.ProposalReviewing: store.ProposalAssigned},
+		store.StepRate:         {store.ProposalReplied: store.ProposalClosed},
+		store.StepSecondRound:  {store.ProposalReplied: store.ProposalAssigned},
+		store.StepUnrated:      {store.ProposalReplied: store.ProposalClosed},
 		// The handling: a department's 退回 sends it back to the committee; 签收, extension
 		// requests and decisions and the committee's deadline keep it assigned.
 		store.StepDeptReturn:    {store.ProposalAssigned: store.ProposalReassign},
@@ -101,8 +104,8 @@ func TestProposalStateMachine(t *testing.T) {
 				}
 			}
 		}
-		if walked != 26 {
-			t.Errorf("walked %d allowed transitions, want 26", walked)
+		if walked != 29 {
+			t.Errorf("walked %d allowed transitions, want 29", walked)
 		}
 		// A proposal read before another change is refused (a stale card), nothing written.
 		p := &store.Proposal{SessionID: s.ID, ProposerID: m.ID, Title: "stale", Category: "其他"}

@@ -22,6 +22,8 @@ const (
 	// The role says only that the member is one; for which department is in
 	// department_contacts (store.Tx.ContactDepartments), and they act for that one only.
 	RoleContact = "dept_contact" // 承办联系人
+	// RoleWelfare is a member of the welfare committee (生活福利委员会): approves aid amounts.
+	RoleWelfare = "welfare" // 福利委员
 )
 
 // Role sets, the one place that says who may do what, for bot.Command.Roles, bot.Action.Roles
@@ -42,12 +44,21 @@ var (
 	// ProposalOverseers see every proposal and the proposal statistics: the committee, the
 	// officers and the chair.
 	ProposalOverseers = []string{RoleCommittee, RoleOfficer, RoleChair}
+	// ChairOnly marks 重点提案.
+	ChairOnly = []string{RoleChair}
 	// Contacts answer the proposals assigned to their own department.
 	Contacts = []string{RoleContact}
+	// AidApprovers approve aid requests with an amount: the chair and the welfare committee.
+	AidApprovers = []string{RoleChair, RoleWelfare}
+	// AidChain are the roles in an aid request's review chain (分工会初审, 校工会审核, approval);
+	// which case each may see and decide is store.AidCan.
+	AidChain = []string{RoleBranchChair, RoleOfficer, RoleChair, RoleWelfare}
+	// AidLedgerReaders export the aid ledger: officers, the chair, the welfare committee.
+	AidLedgerReaders = []string{RoleOfficer, RoleChair, RoleWelfare}
 )
 
 // AllRoles lists the roles from least to most powerful.
-var AllRoles = []string{RoleMember, RoleDelegate, RoleContact, RoleLawyer, RoleLegalOfficer, RoleBranchChair, RoleOfficer, RoleCommittee, RoleChair, RoleAdmin}
+var AllRoles = []string{RoleMember, RoleDelegate, RoleContact, RoleLawyer, RoleLegalOfficer, RoleBranchChair, RoleOfficer, RoleCommittee, RoleWelfare, RoleChair, RoleAdmin}
 
 // RoleNames are the roles' Chinese names, as users type and read them.
 var RoleNames = map[string]string{
@@ -57,6 +68,7 @@ var RoleNames = map[string]string{
 	RoleOfficer:     "工会干事",
 	RoleCommittee:   "提案委员",
 	RoleContact:     "承办联系人",
+	RoleWelfare:     "福利委员",
 	RoleChair:       "主席",
 	RoleAdmin:       "管理员",
 	// legal aid (store/legal.go)

@@ -16,6 +16,9 @@ type Viewer struct {
 	Committee bool // 提案委员: review buttons
 	Overseer  bool // committee, officers, chair: see everything
 	Contact   bool // a contact of the proposal's 主办 department: the reply button
+	Helper    bool // a contact of one of its 协办 departments: the opinion form
+	Chair     bool // 主席: marks 重点提案
+	Choosing  bool // the committee may choose 优秀提案 now (the session's handling is over)
 	// Departments are the proposal's departments the viewer is a contact of: 签收 and 退回
 	// buttons for each (the card needs p.Departments, store.Tx.ProposalHandling).
 	Departments []int64
@@ -36,7 +39,19 @@ var stateColors = map[string]card.Color{
 	store.ProposalDraft: card.Grey, store.ProposalCosigning: card.Wathet, store.ProposalSubmitted: card.Blue,
 	store.ProposalRegistered: card.Indigo, store.ProposalMerged: card.Grey, store.ProposalSuggestion: card.Turquoise,
 	store.ProposalRejected: card.Red, store.ProposalReturned: card.Orange, store.ProposalAssigned: card.Purple,
-	store.ProposalReplied: card.Yellow, store.ProposalClosed: card.Green,
+	store.ProposalReplied: card.Yellow, store.ProposalClosed: card.Green, store.ProposalReviewing: card.Orange,
+}
+
+// marks names p's marks (重点提案, 优秀提案), "" for none.
+func marks(p *store.Proposal) string {
+	var out []string
+	if p.KeyProposal {
+		out = append(out, "⭐重点提案")
+	}
+	if p.Excellent {
+		out = append(out, "🏅优秀提案")
+	}
+	return strings.Join(out, " ")
 }
 
 // rules is the form's statement of the rules and limits.
@@ -88,7 +103,11 @@ func ProposalCard(p *store.Proposal, s *store.ProposalSession, merged []*store.P
 	if p.Kind == store.KindSuggestion {
 		head = "意见建议"
 	}
-	c := card.New(head + "：" + p.Title).Subtitle(s.Name).Color(stateColors[p.State])
+	sub := s.Name
+	if m := marks(p); m != "" {
+		sub += " · " + m
+	}
+	c := card.New(head + "：" + p.Title).Subtitle(sub).Color(stateColors[p.State])
 	number := p.Number
 	if number == "" {
 		number = "未立案"
@@ -122,8 +141,23 @@ func ProposalCard(p *store.Proposal, s *store.ProposalSession, merged []*store.P
 		c.Add(card.Markdown("**审查意见**：" + md(p.DecisionNote)))
 	}
 	c.Add(handlingPanel(p, v)...)
-	if p.ReplyText != "" {
-		c.Add(card.Markdown(fmt.Sprintf("**答复**（%s）\n%s", classNames[p.ReplyClass], md(p.ReplyText))))
+	insider := v.Contact || v.Overseer // the 主办 and the overseers see a reply before it is published
+	if p.ReplyText != "" && (p.ReplyPublished() || insider) {
+		label := "答复"
+		switch {
+		case p.State == store.ProposalReviewing:
+			label = "答复（待审核，提案人尚未看到）"
+		case !p.ReplyPublished():
+			label = "答复（已退回，提案人尚未看到）"
+		}
+		c.Add(card.Markdown(fmt.Sprintf("**%s**（%s）\n%s", label, classNames[p.ReplyClass], md(p.ReplyText))))
+	}
+	if p.ReplyReviewNote != "" && p.State == store.ProposalAssigned && insider {
+		c.Add(card.Markdown("**答复审核退回意见**：" + md(p.ReplyReviewNote)))
+	}
+	if len(p.Opinions) > 0 && (v.Contact || v.Helper || v.Overseer ||
+		((p.State == store.ProposalReplied || p.State == store.ProposalClosed) && p.ReplyPublished())) {
+		c.Add(card.Markdown(opinionsPanel(p)))
 	}
 	if len(p.Trail) > 0 {
 		var lines []string
@@ -144,6 +178,18 @@ var trailNames = map[string]string{
 	store.StepSecondRound: "不满意，第二轮办理", store.StepUnrated: "评价期满未评价，办结",
 	store.StepDeptReturn: "承办单位退回", store.StepAcknowledge: "承办单位签收", store.StepExtendRequest: "申请延期",
 	store.StepExtendGrant: "同意延期", store.StepExtendRefuse: "不同意延期", store.StepSetDue: "修改答复期限",
+	store.StepReplyReview: "答复，待审核", store.StepApproveReply: "答复审核通过", store.StepRedoReply: "答复审核退回",
+	store.ActionMarkKey: "列为重点提案", store.ActionUnmarkKey: "取消重点提案",
+	store.ActionMarkExcellent: "评为优秀提案", store.ActionUnmarkExcellent: "取消优秀提案",
+}
+
+// opinionsPanel lists the 协办 opinions of p's round.
+func opinionsPanel(p *store.Proposal) string {
+	lines := []string{"**协办意见**"}
+	for _, o := range p.Opinions {
+		lines = append(lines, fmt.Sprintf("%s（%s）：%s", md(o.DepartmentName), md(o.MemberName), md(o.Text)))
+	}
+	return strings.Join(lines, "\n")
 }
 
 func roundNote(p *store.Proposal) string {
@@ -228,6 +274,37 @@ func buttons(p *store.Proposal, s *store.ProposalSession, v Viewer) []card.Eleme
 	if v.Contact && p.State == store.ProposalAssigned {
 		els = append(els, card.Buttons(card.Button{Text: card.T("答复"), Type: card.Primary, Value: val(actReplyForm)}))
 	}
+	if v.Helper && p.State == store.ProposalAssigned {
+		els = append(els, card.Form("opinion_form",
+			card.Input{Name: "opinion", Label: card.T(fmt.Sprintf("协办意见（送主办单位，最多 %d 字）", store.MaxOpinion)), Required: true,
+				Multiline: true, MaxLength: store.MaxOpinion},
+			card.Buttons(card.Button{Text: card.T("发送协办意见"), Type: card.Primary, Name: "send_opinion", Form: card.Submit, Value: val(actOpinion)})))
+	}
+	if v.Committee && p.State == store.ProposalReviewing {
+		els = append(els, card.Divider(), card.Form("reply_review",
+			card.Input{Name: "note", Label: card.T("审核意见（退回须写明理由）"), Multiline: true, MaxLength: store.MaxProposalText},
+			card.Buttons(
+				card.Button{Text: card.T("审核通过，送提案人"), Type: card.Primary, Name: "approve_reply", Form: card.Submit, Value: val(actApproveReply)},
+				card.Button{Text: card.T("退回重新答复"), Name: "redo_reply", Form: card.Submit, Value: val(actRedoReply)})))
+	}
+	var markButtons []card.Button
+	if v.Chair && p.Number != "" && p.State != store.ProposalClosed {
+		if p.KeyProposal {
+			markButtons = append(markButtons, card.Button{Text: card.T("取消重点提案"), Value: val(actMarkKey).With("on", false)})
+		} else {
+			markButtons = append(markButtons, card.Button{Text: card.T("列为重点提案"), Value: val(actMarkKey).With("on", true)})
+		}
+	}
+	if v.Committee && v.Choosing && p.Number != "" && p.State == store.ProposalClosed {
+		if p.Excellent {
+			markButtons = append(markButtons, card.Button{Text: card.T("取消优秀提案"), Value: val(actMarkExcellent).With("on", false)})
+		} else {
+			markButtons = append(markButtons, card.Button{Text: card.T("评为优秀提案"), Type: card.Primary, Value: val(actMarkExcellent).With("on", true)})
+		}
+	}
+	if len(markButtons) > 0 {
+		els = append(els, card.Buttons(markButtons...))
+	}
 	return append(els, handlingButtons(p, v, val)...)
 }
 
@@ -242,11 +319,24 @@ func ReplyFormCard(p *store.Proposal) *card.Card {
 	for _, k := range []string{"A", "B", "C", "D"} {
 		opts = append(opts, card.Option{Text: card.T(classNames[k]), Value: k})
 	}
-	return card.New("答复提案："+p.Title).Subtitle(p.Number).Color(card.Purple).Add(
-		card.Markdown(fmt.Sprintf("答复最多 %d 字，须选择办理结果分类。", store.MaxProposalText)),
+	c := card.New("答复提案：" + p.Title).Subtitle(p.Number).Color(card.Purple).Add(
+		card.Markdown(fmt.Sprintf("答复最多 %d 字，须选择办理结果分类。", store.MaxProposalText)))
+	if len(p.Opinions) > 0 {
+		c.Add(card.Markdown(opinionsPanel(p)))
+	} else {
+		c.Add(card.Markdown("**协办意见**：暂无"))
+	}
+	if p.ReplyReviewNote != "" {
+		c.Add(card.Markdown("**答复审核退回意见**：" + md(p.ReplyReviewNote)))
+	}
+	initial, text := "", ""
+	if !p.ReplyPublished() {
+		initial, text = p.ReplyClass, p.ReplyText // a reply sent back is offered for correction
+	}
+	return c.Add(
 		card.Form("reply_form",
-			card.Select{Name: "class", Label: card.T("办理结果"), Required: true, Options: opts},
-			card.Input{Name: "reply", Label: card.T("答复内容"), Required: true, Multiline: true, MaxLength: store.MaxProposalText},
+			card.Select{Name: "class", Label: card.T("办理结果"), Required: true, Options: opts, Initial: initial},
+			card.Input{Name: "reply", Label: card.T("答复内容"), Required: true, Multiline: true, MaxLength: store.MaxProposalText, Default: text},
 			card.Buttons(card.Button{Text: card.T("提交答复"), Type: card.Primary, Name: "submit_reply", Form: card.Submit,
 				Value: card.Action(actReply).With("proposal_id", p.ID).With("version", p.Version)})))
 }
@@ -257,8 +347,12 @@ var ratingNames = map[string]string{"satisfied": "满意", "basic": "基本满�
 // RateCard asks a rater to rate p's reply in its round.
 func RateCard(p *store.Proposal) *card.Card {
 	opts := []card.Option{{Text: card.T("满意"), Value: "satisfied"}, {Text: card.T("基本满意"), Value: "basic"}, {Text: card.T("不满意"), Value: "unsatisfied"}}
-	return card.New("请评价提案答复："+p.Title).Subtitle(p.Number).Color(card.Yellow).Add(
-		card.Markdown(fmt.Sprintf("**答复**（%s）\n%s", classNames[p.ReplyClass], md(p.ReplyText))),
+	c := card.New("请评价提案答复：" + p.Title).Subtitle(p.Number).Color(card.Yellow).Add(
+		card.Markdown(fmt.Sprintf("**答复**（%s）\n%s", classNames[p.ReplyClass], md(p.ReplyText))))
+	if len(p.Opinions) > 0 {
+		c.Add(card.Markdown(opinionsPanel(p)))
+	}
+	return c.Add(
 		card.Form("rate",
 			card.Select{Name: "rating", Label: card.T("评价"), Required: true, Options: opts},
 			card.Input{Name: "comment", Label: card.T("意见（不满意请写明理由）"), Multiline: true, MaxLength: store.MaxProposalText},

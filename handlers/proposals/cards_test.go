@@ -18,7 +18,9 @@ func sampleSession() *store.ProposalSession {
 }
 
 func sample(state string) *store.Proposal {
-	return &store.Proposal{ID: 7, SessionID: 1, ProposerID: 1, ProposerName: "张老师", Kind: store.KindProposal, State: state,
+	replied := time.Date(2027, 5, 6, 2, 0, 0, 0, time.UTC)
+	return &store.Proposal{RepliedAt: &replied, ReplySubmittedAt: &replied,
+		Opinions: []*store.ProposalOpinion{{DepartmentName: "财务处", MemberName: "钱会计", Text: "经费可从工会经费中列支。"}}, ID: 7, SessionID: 1, ProposerID: 1, ProposerName: "张老师", Kind: store.KindProposal, State: state,
 		Title: "增设教职工子女暑期托管班", Category: "后勤保障", Reason: "暑期无人照看子女。", Suggestion: "开设托管班。",
 		SuggestedDepartments: "后勤处", Number: "4-3-001", Round: 1, Version: 3, ReplyDue: "2027-05-20",
 		ReplyClass: "B", ReplyText: "已列入计划。",
@@ -40,6 +42,9 @@ func TestCardsValid(t *testing.T) {
 		"delegate":  {MemberID: 9, Delegate: true},
 		"committee": {MemberID: 8, Committee: true, Overseer: true, Phone: "138****0001"},
 		"contact":   {MemberID: 5, Contact: true, Loc: shanghai},
+		"helper":    {MemberID: 10, Helper: true},
+		"chair":     {MemberID: 11, Chair: true, Overseer: true},
+		"choosing":  {MemberID: 8, Committee: true, Overseer: true, Choosing: true},
 		"member":    {MemberID: 6},
 	}
 	for _, st := range store.ProposalStates {
@@ -79,6 +84,24 @@ func TestCardsValid(t *testing.T) {
 	if got := proposals.ProposalCard(sample(store.ProposalAssigned), s, nil, viewers["contact"]).String(); !strings.Contains(got, `流转记录**\n03-10 10:00 起草\n03-12 11:30 提交\n04-02 09:00 立案`) {
 		t.Errorf("the 流转记录 in the union's zone: %s", got)
 	}
+	golden.Card(t, "proposal_assigned_helper", proposals.ProposalCard(sample(store.ProposalAssigned), s, nil, viewers["helper"]))
+	golden.Card(t, "proposal_reviewing_committee", proposals.ProposalCard(sample(store.ProposalReviewing), s, nil, viewers["committee"]))
+	key := sample(store.ProposalAssigned)
+	key.KeyProposal = true
+	golden.Card(t, "proposal_key_chair", proposals.ProposalCard(key, s, nil, viewers["chair"]))
+	excellent := sample(store.ProposalClosed)
+	excellent.Excellent = true
+	golden.Card(t, "proposal_excellent_committee", proposals.ProposalCard(excellent, s, nil, viewers["choosing"]))
+	golden.Card(t, "record", proposals.RecordCard("张老师", s, &store.DelegateRecord{Proposed: []*store.Proposal{key, sample(store.ProposalSubmitted)},
+		Cosigned: []*store.Proposal{excellent}, Ratings: []store.RecordRating{{ProposalRating: store.ProposalRating{Round: 1, Rating: store.RatingBasic, Comment: "尽快落实"},
+			Title: "改善食堂", Number: "4-3-002"}}}))
+	golden.Card(t, "session_form_new", proposals.SessionFormCard(nil, shanghai))
+	golden.Card(t, "session_form_edit", proposals.SessionFormCard(s, shanghai))
+	golden.Card(t, "session", proposals.SessionCard(s, shanghai))
+	dept := &store.Department{ID: 3, Name: "教务处", LeaderMemberID: 9, Contacts: []*store.Member{{ID: 5, Name: "刘洋", OpenID: "ou_5"}}}
+	golden.Card(t, "departments", proposals.DepartmentsCard([]*store.Department{dept, {ID: 4, Name: "后勤处"}}, map[int64]string{3: "王建国"}))
+	golden.Card(t, "department_form_new", proposals.DepartmentFormCard(nil, ""))
+	golden.Card(t, "department_form_edit", proposals.DepartmentFormCard(dept, "ou_9"))
 	golden.Card(t, "form_new", proposals.FormCard(s, nil, false))
 	golden.Card(t, "reply_form", proposals.ReplyFormCard(sample(store.ProposalAssigned)))
 	golden.Card(t, "rate", proposals.RateCard(sample(store.ProposalReplied)))

@@ -24,6 +24,23 @@ func (h *Handlers) cardIn(ctx context.Context, tx *store.Tx, now time.Time, p *s
 	if err != nil {
 		return nil, err
 	}
+	if p.State == store.ProposalAssigned || p.State == store.ProposalReviewing {
+		host, helper, err := h.answersFor(ctx, tx, p, v.MemberID)
+		if err != nil {
+			return nil, err
+		}
+		v.Contact, v.Helper = host, helper != nil
+	}
+	if err := tx.ProposalOpinions(ctx, p); err != nil {
+		return nil, err
+	}
+	if v.Committee && p.State == store.ProposalClosed && p.Number != "" {
+		over, _, err := tx.SessionHandlingOver(ctx, p.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		v.Choosing = over
+	}
 	if v.MemberID == p.ProposerID || v.Overseer {
 		v.Phone = h.maskedPhone(p)
 	}

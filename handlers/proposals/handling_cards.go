@@ -24,7 +24,7 @@ func handlingPanel(p *store.Proposal, v Viewer) []card.Element {
 		}
 		lines = append(lines, due)
 	}
-	if p.Key {
+	if p.KeyProposal {
 		lines = append(lines, "**重点提案**")
 	}
 	if p.State != store.ProposalReassign {

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/xuri/excelize/v2"
 	"gopkg.in/yaml.v3"
 
 	"github.com/unionbot/unionbot/internal/yamlmsg"
@@ -29,15 +31,19 @@ type sessionSpec struct {
 	CosignersRate       bool     `yaml:"cosigners_rate"`
 	PublicAfterRegister bool     `yaml:"public_after_register"`
 	LateAsSuggestion    *bool    `yaml:"late_as_suggestion"`
+	ReplyReview         bool     `yaml:"reply_review"`
 }
 
 // departmentsSpec is the departments file (examples/departments.yaml).
 type departmentsSpec struct {
-	Departments []struct {
-		Name     string   `yaml:"name"`
-		Contacts []string `yaml:"contacts"` // 工号 of the contact persons
-		Leader   string   `yaml:"leader"`   // 工号 of the 分管校领导
-	} `yaml:"departments"`
+	Departments []departmentSpec `yaml:"departments"`
+}
+
+// departmentSpec is one department of a departments file.
+type departmentSpec struct {
+	Name     string   `yaml:"name"`
+	Contacts []string `yaml:"contacts"` // 工号 of the contact persons
+	Leader   string   `yaml:"leader"`   // 工号 of the 分管校领导
 }
 
 // decodeStrict decodes YAML refusing unknown fields, with the problem's line in Chinese.
@@ -88,7 +94,7 @@ func CreateSessionFromYAML(ctx context.Context, db *store.DB, r io.Reader, loc *
 	}
 	s := &store.ProposalSession{Name: sp.Name, Code: sp.Code, CongressDate: sp.Congress, ReplyWorkdays: sp.ReplyWorkdays,
 		RatingWorkdays: sp.RatingWorkdays, CosignersRate: sp.CosignersRate, PublicAfterRegister: sp.PublicAfterRegister,
-		LateAsSuggestion: true, CategoriesText: strings.Join(sp.Categories, "\n")}
+		LateAsSuggestion: true, ReplyReview: sp.ReplyReview, CategoriesText: strings.Join(sp.Categories, "\n")}
 	s.MinCosigners = store.DefaultMinCosigners
 	if sp.MinCosigners != nil {
 		s.MinCosigners = *sp.MinCosigners
@@ -118,6 +124,75 @@ func ImportDepartments(ctx context.Context, db *store.DB, r io.Reader, actor str
 	if err := decodeStrict(r, &sp); err != nil {
 		return 0, 0, err
 	}
+	return importDepartments(ctx, db, sp, actor)
+}
+
+// ImportDepartmentsFile imports the departments of a file named name: an Excel workbook
+// (.xlsx, see DepartmentColumns) or YAML (anything else), as ImportDepartments.
+func ImportDepartmentsFile(ctx context.Context, db *store.DB, name string, r io.Reader, actor string) (created, updated int, err error) {
+	if !strings.EqualFold(filepath.Ext(name), ".xlsx") {
+		return ImportDepartments(ctx, db, r, actor)
+	}
+	sp, err := departmentsFromXLSX(r)
+	if err != nil {
+		return 0, 0, err
+	}
+	return importDepartments(ctx, db, sp, actor)
+}
+
+// DepartmentColumns are the header of a departments workbook's first sheet, one department a
+// row: its name, the 工号 of its contacts (several separated by 、，, ; or spaces) and the 工号
+// of its 分管校领导 (optional; the column may be left out). 工号 cells should be text cells,
+// so that leading zeros stay.
+var DepartmentColumns = []string{"承办单位", "联系人工号", "分管校领导工号"}
+
+// departmentsFromXLSX reads a departments workbook (DepartmentColumns).
+func departmentsFromXLSX(r io.Reader) (departmentsSpec, error) {
+	var sp departmentsSpec
+	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: 64 << 20})
+	if err != nil {
+		return sp, store.Errorf(store.EINVALID, "无法读取 Excel 文件：文件已损坏或不是 .xlsx 格式。")
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return sp, store.Errorf(store.EINVALID, "Excel 文件中没有工作表。")
+	}
+	rows, err := f.GetRows(sheets[0])
+	if err != nil {
+		return sp, store.Errorf(store.EINVALID, "无法读取工作表「%s」。", sheets[0])
+	}
+	col := map[string]int{}
+	if len(rows) > 0 {
+		for i, h := range rows[0] {
+			col[strings.TrimSpace(h)] = i
+		}
+	}
+	_, hasName := col[DepartmentColumns[0]]
+	_, hasContacts := col[DepartmentColumns[1]]
+	if !hasName || !hasContacts {
+		return sp, store.Errorf(store.EINVALID, "第 1 行应为表头：%s（分管校领导工号可不列）。", strings.Join(DepartmentColumns, "、"))
+	}
+	cell := func(row []string, name string) string {
+		i, ok := col[name]
+		if !ok || i >= len(row) {
+			return ""
+		}
+		return strings.TrimSpace(row[i])
+	}
+	for _, row := range rows[1:] {
+		name := cell(row, DepartmentColumns[0])
+		contacts := splitNames(cell(row, DepartmentColumns[1]))
+		leader := cell(row, DepartmentColumns[2])
+		if name == "" && len(contacts) == 0 && leader == "" {
+			continue // an empty row
+		}
+		sp.Departments = append(sp.Departments, departmentSpec{Name: name, Contacts: contacts, Leader: leader})
+	}
+	return sp, nil
+}
+
+func importDepartments(ctx context.Context, db *store.DB, sp departmentsSpec, actor string) (created, updated int, err error) {
 	if len(sp.Departments) == 0 {
 		return 0, 0, store.Errorf(store.EINVALID, "文件中没有承办单位（departments）。")
 	}

@@ -359,7 +359,7 @@ func (c *Cadence) due(ctx context.Context, r *jobs.Run) error {
 				continue
 			}
 			days := c.remindDays
-			if p.Key {
+			if p.KeyProposal {
 				days = c.keyRemind
 			}
 			n, ok := beforeReminder(r, days, deadline, d)
@@ -405,7 +405,7 @@ func (c *Cadence) overdue(ctx context.Context, r *jobs.Run) error {
 				continue
 			}
 			every := c.cfg.OverdueEveryWorkdays
-			if p.Key {
+			if p.KeyProposal {
 				every = c.cfg.KeyOverdueEveryWorkdays
 			}
 			k := r.Cal.WorkdaysBetween(r.Cal.NextWorkday(deadline.AddDate(0, 0, 1)), d)

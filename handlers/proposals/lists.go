@@ -27,6 +27,8 @@ func awaited(p *store.Proposal, s *store.ProposalSession) string {
 		return "等待交办"
 	case store.ProposalAssigned:
 		return "等待承办单位答复，期限 " + p.ReplyDue
+	case store.ProposalReviewing:
+		return "承办单位已答复，待提案工作委员会审核"
 	case store.ProposalReplied:
 		return "等你评价答复"
 	}
@@ -40,6 +42,7 @@ func (h *Handlers) mine(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	keyFirst(ps)
 	cd := card.New("我的提案").Color(card.Blue)
 	if len(ps) == 0 {
 		cd.Add(card.Markdown("你还没有提案。代表可发送「新建提案」起草。"))
@@ -53,7 +56,7 @@ func (h *Handlers) mine(c *bot.Context) (*bot.Response, error) {
 			}
 			sessions[p.SessionID] = s
 		}
-		line := fmt.Sprintf("**%s** %s · %s%s", md(p.Title), p.Number, store.ProposalStateNames[p.State], roundNote(p))
+		line := fmt.Sprintf("**%s** %s · %s%s%s", md(p.Title), p.Number, store.ProposalStateNames[p.State], roundNote(p), withMarks(p))
 		if w := awaited(p, s); w != "" {
 			line += " · " + w
 		}
@@ -138,6 +141,7 @@ func (h *Handlers) list(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	keyFirst(ps)
 	cd := card.New("提案列表").Subtitle(s.Name).Color(card.Indigo)
 	n := 0
 	for _, p := range ps {
@@ -145,7 +149,7 @@ func (h *Handlers) list(c *bot.Context) (*bot.Response, error) {
 			continue
 		}
 		n++
-		cd.Add(card.Markdown(fmt.Sprintf("**%s** %s · %s · %s%s", p.Number, md(p.Title), md(p.Category), store.ProposalStateNames[p.State], roundNote(p))))
+		cd.Add(card.Markdown(fmt.Sprintf("**%s** %s · %s · %s%s%s", p.Number, md(p.Title), md(p.Category), store.ProposalStateNames[p.State], roundNote(p), withMarks(p))))
 	}
 	if n == 0 {
 		cd.Add(card.Markdown("本届还没有立案的提案。"))

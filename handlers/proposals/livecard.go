@@ -38,6 +38,9 @@ func (h *Handlers) postLive(c *bot.Context, p *store.Proposal, s *store.Proposal
 	if err := c.Tx.ProposalHandling(c.Ctx, p); err != nil {
 		return nil, err
 	}
+	if err := c.Tx.ProposalOpinions(c.Ctx, p); err != nil {
+		return nil, err
+	}
 	posted, err := livecard.Post(c.Ctx, c.Tx, liveKind, p.ID, c.ChatID, PublicCard(p, s, merged, h.Loc))
 	if err != nil {
 		return nil, err
@@ -66,6 +69,9 @@ func (h *Handlers) showLive(c *bot.Context, id int64) error {
 		return err
 	}
 	if err := c.Tx.ProposalHandling(c.Ctx, p); err != nil {
+		return err
+	}
+	if err := c.Tx.ProposalOpinions(c.Ctx, p); err != nil {
 		return err
 	}
 	_, err = livecard.Show(c.Ctx, c.Tx, liveKind, p.ID, PublicCard(p, s, merged, h.Loc))

@@ -52,7 +52,8 @@ func (h *Handlers) maskedPhone(p *store.Proposal) string {
 // viewer is who looks at a proposal's card: the buttons and the phone depend on it.
 func (h *Handlers) viewer(c *bot.Context) Viewer {
 	return Viewer{MemberID: c.Sender.MemberID, Delegate: c.Sender.Has(store.RoleDelegate),
-		Committee: c.Sender.HasAny(store.Committee), Overseer: c.Sender.HasAny(store.ProposalOverseers)}
+		Committee: c.Sender.HasAny(store.Committee), Overseer: c.Sender.HasAny(store.ProposalOverseers),
+		Chair: c.Sender.HasAny(store.ChairOnly)}
 }
 
 // load reads a proposal for a card action: the proposal_id of the button.

@@ -12,15 +12,15 @@ import (
 	"github.com/unionbot/unionbot/store"
 )
 
-// queue answers 提案审查: the current session's proposals awaiting review, and those awaiting
-// 交办.
+// queue answers 提案审查: the current session's proposals awaiting review or 交办, and the
+// replies awaiting review (答复审核).
 func (h *Handlers) queue(c *bot.Context) (*bot.Response, error) {
 	s, err := c.Tx.CurrentProposalSession(c.Ctx, c.Now)
 	if err != nil {
 		return c.Refusal(err)
 	}
 	ps, err := c.Tx.ProposalsBySession(c.Ctx, s.ID, store.ProposalSubmitted, store.ProposalRegistered, store.ProposalSuggestion,
-		store.ProposalReassign, store.ProposalAssigned)
+		store.ProposalReassign, store.ProposalAssigned, store.ProposalReviewing)
 	if err != nil {
 		return nil, err
 	}
@@ -33,16 +33,17 @@ func (h *Handlers) queue(c *bot.Context) (*bot.Response, error) {
 		}
 	}
 	ps = slices.DeleteFunc(ps, func(p *store.Proposal) bool { return p.State == store.ProposalAssigned && p.PendingExtension() == nil })
+	keyFirst(ps)
 	cd := card.New("提案审查").Subtitle(s.Name).Color(card.Blue)
 	if len(ps) == 0 {
-		cd.Add(card.Markdown("没有待审查、待交办或待决定延期的提案。"))
+		cd.Add(card.Markdown("没有待审查、待交办、答复待审核或待决定延期的提案。"))
 	}
 	for _, p := range ps {
 		state := store.ProposalStateNames[p.State]
 		if p.State == store.ProposalAssigned {
 			state = "延期申请待决定"
 		}
-		cd.Add(card.Markdown(fmt.Sprintf("**%s** · %s · %s · 附议 %d 人", md(p.Title), md(p.ProposerName), state, p.Agreed())),
+		cd.Add(card.Markdown(fmt.Sprintf("**%s** · %s · %s · 附议 %d 人%s", md(p.Title), md(p.ProposerName), state, p.Agreed(), withMarks(p))),
 			card.Buttons(card.Button{Text: card.T("审查"), Value: card.Action(actShow).With("proposal_id", p.ID)}))
 	}
 	return bot.ReplyCard(cd), nil
@@ -263,6 +264,9 @@ func (h *Handlers) replyForm(c *bot.Context) (*bot.Response, error) {
 	if r, err := h.mayReply(c, p, s); r != nil || err != nil {
 		return r, err
 	}
+	if err := c.Tx.ProposalOpinions(c.Ctx, p); err != nil {
+		return nil, err
+	}
 	return bot.ReplyCard(ReplyFormCard(p)), nil
 }
 
@@ -287,8 +291,9 @@ func (h *Handlers) mayReply(c *bot.Context, p *store.Proposal, s *store.Proposal
 	return bot.Warn("只有主办单位的联系人可以答复该提案。"), nil
 }
 
-// reply records the 主办's reply and class and sends the proposer (and the co-signers when
-// they rate) the reply with the rating form.
+// reply records the 主办's reply and class. Without 答复审核 the proposer (and the co-signers
+// when they rate) get the reply with the rating form; with it, the committee is sent the reply
+// to review first (approveReply, redoReply).
 func (h *Handlers) reply(c *bot.Context) (*bot.Response, error) {
 	p, s, err := h.load(c)
 	if err != nil {
@@ -311,19 +316,42 @@ func (h *Handlers) reply(c *bot.Context) (*bot.Response, error) {
 	if utf8.RuneCountInString(text) > store.MaxProposalText {
 		return bot.Warn(fmt.Sprintf("答复太长（最多 %d 字）。", store.MaxProposalText)), nil
 	}
-	ch := store.ProposalChange{Set: map[string]any{"reply_class": class, "reply_text": text, "replied_at": c.Tx.Now()}, Detail: class}
-	if err := c.Tx.StepProposal(c.Ctx, p, store.StepReply, c.Sender.OpenID, ch); err != nil {
+	set := map[string]any{"reply_class": class, "reply_text": text, "reply_submitted_at": c.Tx.Now(), "reply_review_note": ""}
+	step := store.StepReply
+	if s.ReplyReview {
+		step = store.StepReplyReview
+	} else {
+		set["replied_at"] = c.Tx.Now()
+	}
+	if err := c.Tx.StepProposal(c.Ctx, p, step, c.Sender.OpenID, store.ProposalChange{Set: set, Detail: class}); err != nil {
 		return c.Refusal(err)
 	}
 	if p, err = c.Tx.ProposalByID(c.Ctx, p.ID); err != nil {
 		return nil, err
 	}
-	for _, id := range raters(p, s) {
-		if err := sendCard(c, id, RateCard(p)); err != nil {
+	if s.ReplyReview {
+		if err := h.toCommittee(c, p, s, fmt.Sprintf("承办单位已答复提案「%s」（%s），请审核：通过后送提案人，或退回重新答复。", md(p.Title), p.Number)); err != nil {
 			return nil, err
 		}
+		return h.changed(c, p.ID, s, "答复已提交，提案工作委员会审核后送提案人。")
+	}
+	if err := h.sendRating(c, p, s); err != nil {
+		return nil, err
 	}
 	return h.changed(c, p.ID, s, "答复已提交，已通知提案人评价。")
+}
+
+// sendRating sends the raters the reply (with the 协办 opinions) and the rating form.
+func (h *Handlers) sendRating(c *bot.Context, p *store.Proposal, s *store.ProposalSession) error {
+	if err := c.Tx.ProposalOpinions(c.Ctx, p); err != nil {
+		return err
+	}
+	for _, id := range raters(p, s) {
+		if err := sendCard(c, id, RateCard(p)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // raters are the open_ids asked to rate: the proposer, and the agreed co-signers when the

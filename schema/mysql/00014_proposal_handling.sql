@@ -4,8 +4,6 @@
 -- Statistics count 退回 per department from proposal_returns and extensions from
 -- proposal_extensions; nothing here is a figure.
 
--- key_proposal marks a 重点提案 (followed more closely: its own reminder cadence).
-ALTER TABLE proposals ADD COLUMN key_proposal TINYINT NOT NULL DEFAULT 0;
 
 -- 签收: when and by whom (a contact) a department acknowledged its assignment.
 ALTER TABLE proposal_departments ADD COLUMN acknowledged_at DATETIME(6) NULL,
@@ -59,4 +57,3 @@ DROP TABLE proposal_extensions;
 DROP TABLE proposal_returns;
 ALTER TABLE proposal_departments DROP FOREIGN KEY proposal_departments_ack_fk;
 ALTER TABLE proposal_departments DROP COLUMN acknowledged_by, DROP COLUMN acknowledged_at;
-ALTER TABLE proposals DROP COLUMN key_proposal;

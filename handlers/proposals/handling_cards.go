@@ -24,9 +24,6 @@ func handlingPanel(p *store.Proposal, v Viewer) []card.Element {
 		}
 		lines = append(lines, due)
 	}
-	if p.KeyProposal {
-		lines = append(lines, "**重点提案**")
-	}
 	if p.State != store.ProposalReassign {
 		for _, d := range p.Departments {
 			ack := "未签收"

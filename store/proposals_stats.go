@@ -28,6 +28,8 @@ type ProposalStats struct {
 	Closed       int // 办结
 	Overdue      int // awaiting the current round's reply past its deadline (today, union's time zone)
 	SecondRound  int // in or past a second round (不满意 in the first)
+	Extended     int // with an extension of the reply deadline granted (延期)
+	DeptReturned int // returned by a department as mis-assigned (部门退回) at least once; for a department, by it
 	Satisfied    int // 满意
 	Basic        int // 基本满意
 	Unsatisfied  int // 不满意
@@ -68,7 +70,8 @@ type ProposalGroup struct {
 // session's categories in order, then any other), per 主办 department and per 代表团 (the
 // proposer's 分工会), each by name. A department has the handling figures (立案数 onwards) of the
 // registered proposals it is 主办 of, and counts those it is 协办 of in Helper only; its
-// collection figures (征集 to 退回) are zero.
+// collection figures (征集 to 退回) are zero, and its DeptReturned counts the proposals it
+// returned itself.
 type ProposalReport struct {
 	Total       ProposalStats
 	Categories  []ProposalGroup
@@ -97,6 +100,8 @@ type statRow struct {
 	ReplyClass string     `db:"reply_class"`
 	Rating     string     `db:"rating"`
 	returned   bool
+	extended   bool
+	deptRet    []string // the departments that returned it (distinct)
 }
 
 // add counts r into st; today is the date in the union's zone, loc that zone.
@@ -155,6 +160,12 @@ func (st *ProposalStats) handle(r *statRow, today string, loc *time.Location) {
 	}
 	if r.Round >= 2 {
 		st.SecondRound++
+	}
+	if r.extended {
+		st.Extended++
+	}
+	if len(r.deptRet) > 0 {
+		st.DeptReturned++
 	}
 	switch r.Rating {
 	case RatingSatisfied:
@@ -226,6 +237,31 @@ func (tx *Tx) ProposalReportOf(ctx context.Context, s *ProposalSession, loc *tim
 		}
 	}
 
+	// Extensions granted and departments' 退回 (proposal_extensions, proposal_returns).
+	var exts []int64
+	if err := tx.SelectContext(ctx, &exts, `SELECT DISTINCT e.proposal_id FROM proposal_extensions e JOIN proposals p ON p.id = e.proposal_id
+		WHERE p.session_id = ? AND e.status = ?`, s.ID, ExtensionApproved); err != nil {
+		return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	for _, id := range exts {
+		if r := byID[id]; r != nil {
+			r.extended = true
+		}
+	}
+	var rets []struct {
+		ProposalID int64  `db:"proposal_id"`
+		Name       string `db:"name"`
+	}
+	if err := tx.SelectContext(ctx, &rets, `SELECT DISTINCT r.proposal_id, d.name FROM proposal_returns r JOIN departments d ON d.id = r.department_id
+		JOIN proposals p ON p.id = r.proposal_id WHERE p.session_id = ? ORDER BY r.proposal_id, d.name`, s.ID); err != nil {
+		return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
+	}
+	for _, x := range rets {
+		if r := byID[x.ProposalID]; r != nil {
+			r.deptRet = append(r.deptRet, x.Name)
+		}
+	}
+
 	today := tx.now.In(loc).Format(time.DateOnly)
 	rep := &ProposalReport{}
 	cats, branches, hosts := newGroups(s.Categories()), newGroups(nil), newGroups(nil)
@@ -247,6 +283,17 @@ func (tx *Tx) ProposalReportOf(ctx context.Context, s *ProposalSession, loc *tim
 			hosts.get(d.Name).handle(r, today, loc)
 		} else {
 			hosts.get(d.Name).Helper++
+		}
+	}
+	// A department's 部门退回 are the proposals it returned, whoever hosts them now.
+	for _, g := range hosts.order {
+		g.DeptReturned = 0
+	}
+	for _, r := range rows {
+		if r.Registered {
+			for _, d := range r.deptRet {
+				hosts.get(d).DeptReturned++
+			}
 		}
 	}
 	rep.Categories = cats.list(false)

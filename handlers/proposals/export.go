@@ -54,7 +54,7 @@ func WorkbookName(s *store.ProposalSession, now time.Time, loc *time.Location) s
 
 // statsHeader are the columns of the 统计 sheet, one figure each (README "Statistics").
 var statsHeader = []string{"", "征集数", "立案数", "并案数", "转建议数", "不立案数", "退回数", "立案率", "已答复", "办复率",
-	"本轮已答复", "按时答复", "按时答复率", "办结", "办结率", "逾期未答复", "第二轮办理", "已评价", "满意", "基本满意", "不满意",
+	"本轮已答复", "按时答复", "按时答复率", "办结", "办结率", "逾期未答复", "延期数", "部门退回数", "第二轮办理", "已评价", "满意", "基本满意", "不满意",
 	"未评价", "满意率", "A", "B", "C", "D", "协办数"}
 
 // compilationHeader are the columns of the 提案汇编 and department sheets (never a phone).
@@ -196,7 +196,7 @@ func figures(name string, st store.ProposalStats, dept bool) []any {
 			rate(st.Registered, st.Collected))
 	}
 	return append(out, st.Replied, rate(st.Replied, st.Registered), st.Answered, st.OnTime, rate(st.OnTime, st.Answered),
-		st.Closed, rate(st.Closed, st.Registered), st.Overdue, st.SecondRound, st.Rated(), st.Satisfied, st.Basic,
+		st.Closed, rate(st.Closed, st.Registered), st.Overdue, st.Extended, st.DeptReturned, st.SecondRound, st.Rated(), st.Satisfied, st.Basic,
 		st.Unsatisfied, st.Unrated, rate(st.Satisfied+st.Basic, st.Rated()), st.ClassA, st.ClassB, st.ClassC, st.ClassD,
 		map[bool]any{true: st.Helper, false: ""}[dept])
 }
@@ -223,7 +223,7 @@ func (w *book) statsSheet(s *store.ProposalSession, rep *store.ProposalReport) {
 	section("承办单位（主办）", rep.Departments, true)
 	section("代表团", rep.Branches, false)
 	w.row(sh, r, "立案率 = 立案/征集；办复率 = 已答复/立案；按时答复率 = 按时答复/本轮已答复（以答复时有效的期限、学校时区的日期计）；办结率 = 办结/立案；"+
-		"满意率 =（满意+基本满意）/已评价，以提案人对最近一轮答复的评价计；未评价从不计为满意。承办单位按主办统计，协办数另列；承办单位的征集、并案、转建议、不立案、退回修改不适用。")
+		"满意率 =（满意+基本满意）/已评价，以提案人对最近一轮答复的评价计；未评价从不计为满意。承办单位按主办统计，协办数另列，部门退回数为该单位退回的提案；承办单位的征集、并案、转建议、不立案、退回修改不适用。")
 	if w.err == nil {
 		w.err = w.f.SetColWidth(sh, "A", "A", 22)
 	}

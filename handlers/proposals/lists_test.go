@@ -130,15 +130,27 @@ func TestStatistics(t *testing.T) {
 		p13 := sci("退回后立案", jw, []int64{hq}, store.StepReturn, store.StepSubmit, store.StepRegister, store.StepAssign,
 			map[string]any{"reply_due": "2027-04-19"}, store.StepReply, map[string]any{"reply_class": "A", "reply_text": "已采纳", "replied_at": "2027-04-19 17:00:00"},
 			rated(store.RatingBasic), store.StepRate)
-		sci("逾期未答复", jw, nil, store.StepRegister, store.StepAssign, map[string]any{"reply_due": "2027-03-05"})
+		p14 := sci("逾期未答复", jw, nil, store.StepRegister, store.StepAssign, map[string]any{"reply_due": "2027-03-05"})
 		sci("退回未再提交", 0, nil, store.StepReturn)
-		sci("当日答复", hq, nil, store.StepRegister, store.StepAssign, map[string]any{"reply_due": "2027-04-20"},
+		p16 := sci("当日答复", hq, nil, store.StepRegister, store.StepAssign, map[string]any{"reply_due": "2027-04-20"},
 			store.StepReply, map[string]any{"reply_class": "D", "reply_text": "留作参考", "replied_at": "2027-04-20 00:00:00"})
 		if _, err := db.SQL().ExecContext(ctx, `INSERT INTO proposal_cosigners (proposal_id, member_id, status, invited_at) VALUES (?, ?, ?, ?)`,
 			p13, co.ID, store.CosignAgreed, time.Now().UTC()); err != nil {
 			t.Fatal(err)
 		}
 		db.SQL().ExecContext(ctx, `UPDATE proposals SET phone = 'sealed-13800000001' WHERE id = ?`, p13)
+		// 逾期未答复 got an extension (granted; a refused one does not count); 当日答复 was
+		// returned by 教务处 as mis-assigned before 后勤处 took it.
+		for _, st := range []string{store.ExtensionApproved, store.ExtensionRefused} {
+			if _, err := db.SQL().ExecContext(ctx, `INSERT INTO proposal_extensions (proposal_id, department_id, round, requested_by, old_due,
+				requested_due, reason, status, decision_note, created_at) VALUES (?, ?, 1, ?, '2027-03-05', '2027-03-08', '施工', ?, '', ?)`, p14, jw, co.ID, st, time.Now().UTC()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.SQL().ExecContext(ctx, `INSERT INTO proposal_returns (proposal_id, department_id, role, round, member_id, reason,
+			assigned_at, returned_at) VALUES (?, ?, 'host', 1, ?, '不属本单位职责', ?, ?)`, p16, jw, co.ID, time.Now().UTC(), time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
 
 		var rep *store.ProposalReport
 		db.InTx(ctx, func(tx *store.Tx) (err error) {
@@ -146,7 +158,7 @@ func TestStatistics(t *testing.T) {
 			return err
 		})
 		want := store.ProposalStats{Collected: 15, Registered: 10, Merged: 1, ToSuggestion: 1, Rejected: 1, Returned: 2, Replied: 8,
-			Answered: 7, OnTime: 6, Closed: 5, Overdue: 1, SecondRound: 2,
+			Answered: 7, OnTime: 6, Closed: 5, Overdue: 1, SecondRound: 2, Extended: 1, DeptReturned: 1,
 			Satisfied: 1, Basic: 2, Unsatisfied: 1, Unrated: 3, ClassA: 3, ClassB: 2, ClassC: 1, ClassD: 2}
 		if rep.Total != want {
 			t.Errorf("totals\n got %+v\nwant %+v", rep.Total, want)
@@ -166,7 +178,7 @@ func TestStatistics(t *testing.T) {
 		}
 		other := store.ProposalStats{Collected: 11, Registered: 7, Merged: 1, ToSuggestion: 1, Rejected: 1, Replied: 6, Answered: 5, OnTime: 5,
 			Closed: 4, SecondRound: 2, Satisfied: 1, Basic: 1, Unsatisfied: 1, Unrated: 2, ClassA: 2, ClassB: 2, ClassC: 1, ClassD: 1}
-		teaching := store.ProposalStats{Collected: 4, Registered: 3, Returned: 2, Replied: 2, Answered: 2, OnTime: 1, Closed: 1, Overdue: 1,
+		teaching := store.ProposalStats{Collected: 4, Registered: 3, Returned: 2, Replied: 2, Answered: 2, OnTime: 1, Closed: 1, Overdue: 1, Extended: 1, DeptReturned: 1,
 			Basic: 1, Unrated: 1, ClassA: 1, ClassD: 1}
 		cats := groups(rep.Categories)
 		if len(rep.Categories) != 5 || rep.Categories[0].Name != "教学科研" || rep.Categories[4].Name != "其他" ||
@@ -177,7 +189,7 @@ func TestStatistics(t *testing.T) {
 			rep.Branches[1].Name != "理学院分工会" || rep.Branches[1].ProposalStats != teaching {
 			t.Errorf("per 代表团: %+v", rep.Branches)
 		}
-		wantJW := store.ProposalStats{Registered: 2, Replied: 1, Answered: 1, Closed: 1, Overdue: 1, Basic: 1, ClassA: 1}
+		wantJW := store.ProposalStats{Registered: 2, Replied: 1, Answered: 1, Closed: 1, Overdue: 1, Extended: 1, DeptReturned: 1, Basic: 1, ClassA: 1}
 		wantHQ := store.ProposalStats{Registered: 1, Replied: 1, Answered: 1, OnTime: 1, Unrated: 1, ClassD: 1, Helper: 1}
 		if len(rep.Departments) != 2 || rep.Departments[0].Name != "教务处" || rep.Departments[0].ProposalStats != wantJW ||
 			rep.Departments[1].ProposalStats != wantHQ {
@@ -186,12 +198,12 @@ func TestStatistics(t *testing.T) {
 
 		got := r.Say("ou_comm", "提案统计")
 		for _, w := range []string{`征集数**\n15`, `立案数**\n10`, `并案数**\n1`, `转建议数**\n1`, `不立案数**\n1`, `退回修改**\n2`,
-			`立案率**\n66.7%`, `已答复**\n8`, `办复率**\n80.0%`, `按时答复率**\n85.7%`, `办结率**\n50.0%`, `逾期未答复**\n1`,
+			`立案率**\n66.7%`, `已答复**\n8`, `办复率**\n80.0%`, `按时答复率**\n85.7%`, `办结率**\n50.0%`, `逾期未答复**\n1`, `延期**\n1`, `部门退回**\n1`,
 			`第二轮办理**\n2`, `已评价**\n4`, `满意率**\n75.0%`, `满意**\n1`, `基本满意**\n2`, `不满意**\n1`, `未评价**\n3`,
 			"A 3 · B 2 · C 1 · D 2",
 			`{"col":4,"n":"教学科研","ot":"50.0%","reg":3,"rep":"66.7%","rr":"75.0%","sat":"100.0%"}`,
-			`{"help":0,"host":2,"n":"教务处","od":1,"ot":"0.0%","rep":"50.0%","sat":"100.0%"}`,
-			`{"help":1,"host":1,"n":"后勤处","od":0,"ot":"100.0%","rep":"100.0%","sat":"—"}`,
+			`{"help":0,"host":2,"n":"教务处","od":1,"ot":"0.0%","rep":"50.0%","ret":1,"sat":"100.0%"}`,
+			`{"help":1,"host":1,"n":"后勤处","od":0,"ot":"100.0%","rep":"100.0%","ret":0,"sat":"—"}`,
 			`{"col":11,"n":"（无分工会）","ot":"100.0%","reg":7,"rep":"85.7%","rr":"63.6%","sat":"66.7%"}`,
 			`"tag":"table"`, `导出Excel`} {
 			if !strings.Contains(got, w) {
@@ -250,22 +262,22 @@ func checkWorkbook(t *testing.T, data []byte) {
 		t.Errorf("统计 has no row %q", name)
 		return nil
 	}
-	if h := find("届次"); len(h) < 28 || h[1] != "征集数" || h[12] != "按时答复率" || h[22] != "满意率" || h[27] != "协办数" {
+	if h := find("届次"); len(h) < 30 || h[1] != "征集数" || h[12] != "按时答复率" || h[16] != "延期数" || h[17] != "部门退回数" || h[24] != "满意率" || h[29] != "协办数" {
 		t.Errorf("统计 header %q", h)
 	}
-	// 征集 立案 并案 转建议 不立案 退回 立案率 已答复 办复率 本轮已答复 按时 按时率 办结 办结率 逾期 第二轮 已评价 满意 基本 不满意 未评价 满意率 A B C D
+	// 征集 立案 并案 转建议 不立案 退回 立案率 已答复 办复率 本轮已答复 按时 按时率 办结 办结率 逾期 延期 部门退回 第二轮 已评价 满意 基本 不满意 未评价 满意率 A B C D
 	want := map[string]string{
-		"第四届第三次": "15 10 1 1 1 2 66.7% 8 80.0% 7 6 85.7% 5 50.0% 1 2 4 1 2 1 3 75.0% 3 2 1 2",
-		"教学科研":   "4 3 0 0 0 2 75.0% 2 66.7% 2 1 50.0% 1 33.3% 1 0 1 0 1 0 1 100.0% 1 0 0 1",
-		"人事待遇":   "0 0 0 0 0 0 — 0 — 0 0 — 0 — 0 0 0 0 0 0 0 — 0 0 0 0",
-		"教务处":    " 2      1 50.0% 1 0 0.0% 1 50.0% 1 0 1 0 1 0 0 100.0% 1 0 0 0 0",
-		"后勤处":    " 1      1 100.0% 1 1 100.0% 0 0.0% 0 0 0 0 0 0 1 — 0 0 0 1 1",
-		"理学院分工会": "4 3 0 0 0 2 75.0% 2 66.7% 2 1 50.0% 1 33.3% 1 0 1 0 1 0 1 100.0% 1 0 0 1",
-		"（无分工会）": "11 7 1 1 1 0 63.6% 6 85.7% 5 5 100.0% 4 57.1% 0 2 3 1 1 1 2 66.7% 2 2 1 1",
+		"第四届第三次": "15 10 1 1 1 2 66.7% 8 80.0% 7 6 85.7% 5 50.0% 1 1 1 2 4 1 2 1 3 75.0% 3 2 1 2",
+		"教学科研":   "4 3 0 0 0 2 75.0% 2 66.7% 2 1 50.0% 1 33.3% 1 1 1 0 1 0 1 0 1 100.0% 1 0 0 1",
+		"人事待遇":   "0 0 0 0 0 0 — 0 — 0 0 — 0 — 0 0 0 0 0 0 0 0 0 — 0 0 0 0",
+		"教务处":    " 2      1 50.0% 1 0 0.0% 1 50.0% 1 1 1 0 1 0 1 0 0 100.0% 1 0 0 0 0",
+		"后勤处":    " 1      1 100.0% 1 1 100.0% 0 0.0% 0 0 0 0 0 0 0 0 1 — 0 0 0 1 1",
+		"理学院分工会": "4 3 0 0 0 2 75.0% 2 66.7% 2 1 50.0% 1 33.3% 1 1 1 0 1 0 1 0 1 100.0% 1 0 0 1",
+		"（无分工会）": "11 7 1 1 1 0 63.6% 6 85.7% 5 5 100.0% 4 57.1% 0 0 0 2 3 1 1 1 2 66.7% 2 2 1 1",
 	}
 	for name, w := range want {
-		if row := find(name); row != nil && strings.Join(row[1:min(len(row), 28)], " ") != w {
-			t.Errorf("统计 %s\n got %q\nwant %q", name, strings.Join(row[1:min(len(row), 28)], " "), w)
+		if row := find(name); row != nil && strings.Join(row[1:min(len(row), 30)], " ") != w {
+			t.Errorf("统计 %s\n got %q\nwant %q", name, strings.Join(row[1:min(len(row), 30)], " "), w)
 		}
 	}
 	comp, _ := x.GetRows("提案汇编")

@@ -36,7 +36,7 @@ func StatsCard(s *store.ProposalSession, rep *store.ProposalReport) *card.Card {
 		card.Fields(f("征集数", st.Collected), f("立案数", st.Registered), f("并案数", st.Merged), f("转建议数", st.ToSuggestion),
 			f("不立案数", st.Rejected), f("退回修改", st.Returned), f("立案率", st.RegisterRate()), f("已答复", st.Replied),
 			f("办复率", st.ReplyRate()), f("按时答复率", st.OnTimeRate()), f("办结率", st.CloseRate()), f("逾期未答复", st.Overdue),
-			f("第二轮办理", st.SecondRound), f("已评价", st.Rated()), f("满意率", st.SatisfactionRate()), f("满意", st.Satisfied),
+			f("延期", st.Extended), f("部门退回", st.DeptReturned), f("第二轮办理", st.SecondRound), f("已评价", st.Rated()), f("满意率", st.SatisfactionRate()), f("满意", st.Satisfied),
 			f("基本满意", st.Basic), f("不满意", st.Unsatisfied), f("未评价", st.Unrated)),
 		card.Markdown(fmt.Sprintf("**办理结果**：A %d · B %d · C %d · D %d", st.ClassA, st.ClassB, st.ClassC, st.ClassD)))
 	cd.Add(groupTable("按类别", "类别", rep.Categories, false)...)
@@ -46,7 +46,7 @@ func StatsCard(s *store.ProposalSession, rep *store.ProposalReport) *card.Card {
 		card.Buttons(card.Button{Text: card.T("导出Excel"), Type: card.Primary,
 			Value: card.Action(actExport).With("session_id", s.ID)}),
 		card.Note("立案率 = 立案/征集；办复率 = 已答复/立案；按时答复率 = 在答复期限内答复/本轮已答复；办结率 = 办结/立案；"+
-			"满意率 =（满意+基本满意）/已评价，以提案人对最近一轮答复的评价计；未评价从不计为满意。承办单位按主办计，协办另列。"))
+			"满意率 =（满意+基本满意）/已评价，以提案人对最近一轮答复的评价计；未评价从不计为满意。承办单位按主办计，协办另列；承办单位的退回为该单位退回的提案数。"))
 }
 
 // groupTable is a titled table of groups (at most statsTableRows, the rest named in a note);
@@ -65,7 +65,7 @@ func groupTable(title, label string, gs []store.ProposalGroup, dept bool) []card
 	cols = append(cols, card.TableColumn{Name: "rep", Label: "办复率"}, card.TableColumn{Name: "ot", Label: "按时率"},
 		card.TableColumn{Name: "sat", Label: "满意率"})
 	if dept {
-		cols = append(cols, card.TableColumn{Name: "od", Label: "逾期", Number: true})
+		cols = append(cols, card.TableColumn{Name: "od", Label: "逾期", Number: true}, card.TableColumn{Name: "ret", Label: "退回", Number: true})
 	}
 	var rows []map[string]any
 	for i, g := range gs {
@@ -74,7 +74,7 @@ func groupTable(title, label string, gs []store.ProposalGroup, dept bool) []card
 		}
 		r := map[string]any{"n": g.Name, "rep": g.ReplyRate(), "ot": g.OnTimeRate(), "sat": g.SatisfactionRate()}
 		if dept {
-			r["host"], r["help"], r["od"] = g.Registered, g.Helper, g.Overdue
+			r["host"], r["help"], r["od"], r["ret"] = g.Registered, g.Helper, g.Overdue, g.DeptReturned
 		} else {
 			r["col"], r["reg"], r["rr"] = g.Collected, g.Registered, g.RegisterRate()
 		}

@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/unionbot/unionbot/bot"
-	"github.com/unionbot/unionbot/bot/card"
 	"github.com/unionbot/unionbot/store"
 )
 
@@ -302,26 +301,13 @@ func (h *Handlers) dueFromForm(c *bot.Context, name string) (string, error) {
 	return due, nil
 }
 
-// toCommitteeFresh sends each committee member (提案委员) the card of proposal id, read again after the step, 1:1 with a note on top.
+// toCommitteeFresh is toCommittee for proposal id read again after the step.
 func (h *Handlers) toCommitteeFresh(c *bot.Context, id int64, s *store.ProposalSession, note string) error {
-	members, err := committeeMembers(c.Ctx, h.DB)
-	if err != nil {
-		return err
-	}
 	p, err := c.Tx.ProposalByID(c.Ctx, id)
 	if err != nil {
 		return err
 	}
-	for _, m := range members {
-		cd, err := h.cardFor(c, p, s, Viewer{MemberID: m.ID, Committee: true, Overseer: true})
-		if err != nil {
-			return err
-		}
-		if err := sendCard(c, m.OpenID, cd.Prepend(card.Markdown(note))); err != nil {
-			return err
-		}
-	}
-	return nil
+	return h.toCommittee(c, p, s, note)
 }
 
 // committeeMembers lists the active members holding the committee role (提案委员), each once.

@@ -1,16 +1,20 @@
 package proposals_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/unionbot/unionbot/handlers/handlertest"
 	"github.com/unionbot/unionbot/jobs"
 	"github.com/unionbot/unionbot/store"
 	"github.com/unionbot/unionbot/store/storetest"
+	"github.com/xuri/excelize/v2"
 )
 
 // session drives a whole congress session through the webhook, day by day with the clock,
@@ -55,7 +59,11 @@ func (s *session) act(action, label string) map[string]any {
 // draft saves a proposal by proposer through the form and invites the co-signers, who agree.
 func (s *session) draft(label, proposer string, cosigners ...string) {
 	s.t.Helper()
-	s.ok(proposer, v("proposals.save", 0, 0), with(with(good, "title", "提案"+label+"：改进校园工作"), "phone", ""), "草稿已保存")
+	form := with(with(good, "title", "提案"+label+"：改进校园工作"), "phone", "")
+	if n, _ := strconv.Atoi(label[1:]); n%2 == 1 { // odd proposals are 教学科研, even ones 后勤保障
+		form = with(form, "category", "教学科研")
+	}
+	s.ok(proposer, v("proposals.save", 0, 0), form, "草稿已保存")
 	var id int64
 	s.DB.Get(context.Background(), &id, `SELECT MAX(id) FROM proposals`)
 	s.ids[label], s.names[id], s.who[label] = id, label, proposer
@@ -99,7 +107,8 @@ func (s *session) dept(name string) int64 {
 // and resubmitted, a department's 退回 and reassignment, an extension granted and one refused,
 // an overdue reply, a 重点提案, a second round after 不满意, 未评价 at the rating window's end, a
 // late one becoming 意见建议), driven from March to June 2027 by the clock with the jobs running
-// every day; the final states and the reminders are asserted.
+// every day; the final states, the reminders, and the statistics on the card and in the
+// exported workbook are asserted against figures computed by hand from the story.
 func TestSimulatedSession(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -115,7 +124,12 @@ func TestSimulatedSession(t *testing.T) {
 		delegates := []string{"ou_prop", "ou_d1"}
 		for i := 3; i <= 30; i++ {
 			open := fmt.Sprintf("ou_e%02d", i)
-			r.member(open, fmt.Sprintf("代表%02d", i), store.RoleDelegate)
+			branch := "理学院分工会" // the 代表团 of P03–P11's proposers; P12–P20's are 文学院
+			if i > 11 {
+				branch = "文学院分工会"
+			}
+			handlertest.NewMember(t, db, handlertest.Person{OpenID: open, Name: fmt.Sprintf("代表%02d", i), EmployeeNo: open[3:],
+				Branch: branch, Roles: []string{store.RoleDelegate}})
 			delegates = append(delegates, open)
 		}
 		if len(delegates) != 30 {
@@ -314,9 +328,95 @@ func TestSimulatedSession(t *testing.T) {
 			}
 		}
 
-		// Statistics: the exact figures of this session (征集数, 立案数, 并案数, 转建议数, 不立案数,
-		// 退回数, 立案率, 办复率, 按时答复率, 办结率, 满意率, 未评价, A/B/C/D, overdue, extension and
-		// second-round counts, per category, department and 代表团) and the Excel workbook read
-		// back are asserted here by the statistics work (issue 13, helper propstats).
+		// The statistics, hand-computed from the story above (today is 06-04). Collected: the 19
+		// submitted before the close (not P13). Registered: 16 (not P05 merged, P06 转建议, P07
+		// 不立案, P13 late). Each of the 16 was answered once; P16 waits for its second round's
+		// reply (overdue), so 15 answered, all on time but P11; 15 closed (P04 unrated). Current
+		// rounds' ratings: 满意 P01 P08 P09 P10 P14 P17 P18 P20, 基本满意 P02 P11 P12 P15 P19,
+		// 不满意 P03. Classes of the current replies (P16's first-round A stands): A P01 P10 P16
+		// P20, B P02 P08 P11 P12 P17, C P03 P09 P14 P18, D P04 P15 P19.
+		var rep *store.ProposalReport
+		if err := db.InTx(ctx, func(tx *store.Tx) (err error) {
+			rep, err = tx.ProposalReportOf(ctx, s.session, shanghai)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		total := store.ProposalStats{Collected: 19, Registered: 16, Merged: 1, ToSuggestion: 1, Rejected: 1, Returned: 1, Replied: 16,
+			Answered: 15, OnTime: 14, Closed: 15, Overdue: 1, SecondRound: 2, Extended: 1, DeptReturned: 1,
+			Satisfied: 8, Basic: 5, Unsatisfied: 1, Unrated: 1, ClassA: 4, ClassB: 5, ClassC: 4, ClassD: 3}
+		if rep.Total != total {
+			t.Errorf("totals\n got %+v\nwant %+v", rep.Total, total)
+		}
+		if st := rep.Total; st.RegisterRate() != "84.2%" || st.ReplyRate() != "100.0%" || st.OnTimeRate() != "93.3%" ||
+			st.CloseRate() != "93.8%" || st.SatisfactionRate() != "92.9%" {
+			t.Errorf("rates: 立案率 %s, 办复率 %s, 按时 %s, 办结 %s, 满意率 %s", st.RegisterRate(), st.ReplyRate(), st.OnTimeRate(),
+				st.CloseRate(), st.SatisfactionRate())
+		}
+		card := s.Say("ou_comm", "提案统计")
+		for _, w := range []string{`征集数**\n19`, `立案数**\n16`, `立案率**\n84.2%`, `按时答复率**\n93.3%`, `办结率**\n93.8%`,
+			`逾期未答复**\n1`, `延期**\n1`, `部门退回**\n1`, `第二轮办理**\n2`, `满意率**\n92.9%`, `未评价**\n1`, "A 4 · B 5 · C 4 · D 3"} {
+			if !strings.Contains(card, w) {
+				t.Errorf("提案统计 lacks %s", w)
+			}
+		}
+
+		// The workbook, exported by the button and read back: one row of the 统计 sheet per
+		// session, category, 主办 department and 代表团 (columns 征集 立案 并案 转建议 不立案 退回 立案率
+		// 已答复 办复率 本轮已答复 按时 按时率 办结 办结率 逾期 延期 部门退回 第二轮 已评价 满意 基本 不满意
+		// 未评价 满意率 A B C D, and 协办 for a department, whose collection columns are blank).
+		if toast, _ := s.click("ou_comm", map[string]any{"action": "proposals.export", "session_id": s.session.ID}, nil); !strings.Contains(toast, ".xlsx") {
+			t.Fatalf("export: %s", toast)
+		}
+		var data []byte
+		if err := db.Get(ctx, &data, `SELECT file_data FROM outbox WHERE kind = 'file' AND receive_id = 'ou_comm'`); err != nil {
+			t.Fatal(err)
+		}
+		x, err := excelize.OpenReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer x.Close()
+		if got := x.GetSheetList(); !slices.Equal(got, []string{"统计", "提案汇编", "人事处", "后勤处", "教务处"}) {
+			t.Errorf("sheets %v", got)
+		}
+		rows, _ := x.GetRows("统计")
+		zero := "0 0 0 0 0 0 — 0 — 0 0 — 0 — 0 0 0 0 0 0 0 0 0 — 0 0 0 0"
+		wantRows := map[string]string{
+			"第四届第三次": "19 16 1 1 1 1 84.2% 16 100.0% 15 14 93.3% 15 93.8% 1 1 1 2 14 8 5 1 1 92.9% 4 5 4 3",
+			"教学科研":   "9 7 1 0 1 0 77.8% 7 100.0% 7 6 85.7% 7 100.0% 0 0 1 1 7 3 3 1 0 85.7% 1 2 2 2",
+			"后勤保障":   "10 9 0 1 0 1 90.0% 9 100.0% 8 8 100.0% 8 88.9% 1 1 0 1 7 5 2 0 1 100.0% 3 3 2 1",
+			"人事待遇":   zero, "校园建设": zero, "其他": zero,
+			"教务处":    " 5      5 100.0% 5 5 100.0% 5 100.0% 0 0 1 0 4 4 0 0 1 100.0% 2 1 1 1 0",
+			"后勤处":    " 6      6 100.0% 6 5 83.3% 6 100.0% 0 0 0 0 6 2 4 0 0 100.0% 0 3 2 1 1",
+			"人事处":    " 5      5 100.0% 4 4 100.0% 4 80.0% 1 1 0 2 4 2 1 1 0 75.0% 2 1 1 1 0",
+			"（无分工会）": "2 2 0 0 0 0 100.0% 2 100.0% 2 2 100.0% 2 100.0% 0 0 0 0 2 1 1 0 0 100.0% 1 1 0 0",
+			"理学院分工会": "9 6 1 1 1 1 66.7% 6 100.0% 6 5 83.3% 6 100.0% 0 1 1 1 5 3 1 1 1 80.0% 1 2 2 1",
+			"文学院分工会": "8 8 0 0 0 0 100.0% 8 100.0% 7 7 100.0% 7 87.5% 1 0 0 1 7 4 3 0 0 100.0% 2 2 2 2",
+		}
+		seen := map[string]bool{}
+		for _, row := range rows {
+			if len(row) == 0 {
+				continue
+			}
+			if w, ok := wantRows[row[0]]; ok {
+				seen[row[0]] = true
+				if got := strings.Join(row[1:min(len(row), 30)], " "); got != w {
+					t.Errorf("统计 %s\n got %q\nwant %q", row[0], got, w)
+				}
+			}
+		}
+		for name := range wantRows {
+			if !seen[name] {
+				t.Errorf("统计 has no row %s", name)
+			}
+		}
+		// 提案汇编 lists the 16 registered proposals; each department's sheet those it is 主办 or
+		// 协办 of (后勤处: six, and P01 as 协办).
+		for sheet, n := range map[string]int{"提案汇编": 16, "教务处": 5, "后勤处": 7, "人事处": 5} {
+			if got, _ := x.GetRows(sheet); len(got) != n+1 {
+				t.Errorf("%s: %d rows, want %d and the header", sheet, len(got), n)
+			}
+		}
 	})
 }

@@ -47,6 +47,7 @@ var (
 	aidChain   = []string{store.RoleBranchChair, store.RoleOfficer, store.RoleChair, store.RoleWelfare}
 	approvers  = []string{store.RoleChair, store.RoleWelfare}
 	aidLedger  = []string{store.RoleOfficer, store.RoleChair, store.RoleWelfare}
+	officerOne = []string{store.RoleOfficer}
 )
 
 // matrixRoles are the roles a cell's member holds: "" for none (a plain member).
@@ -236,6 +237,10 @@ var matrix = []row{
 	action("aid.material", everyone), action("aid.submit", everyone), action("aid.withdraw", everyone), action("aid.object", everyone),
 	action("aid.pass", aidChain), action("aid.return", aidChain), action("aid.reject", aidChain), action("aid.approve", approvers),
 	action("aid.pay", officers), action("aid.revoke", officers), action("aid.emergent", officers), action("aid.ledger", aidLedger),
+	// 代为申请: an officer (工会干事) applies on a member's behalf; an admin passes the router's
+	// role check and is refused by the flow (no role of the aid chain).
+	row{route: "代为申请", who: officerOne, cmd: true, deny: "只有工会干事可以代会员申请", allow: officerRole},
+	row{route: "aid.behalf", who: officerOne, deny: "只有工会干事可以代会员申请", allow: officerRole},
 	// The applicant, officers and the chair see it, and the branch chair of its own 分工会 (an
 	// admin is no role of the chain: refused).
 	scoped(action("aid.show", everyone), "你不能查看或办理这条帮扶申请", func(c cell) bool {
@@ -251,6 +256,9 @@ var matrix = []row{
 		return event{value: map[string]any{"action": "aid.show", "case_id": a.ID}}
 	}),
 }
+
+// officerRole reports whether the cell's member holds the officer role itself (not as an admin).
+func officerRole(c cell) bool { return c.role == store.RoleOfficer }
 
 // legalRole reports whether the cell's member holds a legal-aid role themselves (an admin
 // does not see legal-aid cases by virtue of being one).

@@ -54,6 +54,11 @@ func (h *Handlers) consent(c *bot.Context) (*bot.Response, error) {
 	if r, err := privacy.Accept(c, h.Config, store.PurposeAid); r != nil || err != nil {
 		return r, err
 	}
+	if officer := c.Int("officer"); officer != 0 {
+		if r, err := h.consentedOnBehalf(c, officer, c.String("kind")); r != nil || err != nil {
+			return r, err
+		}
+	}
 	return &bot.Response{Toast: &bot.Toast{Type: "success", Text: "已记录你的同意，请选择帮扶类别。"}, Card: KindsCard(h.cfg.Kinds)}, nil
 }
 
@@ -81,6 +86,20 @@ func (h *Handlers) publicityConsent(c *bot.Context) (*bot.Response, error) {
 // mayApply checks, before anything is written, that the member may ask for kind this year:
 // self-application allowed, enrolled in a fund, the family's claim still free.
 func (h *Handlers) mayApply(c *bot.Context, k *config.AidKind, memberID, exceptCase int64) error {
+	return h.mayApplyAs(c, k, memberID, exceptCase, "你")
+}
+
+// mayApplyFor is mayApply for a member other than the sender (an officer acting for them):
+// the answers name the member.
+func (h *Handlers) mayApplyFor(c *bot.Context, k *config.AidKind, m *store.Member, exceptCase int64) error {
+	who := "你"
+	if m.ID != c.Sender.MemberID {
+		who = m.Name
+	}
+	return h.mayApplyAs(c, k, m.ID, exceptCase, who)
+}
+
+func (h *Handlers) mayApplyAs(c *bot.Context, k *config.AidKind, memberID, exceptCase int64, who string) error {
 	year := h.year(c.Now)
 	if k.Enrolment() {
 		ok, err := c.Tx.AidEnrolled(c.Ctx, year, memberID)
@@ -88,8 +107,8 @@ func (h *Handlers) mayApply(c *bot.Context, k *config.AidKind, memberID, exceptC
 			return err
 		}
 		if !ok {
-			return store.Errorf(store.EINVALID, "「%s」仅限 %d 年已参加互助（%s/年）的会员申请，你尚未登记参加。如已缴费，请联系工会干事登记。",
-				k.Name, year, yuan(k.EnrolmentFeeFen))
+			return store.Errorf(store.EINVALID, "「%s」仅限 %d 年已参加互助（%s/年）的会员申请，%s尚未登记参加。如已缴费，请联系工会干事登记。",
+				k.Name, year, yuan(k.EnrolmentFeeFen), who)
 		}
 	}
 	if k.OnePerFamily {
@@ -102,7 +121,7 @@ func (h *Handlers) mayApply(c *bot.Context, k *config.AidKind, memberID, exceptC
 			return err
 		}
 		if id != 0 && id != exceptCase {
-			return store.Errorf(store.ECONFLICT, "「%s」每户每年限一人申请：你或你的家庭成员今年已申请过（申请 %d）。", k.Name, id)
+			return store.Errorf(store.ECONFLICT, "「%s」每户每年限一人申请：%s或%s的家庭成员今年已申请过（申请 %d）。", k.Name, who, who, id)
 		}
 	}
 	return nil
@@ -148,7 +167,11 @@ func (h *Handlers) form(c *bot.Context) (*bot.Response, error) {
 			return c.Refusal(err)
 		}
 	}
-	return bot.ReplyCard(FormCard(k, a, d, h.cfg.MaterialMaxMB, h.cfg.MaterialTypes)), nil
+	var forMember *store.Member
+	if a != nil && a.MemberID != c.Sender.MemberID {
+		forMember = &store.Member{ID: a.MemberID, Name: a.MemberName, BranchName: a.BranchName}
+	}
+	return bot.ReplyCard(formCard(k, a, d, h.cfg.MaterialMaxMB, h.cfg.MaterialTypes, forMember)), nil
 }
 
 // parseAmount reads an amount in 元 from a form field ("" is 0).
@@ -167,7 +190,8 @@ func parseAmount(s, label string, required bool) (int64, error) {
 	return fen, nil
 }
 
-// save stores the form: a new draft (after the checks), or the draft's new text.
+// save stores the form: a new draft (after the checks; opened by the member, or by an officer
+// on a member's behalf: "for"), or the draft's new text. The applicant's consent must stand.
 func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 	if c.ChatType != "" && c.ChatType != "p2p" {
 		return bot.Warn("帮扶申请只在单聊中办理。"), nil
@@ -175,17 +199,12 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 	if !h.keys.Enabled() {
 		return bot.Warn(msgNoKey), nil
 	}
-	ok, err := h.consented(c)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return &bot.Response{Toast: &bot.Toast{Type: "warning", Text: "请先阅读并同意个人信息处理同意书，未同意前不会保存任何信息。"},
-			Card: h.consentCard()}, nil
-	}
 	var a *store.AidCase
+	var m *store.Member // the member an officer opens a new request for
 	k := h.cfg.Kinds.Kind(c.String("kind"))
-	if id := c.Int("case_id"); id != 0 {
+	switch id, forID := c.Int("case_id"), c.Int("for"); {
+	case id != 0:
+		var err error
 		if a, err = c.Tx.AidCaseByID(c.Ctx, id); err != nil {
 			return c.Refusal(err)
 		}
@@ -196,8 +215,32 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 			return h.stale(c, a)
 		}
 		k = h.kind(a.Kind)
-	} else if k == nil || !k.MayApply(config.AidBySelf) {
+	case forID != 0:
+		var refusal *bot.Response
+		var err error
+		if m, k, refusal, err = h.behalfMember(c, c.String("kind"), forID, ""); refusal != nil || err != nil {
+			return refusal, err
+		}
+	case k == nil || !k.MayApply(config.AidBySelf):
 		return bot.Warn("该帮扶类别不接受本人申请，请联系工会干事。"), nil
+	}
+	applicant := c.Sender.MemberID
+	switch {
+	case a != nil:
+		applicant = a.MemberID
+	case m != nil:
+		applicant = m.ID
+	}
+	ok, err := h.memberConsented(c, applicant)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if applicant != c.Sender.MemberID {
+			return bot.Warn("申请人本人尚未同意（或已撤回）个人信息处理同意书，未保存任何信息。"), nil
+		}
+		return &bot.Response{Toast: &bot.Toast{Type: "warning", Text: "请先阅读并同意个人信息处理同意书，未同意前不会保存任何信息。"},
+			Card: h.consentCard()}, nil
 	}
 	text := strings.TrimSpace(c.FormString("text"))
 	switch n := utf8.RuneCountInString(text); {
@@ -217,14 +260,19 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 		}
 	}
 	publicity := k.Publicity && c.FormString("publicity") == "yes"
-	if a == nil {
-		if err := h.mayApply(c, k, c.Sender.MemberID, 0); err != nil {
-			return c.Refusal(err)
-		}
+	created := a == nil
+	if created {
 		a = &store.AidCase{MemberID: c.Sender.MemberID, OpenedBy: c.Sender.MemberID, Kind: k.Code, SelfPaidFen: selfPaid,
 			RequestedFen: requested}
-		if c.Sender.Member != nil {
-			a.BranchID = c.Sender.Member.BranchID
+		if m != nil {
+			a.MemberID, a.BranchID = m.ID, m.BranchID // mayApplyFor checked in behalfMember
+		} else {
+			if err := h.mayApply(c, k, c.Sender.MemberID, 0); err != nil {
+				return c.Refusal(err)
+			}
+			if c.Sender.Member != nil {
+				a.BranchID = c.Sender.Member.BranchID
+			}
 		}
 		if err := c.Tx.CreateAidCase(c.Ctx, a, c.Sender.OpenID); err != nil {
 			return nil, err
@@ -237,24 +285,44 @@ func (h *Handlers) save(c *bot.Context) (*bot.Response, error) {
 	if err := h.sealDetails(c, a, Details{Text: text}); err != nil {
 		return nil, err
 	}
+	onBehalf := a.MemberID != c.Sender.MemberID
+	toast := "已保存。请把材料的照片或文件发送到本对话，然后点「提交申请」。"
+	if onBehalf && created {
+		// The member is told (neutrally) that a request was opened for them; they see it.
+		if err := notify(c, []string{m.OpenID}, a.ID, msgProgress); err != nil {
+			return nil, err
+		}
+	}
 	if publicity {
 		has, err := c.Tx.HasConsent(c.Ctx, a.MemberID, store.PurposeAidPublicity, publicityVersion(h))
 		if err != nil {
 			return nil, err
 		}
-		if !has {
+		t, _ := privacy.TextOf(h.Config, store.PurposeAidPublicity)
+		cd := privacy.ConsentCard(t, card.Action(actPubConsent).With("case_id", a.ID))
+		switch {
+		case !has && !onBehalf:
 			// The 公示 needs its own consent (PIPL Art. 25): its card, continuing to the case.
-			t, _ := privacy.TextOf(h.Config, store.PurposeAidPublicity)
-			r := bot.ReplyCard(privacy.ConsentCard(t, card.Action(actPubConsent).With("case_id", a.ID)))
+			r := bot.ReplyCard(cd)
 			r.Toast = &bot.Toast{Type: "success", Text: "已保存。你选择了同意公示，请阅读公示的单独同意书。"}
 			return r, nil
+		case !has:
+			// Only the member can consent to their 公示: the card goes to them.
+			a2, err := c.Tx.AidCaseByID(c.Ctx, a.ID)
+			if err != nil {
+				return nil, err
+			}
+			if err := sendCard(c, a2.MemberOpenID, cd); err != nil {
+				return nil, err
+			}
+			toast = "已保存。公示须本人单独同意，已请本人阅读公示同意书；未同意则批准后不公示。请发送材料后点「提交申请」。"
 		}
 	}
 	r, err := h.cardOf(c, a.ID)
 	if err != nil {
 		return nil, err
 	}
-	r.Toast = &bot.Toast{Type: "success", Text: "已保存。请把材料的照片或文件发送到本对话，然后点「提交申请」。"}
+	r.Toast = &bot.Toast{Type: "success", Text: toast}
 	return r, nil
 }
 
@@ -272,18 +340,21 @@ func (h *Handlers) submit(c *bot.Context) (*bot.Response, error) {
 	if !fresh(c, a) {
 		return h.stale(c, a)
 	}
-	ok, err := h.consented(c)
+	ok, err := h.memberConsented(c, a.MemberID)
 	if err != nil {
 		return nil, err
 	}
-	if !ok && a.MemberID == c.Sender.MemberID {
+	if !ok {
+		if a.MemberID != c.Sender.MemberID {
+			return bot.Warn("申请人本人尚未同意（或已撤回）个人信息处理同意书，不能提交。"), nil
+		}
 		return bot.Warn("请先阅读并同意个人信息处理同意书后再提交。"), nil
 	}
 	if a.Details == "" {
 		return bot.Warn("请先填写并保存申请表。"), nil
 	}
 	k := h.kind(a.Kind)
-	if err := h.mayApply(c, k, a.MemberID, a.ID); err != nil {
+	if err := h.mayApplyFor(c, k, &store.Member{ID: a.MemberID, Name: a.MemberName}, a.ID); err != nil {
 		return c.Refusal(err)
 	}
 	n, err := c.Tx.CountAidMaterials(c.Ctx, a.ID)

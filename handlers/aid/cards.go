@@ -66,10 +66,28 @@ func kindRules(k *config.AidKind) string {
 
 // FormCard is the kind's form, empty for a new request or filled in for a.
 func FormCard(k *config.AidKind, a *store.AidCase, d Details, maxMB int, types []string) *card.Card {
+	return formCard(k, a, d, maxMB, types, nil)
+}
+
+// formCard is FormCard; forMember, when set, is the member an officer fills it in for (a new
+// request carries them in its 保存 button: "for").
+func formCard(k *config.AidKind, a *store.AidCase, d Details, maxMB int, types []string, forMember *store.Member) *card.Card {
 	if a == nil {
 		a = &store.AidCase{}
 	}
 	c := card.New("帮扶申请：" + k.Name).Subtitle("仅你本人和审核人员可见").Sensitive(summary)
+	save := card.Action(actSave).With("kind", k.Code).With("case_id", a.ID).With("version", a.Version)
+	if forMember != nil {
+		branch := forMember.BranchName
+		if branch == "" {
+			branch = "无分工会"
+		}
+		c = card.New("代为申请：" + k.Name).Subtitle("仅申请人本人和审核人员可见").Color(card.Indigo).Sensitive(summary)
+		c.Add(card.Markdown(fmt.Sprintf("**申请人**：%s（%s）。本人已同意个人信息处理；保存后会通知本人。", md(forMember.Name), md(branch))))
+		if a.ID == 0 {
+			save = save.With("for", forMember.ID)
+		}
+	}
 	c.Add(card.Markdown(kindRules(k)))
 	els := []card.Element{
 		card.Input{Name: "text", Label: card.T("申请事由及情况说明"), Required: true, Multiline: true, MaxLength: store.MaxAidText, Default: d.Text},
@@ -89,7 +107,7 @@ func FormCard(k *config.AidKind, a *store.AidCase, d Details, maxMB int, types [
 	els = append(els, card.Markdown(fmt.Sprintf("保存后，请把材料的照片或文件直接发送到本对话（每个不超过 %d MB；文件格式：%s），再点「提交申请」。",
 		maxMB, strings.Join(types, "、"))),
 		card.Buttons(card.Button{Text: card.T("保存"), Type: card.Primary, Name: "save", Form: card.Submit,
-			Value: card.Action(actSave).With("kind", k.Code).With("case_id", a.ID).With("version", a.Version)}))
+			Value: save}))
 	return c.Add(card.Form("aid", els...))
 }
 
@@ -111,6 +129,7 @@ type CaseView struct {
 	Names     map[int64]string // opened material names
 	Can       func(action string) bool
 	Headroom  string // for approvers: what may still be approved
+	OpenedBy  string // the officer who opened it on the member's behalf ("" for the member's own)
 }
 
 // CaseCard is a case as its viewer sees it, with the buttons they may use.
@@ -142,6 +161,8 @@ func CaseCard(v CaseView) *card.Card {
 	}
 	if a.Emergency {
 		fields = append(fields, card.Field{Label: card.T("办理方式"), Value: card.T("紧急帮扶（工会直接审批）")})
+	} else if v.OpenedBy != "" {
+		fields = append(fields, card.Field{Label: card.T("办理方式"), Value: card.T("工会干事 " + md(v.OpenedBy) + " 代为申请")})
 	}
 	c.Add(card.Fields(fields...))
 	if v.Details.Text != "" {

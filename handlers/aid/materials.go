@@ -26,7 +26,7 @@ func (h *Handlers) attachment(c *bot.Context) (*bot.Response, error) {
 	if !h.keys.Enabled() {
 		return bot.Warn(msgNoKey), nil
 	}
-	a, err := c.Tx.OpenAidDraft(c.Ctx, c.Sender.MemberID)
+	a, err := c.Tx.OpenAidDraftOrBehalf(c.Ctx, c.Sender.MemberID, isOfficer(c))
 	if err != nil {
 		return nil, err
 	}
@@ -190,14 +190,27 @@ func (h *Handlers) settle(ctx context.Context, m *store.AidMaterial, name string
 			}
 			text = fmt.Sprintf("已加密保存材料（%s），申请 %d 现有 %d 份材料。全部发送后请在申请卡片上点「提交申请」。", sizeText(m.Size), a.ID, n)
 		}
-		if a.MemberOpenID == "" {
-			return nil
+		// The applicant is told, and the officer who opened it on their behalf.
+		to := []string{a.MemberOpenID}
+		if a.OpenedBy != 0 && a.OpenedBy != a.MemberID && !a.Emergency {
+			o, err := tx.MemberByID(ctx, a.OpenedBy)
+			if err != nil {
+				return err
+			}
+			to = append(to, o.OpenID)
 		}
-		_, err = tx.Enqueue(ctx, &store.OutboxMessage{Kind: store.OutboxSend, ReceiveIDType: "open_id", ReceiveID: a.MemberOpenID,
-			MsgType: bot.Text(text).MsgType, Content: bot.Text(text).JSON})
-		if err == nil && notify != nil {
-			tx.AfterCommit(notify)
+		for _, id := range to {
+			if id == "" {
+				continue
+			}
+			if _, err := tx.Enqueue(ctx, &store.OutboxMessage{Kind: store.OutboxSend, ReceiveIDType: "open_id", ReceiveID: id,
+				MsgType: bot.Text(text).MsgType, Content: bot.Text(text).JSON}); err != nil {
+				return err
+			}
+			if notify != nil {
+				tx.AfterCommit(notify)
+			}
 		}
-		return err
+		return nil
 	})
 }

@@ -65,7 +65,18 @@ func (h *Handlers) decided(c *bot.Context, a *store.AidCase, toast string) (*bot
 	if err := notify(c, to, a.ID, msgPending); err != nil {
 		return nil, err
 	}
-	if err := notify(c, []string{a.MemberOpenID}, a.ID, msgProgress); err != nil {
+	tell := []string{a.MemberOpenID}
+	if a.OpenedBy != 0 && a.OpenedBy != a.MemberID && a.OpenedBy != c.Sender.MemberID && !a.Emergency {
+		// The officer who opened it on the member's behalf follows it too (once).
+		o, err := c.Tx.MemberByID(c.Ctx, a.OpenedBy)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(to, o.OpenID) {
+			tell = append(tell, o.OpenID)
+		}
+	}
+	if err := notify(c, tell, a.ID, msgProgress); err != nil {
 		return nil, err
 	}
 	r, err := h.cardOf(c, a.ID)
@@ -324,6 +335,15 @@ func (h *Handlers) queue(c *bot.Context) (*bot.Response, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if slices.Contains(v.Roles, store.RoleOfficer) {
+		// Requests the officer opened on members' behalf that wait for them (to fill in, send
+		// materials, submit or resubmit).
+		mine, err := c.Tx.AidCasesOpenedFor(c.Ctx, v.MemberID)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, mine...)
 	}
 	cd := ListCard("待我审核的帮扶申请", "目前没有等待你审核的帮扶申请。", cs, h.cfg.Kinds)
 	if c.ChatType != "" && c.ChatType != "p2p" {

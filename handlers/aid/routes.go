@@ -29,6 +29,7 @@ const (
 	actObject     = "aid.object"      // an objection to a 公示 (case_id)
 	actEmergent   = "aid.emergent"    // an officer's direct case: employee_no, kind, amount, note
 	actLedger     = "aid.ledger"      // the year's ledger as Excel, 1:1 (year)
+	actBehalf     = "aid.behalf"      // an officer applies for a member: employee_no, kind (form or value)
 )
 
 // Register adds the aid requests' commands, card actions and the attachment handler.
@@ -45,6 +46,8 @@ func (h *Handlers) Routes(r *bot.Router) {
 		Help: "直接登记并批准紧急帮扶（送温暖、丧事慰问）", Handler: h.emergencyForm})
 	r.Command(bot.Command{Names: []string{"帮扶台账", "aidledger"}, Usage: "帮扶台账 [年份]", Roles: store.AidLedgerReaders,
 		Help: "导出某年的帮扶台账（Excel，仅单聊发送）", Handler: h.ledgerCommand, Solo: true})
+	r.Command(bot.Command{Names: []string{"代为申请", "aidfor"}, Usage: "代为申请 [工号]", Roles: []string{store.RoleOfficer},
+		Help: "代会员申请帮扶（须会员本人同意，仅单聊）", Handler: h.behalfCommand})
 	r.Command(bot.Command{Names: []string{"大病互助登记", "aidenrol"}, Usage: "大病互助登记 <工号> [工号...]", MinArgs: 1,
 		Roles: store.Officers, Help: "登记本年度加入大病互助的会员", Handler: h.enrol})
 	r.Command(bot.Command{Names: []string{"家庭登记", "aidfamily"}, Usage: "家庭登记 <工号> <工号> [工号...]", MinArgs: 2,
@@ -66,6 +69,7 @@ func (h *Handlers) Routes(r *bot.Router) {
 	r.Action(bot.Action{Name: actRevoke, Roles: store.Officers, Handler: h.revoke})
 	r.Action(bot.Action{Name: actObject, Handler: h.object})
 	r.Action(bot.Action{Name: actEmergent, Roles: store.Officers, Handler: h.emergency})
+	r.Action(bot.Action{Name: actBehalf, Roles: []string{store.RoleOfficer}, Handler: h.behalf})
 	r.Action(bot.Action{Name: actLedger, Roles: store.AidLedgerReaders, Handler: h.ledgerButton, Solo: true})
 }
 

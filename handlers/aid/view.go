@@ -38,6 +38,13 @@ func (h *Handlers) caseView(c *bot.Context, a *store.AidCase) (CaseView, error) 
 		}
 		cv.Names[m.ID] = name
 	}
+	if a.OpenedBy != 0 && a.OpenedBy != a.MemberID && !a.Emergency {
+		o, err := c.Tx.MemberByID(c.Ctx, a.OpenedBy)
+		if err != nil {
+			return cv, err
+		}
+		cv.OpenedBy = o.Name
+	}
 	if cv.Can(store.AidActApprove) {
 		if cv.Headroom, err = h.headroomText(c, a); err != nil {
 			return cv, err

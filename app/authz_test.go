@@ -52,7 +52,7 @@ var (
 
 // matrixRoles are the roles a cell's member holds: "" for none (a plain member).
 var matrixRoles = []string{"", store.RoleDelegate, store.RoleContact, store.RoleBranchChair, store.RoleOfficer,
-	store.RoleCommittee, store.RoleChair, store.RoleLegalOfficer, store.RoleLawyer, store.RoleAdmin}
+	store.RoleCommittee, store.RoleWelfare, store.RoleChair, store.RoleLegalOfficer, store.RoleLawyer, store.RoleAdmin}
 
 // cell is one combination: the member's role, whether the record's 分工会 is the member's, and
 // whether the record is the member's own.
@@ -235,30 +235,47 @@ var matrix = []row{
 	command("帮扶登记", officers), command("帮扶台账", aidLedger), command("大病互助登记", officers), command("家庭登记", officers),
 	action("aid.consent", everyone), action("aid.pub_consent", everyone), action("aid.form", everyone), action("aid.save", everyone),
 	action("aid.material", everyone), action("aid.submit", everyone), action("aid.withdraw", everyone), action("aid.object", everyone),
-	action("aid.pass", aidChain), action("aid.return", aidChain), action("aid.reject", aidChain), action("aid.approve", approvers),
+	action("aid.pass", aidChain), action("aid.return", aidChain), action("aid.reject", aidChain), 
 	action("aid.pay", officers), action("aid.revoke", officers), action("aid.emergent", officers), action("aid.ledger", aidLedger),
 	// 代为申请: an officer (工会干事) applies on a member's behalf; an admin passes the router's
 	// role check and is refused by the flow (no role of the aid chain).
 	row{route: "代为申请", who: officerOne, cmd: true, deny: "只有工会干事可以代会员申请", allow: officerRole},
 	row{route: "aid.behalf", who: officerOne, deny: "只有工会干事可以代会员申请", allow: officerRole},
-	// The applicant, officers and the chair see it, and the branch chair of its own 分工会 (an
-	// admin is no role of the chain: refused).
+	// The applicant, officers, the chair and the welfare committee see it, and the branch chair
+	// of its own 分工会 (an admin is no role of the chain: refused).
 	scoped(action("aid.show", everyone), "你不能查看或办理这条帮扶申请", func(c cell) bool {
-		return c.ownRecord || c.role == store.RoleOfficer || c.role == store.RoleChair || c.role == store.RoleBranchChair && c.ownUnit
-	}, func(w *world, c cell, actor, owner *store.Member) event {
+		return c.ownRecord || c.role == store.RoleOfficer || c.role == store.RoleChair || c.role == store.RoleWelfare ||
+			c.role == store.RoleBranchChair && c.ownUnit
+	}, aidEvent("aid.show", store.AidStepSubmit)),
+	// Approval with an amount (a case waiting for 审批): the chair and the welfare committee
+	// (福利委员), never on their own case; an admin passes the router and is refused by
+	// store.AidCan (帮扶申请。 ends both refusals: 不能审核自己的… and 你不能查看或办理这条…).
+	scoped(action("aid.approve", approvers), "帮扶申请。", func(c cell) bool { return !c.ownRecord && c.role != store.RoleAdmin },
+		aidEvent("aid.approve", store.AidStepSubmit, store.AidStepBranchPass, store.AidStepUnionPass)),
+}
+
+// officerRole reports whether the cell's member holds the officer role itself (not as an admin).
+func officerRole(c cell) bool { return c.role == store.RoleOfficer }
+
+// aidEvent makes a medical aid case of owner in 分工会 甲 (its texts empty: the matrix runs
+// without a data key), moved on by steps, and clicks name on it (approving 100 元).
+func aidEvent(name string, steps ...string) func(w *world, c cell, actor, owner *store.Member) event {
+	return func(w *world, c cell, actor, owner *store.Member) event {
 		a := &store.AidCase{MemberID: owner.ID, OpenedBy: owner.ID, BranchID: w.units[0], Kind: "medical"}
 		w.must(w.chat.DB.InTx(w.ctx, func(tx *store.Tx) error {
 			if err := tx.CreateAidCase(w.ctx, a, "test"); err != nil {
 				return err
 			}
-			return tx.StepAid(w.ctx, a, store.AidStepSubmit, "test", store.AidChange{})
+			for _, s := range steps {
+				if err := tx.StepAid(w.ctx, a, s, "test", store.AidChange{}); err != nil {
+					return err
+				}
+			}
+			return nil
 		}))
-		return event{value: map[string]any{"action": "aid.show", "case_id": a.ID}}
-	}),
+		return event{value: map[string]any{"action": name, "case_id": a.ID, "version": a.Version}, form: map[string]any{"amount": "100"}}
+	}
 }
-
-// officerRole reports whether the cell's member holds the officer role itself (not as an admin).
-func officerRole(c cell) bool { return c.role == store.RoleOfficer }
 
 // legalRole reports whether the cell's member holds a legal-aid role themselves (an admin
 // does not see legal-aid cases by virtue of being one).

@@ -235,7 +235,7 @@ var matrix = []row{
 	command("帮扶登记", officers), command("帮扶台账", aidLedger), command("大病互助登记", officers), command("家庭登记", officers),
 	action("aid.consent", everyone), action("aid.pub_consent", everyone), action("aid.form", everyone), action("aid.save", everyone),
 	action("aid.material", everyone), action("aid.submit", everyone), action("aid.withdraw", everyone), action("aid.object", everyone),
-	action("aid.pass", aidChain), action("aid.return", aidChain), action("aid.reject", aidChain), 
+	action("aid.pass", aidChain), action("aid.return", aidChain), action("aid.reject", aidChain),
 	action("aid.pay", officers), action("aid.revoke", officers), action("aid.emergent", officers), action("aid.ledger", aidLedger),
 	// 代为申请: an officer (工会干事) applies on a member's behalf; an admin passes the router's
 	// role check and is refused by the flow (no role of the aid chain).

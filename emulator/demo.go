@@ -151,6 +151,10 @@ func (e *Emulator) importDemo(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("legal aid: %w", err)
 	}
+	// Aid requests at different steps (demo_aid.go).
+	if err := e.importAid(ctx); err != nil {
+		return err
+	}
 	e.log.Info("demo data loaded", "members", rep.Created, "resolved", rep.Resolved, "roles", len(grants)-1)
 	return nil
 }

@@ -494,3 +494,68 @@ func TestDemoProposals(t *testing.T) {
 		t.Errorf("demo session and marks: %+v %v", n, err)
 	}
 }
+
+// TestDemoAid: the demo's aid requests, one at each step, are seen by the personas of their
+// step (帮扶审核 lists what waits for them, 我的申请 the applicant's own) and by no one else.
+func TestDemoAid(t *testing.T) {
+	e := start(t)
+	ctx := context.Background()
+	var states []string
+	if err := e.main.DB.Select(ctx, &states, `SELECT state FROM aid_cases ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{store.AidBranchReview, store.AidUnionReview, store.AidApproval, store.AidReturned, store.AidClosed, store.AidApproved}
+	if strings.Join(states, " ") != strings.Join(want, " ") {
+		t.Errorf("demo aid: %v, want %v", states, want)
+	}
+	var sealed int
+	if err := e.main.DB.Get(ctx, &sealed, `SELECT COUNT(*) FROM aid_cases WHERE details LIKE 'v2:%'`); err != nil || sealed != len(want) {
+		t.Errorf("%d of %d demo cases sealed (%v)", sealed, len(want), err)
+	}
+	// The legal aid beside it: the duty lawyer, the slots' hours and three cases.
+	var legal int
+	if err := e.main.DB.Get(ctx, &legal, `SELECT COUNT(*) FROM legal_cases`); err != nil || legal != 3 {
+		t.Errorf("%d legal-aid cases (%v), want 3", legal, err)
+	}
+	if p := persona(t, e, "0009"); strings.Join(p.Roles, ",") != store.RoleLawyer || len(e.main.Config.LegalAid.DutyHours) != 2 {
+		t.Errorf("the duty lawyer: %+v, hours %v", p, e.main.Config.LegalAid.DutyHours)
+	}
+	// ask sends text 1:1 as the persona and returns the bot's answer.
+	ask := func(no, text string) string {
+		t.Helper()
+		p := persona(t, e, no)
+		var sent struct {
+			MessageID string `json:"message_id"`
+			Error     string `json:"error"`
+		}
+		if code := post(t, e, "/api/send", SendRequest{As: p.OpenID, Chat: p.Chat, Text: text}, &sent); code != 200 {
+			t.Fatalf("send: %d %s", code, sent.Error)
+		}
+		return awaitFeed(t, e, func(m Entry) bool { return m.ReplyTo == sent.MessageID && m.From == "bot" }).Content
+	}
+	for _, c := range []struct {
+		who, text string
+		see, not  []string
+	}{
+		{"0201", "帮扶审核", []string{"何静怡"}, []string{"罗芳", "梁静", "邓佳"}}, // 信息工程学院's branch chair: 初审
+		{"0301", "帮扶审核", nil, []string{"罗芳", "何静怡"}},                  // 商学院's: 罗芳's 初审 is done
+		{"0101", "帮扶审核", []string{"罗芳", "沈浩"}, []string{"何静怡", "梁静"}}, // an officer: 审核 and 发放
+		{"0105", "帮扶审核", []string{"梁静"}, []string{"罗芳", "何静怡"}},       // the 福利委员: 审批
+		{"0002", "帮扶审核", []string{"梁静"}, []string{"何静怡"}},             // the chair: 审批
+		{"0503", "我的申请", []string{"退回补充材料"}, nil},                     // returned to the applicant
+		{"0206", "我的申请", []string{"已发放"}, nil},                        // paid
+		{"0207", "我的申请", []string{"还没有帮扶申请"}, []string{"何静怡", "邓佳"}},  // someone else sees none
+	} {
+		got := ask(c.who, c.text)
+		for _, s := range c.see {
+			if !strings.Contains(got, s) {
+				t.Errorf("%s %s: no %s in %s", c.who, c.text, s, got)
+			}
+		}
+		for _, s := range c.not {
+			if strings.Contains(got, s) {
+				t.Errorf("%s %s: sees %s", c.who, c.text, s)
+			}
+		}
+	}
+}

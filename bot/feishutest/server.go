@@ -308,7 +308,10 @@ func New(opts ...Option) *Server {
 		now:            time.Now,
 	}
 	s.gw.init(cfg.ws, cfg.maxWSConns)
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	// Assigned before the server starts, so that its handlers (which read s.srv) see it even
+	// when the first request comes from another process.
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.srv.Start()
 	return s
 }
 

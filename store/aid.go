@@ -38,6 +38,9 @@ type AidCase struct {
 	ApprovedAt     *time.Time `db:"approved_at"`
 	ClosedAt       *time.Time `db:"closed_at"`
 	UpdatedAt      time.Time  `db:"updated_at"`
+	// MaterialsPurgedAt is when the case's materials and sealed texts were erased (the
+	// retention purge, or the member's deletion request); nil while it has them.
+	MaterialsPurgedAt *time.Time `db:"materials_purged_at"`
 
 	MemberName   string `db:"member_name"`
 	MemberOpenID string `db:"member_open_id"`
@@ -48,7 +51,7 @@ type AidCase struct {
 const aidColumns = `a.id, a.member_id, COALESCE(a.branch_id, 0) AS branch_id, a.kind, a.state, a.returned_from,
 	a.opened_by, a.emergency, a.details, a.reason, a.self_paid_fen, a.requested_fen, a.approved_fen, a.ledger_year,
 	a.ledger_month, a.publicity, a.publicity_until, a.paid_on, a.voucher, a.version, a.created_at, a.submitted_at,
-	a.approved_at, a.closed_at, a.updated_at, m.name AS member_name, COALESCE(m.open_id, '') AS member_open_id,
+	a.approved_at, a.closed_at, a.updated_at, a.materials_purged_at, m.name AS member_name, COALESCE(m.open_id, '') AS member_open_id,
 	COALESCE(m.employee_no, '') AS employee_no, COALESCE(b.name, '') AS branch_name`
 
 const aidFrom = ` FROM aid_cases a JOIN members m ON m.id = a.member_id LEFT JOIN branches b ON b.id = a.branch_id `

@@ -198,6 +198,9 @@ func CaseCard(v CaseView) *card.Card {
 	if len(lines) == 0 {
 		lines = append(lines, "（尚无材料）")
 	}
+	if a.MaterialsPurgedAt != nil {
+		lines = []string{"材料和情况说明已按保存期限删除。"}
+	}
 	c.Add(card.Markdown("**材料**（"+md(strings.Join(k.Materials, "、"))+"）\n"+strings.Join(lines, "\n")), card.Buttons(mbs...))
 	c.Add(actions(v)...)
 	return c

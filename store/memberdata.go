@@ -21,6 +21,16 @@ type DataSection struct {
 	Columns []string   // the header
 	Rows    [][]string // one row per record
 	Note    string     // what the section means, or why something is not shown
+	// Actions are buttons 我的数据 shows under the section (e.g. 更正帮扶申请 for a draft): a
+	// flow's card action with its values; the action checks, as any click, who may use it.
+	Actions []DataAction
+}
+
+// DataAction is a button of a section: its text, the card action and the values it carries.
+type DataAction struct {
+	Text   string
+	Action string
+	Values map[string]any
 }
 
 // Erasure is what a deletion request did in one source.
@@ -132,6 +142,7 @@ var (
 	_ = RegisterMemberData(MemberDataSource{Name: "活动报名", Collect: collectSignups, Erase: eraseSignups})
 	_ = RegisterMemberData(MemberDataSource{Name: "教代会提案", Collect: collectProposals, Erase: eraseProposals})
 	_ = RegisterMemberData(MemberDataSource{Name: "法律援助", Collect: collectLegal, Erase: eraseLegal})
+	_ = RegisterMemberData(MemberDataSource{Name: "帮扶申请", Collect: collectAid, Erase: eraseAid})
 	_ = RegisterMemberData(MemberDataSource{Name: "同意记录", Collect: collectConsents, Erase: keepConsents})
 )
 

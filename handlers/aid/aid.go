@@ -45,6 +45,12 @@ func New(d handlers.Deps) *Handlers {
 	}
 	h.keys = keys
 	h.fetch = &fetcher{h: h}
+	names := map[string]string{}
+	for _, k := range h.cfg.Kinds {
+		names[k.Code] = k.Name
+	}
+	store.SetAidKindNames(names) // 我的数据 shows the kinds by name
+
 	return h
 }
 

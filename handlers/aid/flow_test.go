@@ -19,6 +19,7 @@ import (
 	"github.com/unionbot/unionbot/handlers"
 	"github.com/unionbot/unionbot/handlers/aid"
 	"github.com/unionbot/unionbot/handlers/handlertest"
+	"github.com/unionbot/unionbot/handlers/privacy"
 	"github.com/unionbot/unionbot/store"
 	"github.com/unionbot/unionbot/store/storetest"
 )
@@ -61,6 +62,8 @@ func newRig(t *testing.T, db *store.DB) *rig {
 			d.Resources = bot.NewResources(client)
 			r.h = aid.New(d)
 			r.h.Routes(rt)
+			privacy.Register(rt, d) // 我的数据
+
 		}})
 	t.Cleanup(r.h.Wait)
 	return r

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,6 +94,17 @@ func MyDataCard(secs []store.DataSection, consents []store.Consent, reads []stor
 			lines = append(lines, "<font color='grey'>"+card.Escape(s.Note)+"</font>")
 		}
 		cd.Add(card.Markdown(strings.Join(lines, "\n")))
+		var bs []card.Button
+		for _, a := range s.Actions {
+			v := card.Action(a.Action)
+			for _, k := range slices.Sorted(maps.Keys(a.Values)) {
+				v = v.With(k, a.Values[k])
+			}
+			bs = append(bs, card.Button{Text: card.T(a.Text), Value: v})
+		}
+		if len(bs) > 0 {
+			cd.Add(card.Buttons(bs...))
+		}
 	}
 	cd.Add(card.Divider())
 	var who []string
@@ -129,7 +142,7 @@ func MyDataCard(secs []store.DataSection, consents []store.Consent, reads []stor
 	return cd.Add(card.Buttons(buttons...)).Sensitive("工会助手：我的数据")
 }
 
-var entityNames = map[string]string{"legal_case": "法律援助", "aid_case": "帮扶申请", "member_data": "我的数据", "legal_case_list": "法律援助列表"}
+var entityNames = map[string]string{"legal_case": "法律援助", "aid_case": "帮扶申请", "member_data": "我的数据", "legal_case_list": "法律援助列表", "aid_ledger": "帮扶台账"}
 
 func clip(s string, n int) string {
 	r := []rune(s)

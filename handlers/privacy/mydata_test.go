@@ -152,7 +152,7 @@ func TestMyDataExport(t *testing.T) {
 			t.Fatal(err)
 		}
 		rows, _ := x.GetRows("法律援助")
-		sheets, want := x.GetSheetList(), []string{"个人资料", "活动报名", "教代会提案", "法律援助", "同意记录"}
+		sheets, want := x.GetSheetList(), []string{"个人资料", "活动报名", "教代会提案", "法律援助", "帮扶申请", "同意记录"}
 		slices.Sort(sheets)
 		slices.Sort(want)
 		if !slices.Equal(sheets, want) || len(rows) != 2 || rows[1][3] != "拖欠绩效工资三个月" {

@@ -129,14 +129,26 @@ func (h *Handlers) reject(c *bot.Context) (*bot.Response, error) {
 	return h.endStep(c, store.AidStepReject, "不予通过的原因", "已不予通过，申请人会收到原因。")
 }
 
-// revoke rejects a case during its 公示 (an objection found to stand).
+// revoke rejects a case during its 公示 (an objection found to stand). Only a case in 公示:
+// on a case at another step the button is refused (store.AidActRevoke), not taken as that
+// step's rejection.
 func (h *Handlers) revoke(c *bot.Context) (*bot.Response, error) {
+	a, err := h.load(c)
+	if err != nil {
+		return c.Refusal(err)
+	}
+	if a.State != store.AidPublicity {
+		_, r, err := h.decision(c, store.AidActRevoke)
+		if r == nil && err == nil {
+			r = bot.Warn("该申请不在公示中，不能撤销批准。")
+		}
+		return r, err
+	}
 	r, err := h.endStep(c, store.AidStepReject, "撤销原因", "已撤销批准，公示已结束。")
 	if err != nil || r == nil || r.Toast == nil || r.Toast.Type != "success" {
 		return r, err
 	}
-	a, err := h.load(c)
-	if err != nil {
+	if a, err = h.load(c); err != nil {
 		return nil, err
 	}
 	_, err = livecard.Show(c.Ctx, c.Tx, liveKind, a.ID, PublicityCard(a, h.kind(a.Kind), h.cfg.PublicityShowAmount, true))

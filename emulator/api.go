@@ -39,7 +39,22 @@ type SendRequest struct {
 	As   string `json:"as"`   // the persona's open_id
 	Chat string `json:"chat"` // the persona's 1:1 chat or a group chat id
 	Text string `json:"text"` // in a group, the bot is @-mentioned before it
+	// File, instead of Text, sends a photo or a file: an image or file message whose resource
+	// the fake platform serves to the bot's message-resource call.
+	File *Attachment `json:"file,omitempty"`
 }
+
+// Attachment is a photo (Type "image") or a file (Type "file") a persona sends; Data is
+// base64 in JSON.
+type Attachment struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Data []byte `json:"data"`
+}
+
+// maxAttachment is the largest photo or file the page sends (the bot's own limit,
+// aid.material_max_mb, is at most 50 MB; the page's is 20 MB).
+const maxAttachment = 20 << 20
 
 // ActionRequest is a click or a form submit on a card (POST /api/action): the fields of the
 // callback's action object.
@@ -71,14 +86,28 @@ func (e *Emulator) Send(ctx context.Context, r SendRequest) (string, error) {
 		return "", fmt.Errorf("no persona %q", r.As)
 	}
 	text := strings.TrimSpace(r.Text)
-	if text == "" {
+	if text == "" && r.File == nil {
 		return "", errors.New("empty message")
 	}
 	o := feishutest.MessageOpts{MessageID: "om_emu_" + randID(), ChatID: r.Chat, SenderOpenID: p.OpenID,
 		SenderUnionID: "on_demo_" + p.EmployeeNo, Text: text, AppID: e.fake.AppID(), CreateTime: e.clock.Now()}
+	if f := r.File; f != nil {
+		if len(f.Data) == 0 || len(f.Data) > maxAttachment {
+			return "", fmt.Errorf("the file is empty or over %d MB", maxAttachment>>20)
+		}
+		key := "file_emu_" + randID()
+		o.MessageType, o.Content = "file", string(mustJSON(map[string]string{"file_key": key, "file_name": f.Name}))
+		if f.Type == "image" {
+			key = "img_emu_" + randID()
+			o.MessageType, o.Content = "image", string(mustJSON(map[string]string{"image_key": key}))
+		}
+		e.fake.AddNamedResource(o.MessageID, key, f.Name, f.Data)
+	}
 	switch {
 	case r.Chat == p.Chat:
 		o.ChatType = "p2p"
+	case isGroup(r.Chat) && r.File != nil:
+		o.ChatType = "group"
 	case isGroup(r.Chat):
 		o.ChatType = "group"
 		o.Text = "@_user_1 " + text
@@ -87,10 +116,14 @@ func (e *Emulator) Send(ctx context.Context, r SendRequest) (string, error) {
 		return "", fmt.Errorf("%s is not in chat %q", p.Name, r.Chat)
 	}
 	payload := feishutest.MessageEvent(o)
-	e.record(Step{Kind: "send", As: p.EmployeeNo, Chat: e.chatLabel(p, r.Chat), Text: text})
+	e.record(Step{Kind: "send", As: p.EmployeeNo, Chat: e.chatLabel(p, r.Chat), Text: text, File: r.File})
 	e.fake.NoteMessage(o.MessageID, r.Chat)
-	e.feed.add(Entry{ID: o.MessageID, Chat: r.Chat, From: p.OpenID, FromName: p.Name, MsgType: "text",
-		Content: string(mustJSON(map[string]string{"text": o.Text})), Raw: payload})
+	entry := Entry{ID: o.MessageID, Chat: r.Chat, From: p.OpenID, FromName: p.Name, MsgType: "text",
+		Content: string(mustJSON(map[string]string{"text": o.Text})), Raw: payload}
+	if r.File != nil {
+		entry.MsgType, entry.Content = o.MessageType, o.Content
+	}
+	e.feed.add(entry)
 	ack, err := e.fake.PushEvent(ctx, payload)
 	e.noteEvent("im.message.receive_v1", payload, ack, err)
 	if err != nil {
@@ -259,7 +292,7 @@ func (e *Emulator) apiFeed(w http.ResponseWriter, r *http.Request) {
 
 func (e *Emulator) apiSend(w http.ResponseWriter, r *http.Request) {
 	var req SendRequest
-	if err := readJSON(w, r, &req); err != nil {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAttachment*4/3+1<<20)).Decode(&req); err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}

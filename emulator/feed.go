@@ -22,6 +22,9 @@ type Entry struct {
 	MsgType  string `json:"msg_type"` // text, post, interactive, file, image
 	Content  string `json:"content"`  // the content JSON string, as the platform carries it
 	ReplyTo  string `json:"reply_to,omitempty"`
+	// FileName is the name a file message's file was uploaded under (the message itself
+	// carries only its file_key), for the page to show.
+	FileName string `json:"file_name,omitempty"`
 	At       string `json:"at"`      // emulated time of sending
 	Updated  int    `json:"updated"` // how many times the bot changed it (patch, card update, callback answer)
 	// Raw is the message as Feishu carries it: the im.message.receive_v1 event of a user's
@@ -290,7 +293,7 @@ func (f *feed) deliver(m feishutest.Message) {
 			}
 		}
 		f.add(Entry{ID: m.MessageID, Chat: chat, From: "bot", FromName: "工会助手", MsgType: m.MsgType, Content: m.Content,
-			ReplyTo: replyTo, Raw: botRaw(m.MessageID, chat, m.MsgType, m.Content, replyTo)})
+			ReplyTo: replyTo, FileName: f.fileName(m), Raw: botRaw(m.MessageID, chat, m.MsgType, m.Content, replyTo)})
 	case feishutest.KindBatch:
 		id := m.MessageID + "/" + m.ReceiveID
 		chat := feishutest.P2PChatID(m.ReceiveID)
@@ -317,4 +320,23 @@ func botRaw(id, chat, msgType, content, parent string) json.RawMessage {
 	}
 	b, _ := json.Marshal(m)
 	return b
+}
+
+// fileName is the uploaded name of a file message's file ("" for other messages).
+func (f *feed) fileName(m feishutest.Message) string {
+	if m.MsgType != "file" {
+		return ""
+	}
+	var c struct {
+		FileKey string `json:"file_key"`
+	}
+	if json.Unmarshal([]byte(m.Content), &c) != nil || c.FileKey == "" {
+		return ""
+	}
+	for _, u := range f.fake.Uploads() {
+		if u.Key == c.FileKey {
+			return u.FileName
+		}
+	}
+	return ""
 }

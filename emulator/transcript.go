@@ -22,11 +22,12 @@ type Transcript struct {
 
 // Step is one thing a persona (or the page) did, and what the bot answered.
 type Step struct {
-	At   string `json:"at"`   // emulated time, "2006-01-02 15:04:05"
-	Kind string `json:"kind"` // send, action, clock, fault
-	As   string `json:"as,omitempty"`
-	Chat string `json:"chat,omitempty"` // "p2p" or a group chat id
-	Text string `json:"text,omitempty"` // send
+	At   string      `json:"at"`   // emulated time, "2006-01-02 15:04:05"
+	Kind string      `json:"kind"` // send, action, clock, fault
+	As   string      `json:"as,omitempty"`
+	Chat string      `json:"chat,omitempty"` // "p2p" or a group chat id
+	Text string      `json:"text,omitempty"` // send
+	File *Attachment `json:"file,omitempty"` // send: a photo or file instead of a text
 	// Card finds the clicked card again on replay: the callback value it carried (JSON), in
 	// the step's chat.
 	Card   string         `json:"card,omitempty"`
@@ -178,7 +179,7 @@ func (e *Emulator) replayStep(ctx context.Context, s Step) error {
 	}
 	switch s.Kind {
 	case "send":
-		_, err := e.Send(ctx, SendRequest{As: p.OpenID, Chat: chat, Text: s.Text})
+		_, err := e.Send(ctx, SendRequest{As: p.OpenID, Chat: chat, Text: s.Text, File: s.File})
 		return err
 	case "action":
 		msgs := e.feed.messages(chat)

@@ -78,6 +78,7 @@ const App = (() => {
     $("#persona").value = state.me.open_id;
     if (!state.chat || !state.groups.some(g => g.id === state.chat)) state.chat = state.me.chat;
     localStorage.setItem("emulator.persona", state.me.open_id);
+    $("#toasts").replaceChildren(); // toasts answer the previous persona's clicks
     renderPersona();
     renderMessages();
   }
@@ -110,7 +111,7 @@ const App = (() => {
     d.appendChild(head);
     const bubble = document.createElement("div");
     bubble.className = "bubble";
-    bubble.appendChild(Card.render(m.msg_type, m.content, {act: a => act(m, a), people: state.personas, names}));
+    bubble.appendChild(Card.render(m.msg_type, m.content, {act: a => act(m, a), people: state.personas, names, fileName: m.file_name}));
     d.appendChild(bubble);
     const pre = document.createElement("pre");
     pre.className = "raw";
@@ -227,6 +228,27 @@ const App = (() => {
     }
   }
 
+  // attach sends the chosen file as a photo (an image type) or a file message, as a member
+  // sends a material into the chat.
+  async function attach() {
+    const input = $("#attach");
+    const f = input.files[0];
+    input.value = "";
+    if (!f) return;
+    try {
+      const data = await new Promise((ok, fail) => {
+        const r = new FileReader();
+        r.onload = () => ok(String(r.result).replace(/^data:[^,]*,/, ""));
+        r.onerror = () => fail(r.error);
+        r.readAsDataURL(f);
+      });
+      const type = f.type.startsWith("image/") ? "image" : "file";
+      await api("api/send", {as: state.me.open_id, chat: state.chat, file: {name: f.name, type, data}});
+    } catch (e) {
+      toast({type: "error", content: "发送失败：" + e.message});
+    }
+  }
+
   async function jump() {
     const to = $("#clock-input").value.trim();
     if (!to) return;
@@ -254,6 +276,7 @@ const App = (() => {
     }
     sel.onchange = () => { state.chat = null; selectPersona(sel.value); };
     $("#composer").addEventListener("submit", send);
+    $("#attach").addEventListener("change", attach);
     $("#text").addEventListener("keydown", ev => { if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) send(ev); });
     $("#clock-go").onclick = jump;
     $("#fault").onchange = async () => {

@@ -435,9 +435,10 @@ const Card = (() => {
       case "post": return renderPost(c, ctx);
       case "interactive": return renderCard(c.type === "card" && c.data ? c.data : c, ctx);
       case "file": {
-        const a = el("a", "file", "📎 " + (c.file_name || c.file_key));
+        const name = c.file_name || ctx.fileName || c.file_key;
+        const a = el("a", "file", "附件：" + name);
         a.href = "api/file/" + encodeURIComponent(c.file_key);
-        a.setAttribute("download", c.file_name || "");
+        a.setAttribute("download", c.file_name || ctx.fileName || "");
         return a;
       }
       case "image": return el("div", "img-ph", "[图片 " + (c.image_key || "") + "]");

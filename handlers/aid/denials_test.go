@@ -3,6 +3,7 @@ package aid_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/unionbot/unionbot/store"
@@ -113,6 +114,13 @@ func TestAidHandlerDenials(t *testing.T) {
 					}
 				}
 			}
+		}
+		// 帮扶审核: the branch chair of the case's 分工会 has its 初审 in the queue; the other's has nothing.
+		if q := r.Say("ou_bc", "帮扶审核"); !strings.Contains(q, "王芳") {
+			t.Errorf("own branch chair's queue: %s", q)
+		}
+		if q := r.Say("ou_xc", "帮扶审核"); strings.Contains(q, "王芳") || strings.Contains(q, "医疗补助") {
+			t.Errorf("another branch chair's queue: %s", q)
 		}
 		if denied+allowed != len(viewers)*len(store.AidStates)*len(buttons) || allowed == 0 || denied == 0 {
 			t.Errorf("cells: %d denied, %d allowed", denied, allowed)

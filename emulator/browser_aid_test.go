@@ -65,7 +65,7 @@ func receipt(t *testing.T, dir string) string {
 //     with its date and voucher number; 曹阳's 我的申请 says it is paid;
 //   - the groups never show the request (no name with 医疗, no text, no amount);
 //   - 彭丽娟 asks for 法律援助: consent, the intake, a slot with the duty lawyer, who is told 1:1;
-//   - 曹阳 opens 我的数据 (his request and who viewed it) and downloads it.
+//   - 曹阳 opens 我的数据 (his request among the rest, and who viewed it) and downloads it.
 //
 // Each step is asserted on the page's DOM; each card is screenshot to testdata/out.
 func TestBrowserAid(t *testing.T) {
@@ -205,10 +205,76 @@ func TestBrowserAid(t *testing.T) {
 	// 曹阳's 我的数据: his request, who viewed it; the download comes 1:1 as a file.
 	p.p2p("0207")
 	p.say("我的数据")
-	p.until("my data", "!!"+msgWith("我的数据", "谁查看过你的敏感信息", "吴磊", "下载（JSON）"))
+	p.until("my data", "!!"+msgWith("我的数据", "帮扶申请（1 条）", "医疗补助", "谁查看过你的敏感信息", "吴磊", "下载（JSON）"))
 	p.show("谁查看过你的敏感信息")
 	p.shot("a15-mydata")
 	p.clickButton("谁查看过你的敏感信息", "下载（JSON）")
 	p.until("the download", "!!"+msgWith("附件：", ".json"))
 	p.shot("a16-mydata-download")
+}
+
+// TestBrowserAidOnBehalf walks 代为申请 through the page: 刘洋 (工会干事) opens a request for 宋健
+// (商学院分工会); 宋健 gets the consent card naming the officer and the kind, and accepts; 刘洋 is
+// told neutrally, goes on to the form for him, saves it (宋健 is told), sends the material with
+// 附件 into his own chat and submits; the chair of 宋健's 分工会 (蒋文) gets the 初审 notice.
+func TestBrowserAidOnBehalf(t *testing.T) {
+	ctx := browser(t)
+	e := start(t)
+	out := filepath.Join("testdata", "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := &page{t: t, ctx: ctx, out: out}
+	const facts = "宋健老师突发脑梗住院，家属委托工会代为申请"
+
+	p.run("load", chromedp.Navigate(e.URL()+"/?as=0102"), chromedp.WaitVisible(`body[data-ready="1"]`, chromedp.ByQuery))
+	p.p2p("0102")
+	p.say("代为申请 0306")
+	p.until("the officer's card", "!!"+msgWith("代为申请帮扶", "须会员本人同意", "下一步"))
+	p.fill("代为申请帮扶", "kind", js("medical"))
+	p.show("代为申请帮扶")
+	p.shot("b1-behalf")
+	p.clickButton("代为申请帮扶", "下一步")
+	p.until("waiting for the member", "!!"+msgWith("等待会员同意", "宋健（商学院分工会）", "本人同意前不会保存任何申请信息"))
+	p.shot("b2-waiting")
+
+	// 宋健's consent card names the officer and the kind.
+	p.p2p("0306")
+	p.until("the consent card", "!!"+msgWith("工会干事 刘洋 拟代你申请「医疗补助」", "帮扶申请 · 个人信息处理同意书"))
+	p.show("拟代你申请")
+	p.shot("b3-member-consent")
+	p.clickButton("拟代你申请", "同意并继续")
+	p.until("accepted", "!!"+msgWith("已同意", "通知工会干事 刘洋 为你填写「医疗补助」申请"))
+	p.shot("b4-member-accepted")
+
+	// 刘洋 is told neutrally and goes on to the form.
+	p.p2p("0102")
+	p.until("the notice", "!!"+msgWith("你发起的代为申请：会员已同意", "继续"))
+	p.run("the notice names no one", chromedp.Poll("!("+msgWith("你发起的代为申请")+").innerText.includes('宋健')", nil))
+	p.clickButton("你发起的代为申请", "继续")
+	p.until("the form", "!!"+msgWith("代为申请：医疗补助", "申请人", "宋健（商学院分工会）"))
+	p.fill("代为申请：医疗补助", "text", js(facts))
+	p.fill("代为申请：医疗补助", "requested", js("2000"))
+	p.show("代为申请：医疗补助")
+	p.shot("b5-behalf-form")
+	p.clickButton("代为申请：医疗补助", "保存")
+	p.until("the draft", "!!"+msgWith("帮扶申请：医疗补助", "宋健（商学院分工会）", "工会干事 刘洋 代为申请", "草稿"))
+	p.run("send the receipt", chromedp.SetUploadFiles("#attach", []string{receipt(t, t.TempDir())}, chromedp.ByQuery))
+	p.until("the material stored", "!!"+msgWith("已加密保存材料", "现有 1 份材料"))
+	p.clickButton("工会干事 刘洋 代为申请", "提交申请")
+	p.until("submitted", "!!"+msgWith("工会干事 刘洋 代为申请", "待分工会初审", "医保结算单.png"))
+	p.show("待分工会初审")
+	p.shot("b6-behalf-submitted")
+
+	// 宋健 sees his request; 蒋文 (商学院分工会主席) has it to review.
+	p.p2p("0306")
+	p.until("the member told", "!!"+msgWith("你的帮扶申请有新进展"))
+	p.say("我的申请")
+	p.until("his requests", "!!"+msgWith("我的帮扶申请", "医疗补助", "待分工会初审"))
+	p.p2p("0301")
+	p.until("the chair's notice", "!!"+msgWith("你有一条帮扶申请待审核"))
+	p.clickButton("你有一条帮扶申请待审核", "查看")
+	p.until("the case", "!!"+msgWith("宋健（商学院分工会）", "工会干事 刘洋 代为申请", facts, "初审通过"))
+	p.show("初审通过")
+	p.shot("b7-behalf-branch")
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/unionbot/unionbot/app"
 )
@@ -23,7 +24,15 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := c.ValidateServe(); err != nil {
 		return fmt.Errorf("the configuration is not ready to serve:\n%w", err)
 	}
-	m := &app.Main{Config: c, Log: app.NewLogger(c, e.stderr), Version: Version}
+	now, start, err := fakeClock(e.environ)
+	if err != nil {
+		return err
+	}
+	m := &app.Main{Config: c, Log: app.NewLogger(c, e.stderr), Version: Version, Now: now}
+	if now != nil {
+		m.Log.Warn("TEST CLOCK: this process runs at a fake time ("+envFakeNow+"); never in production",
+			"fake_now", start.Format(time.RFC3339))
+	}
 	if err := m.Open(ctx); err != nil {
 		return err
 	}

@@ -25,3 +25,19 @@ func TestWebhookModeWithoutSecretsRefusesToStart(t *testing.T) {
 		t.Errorf("code %d:\n%s", code, errOut)
 	}
 }
+
+// TestFakeNowNeedsItsSafety: the test clock (UNIONBOT_FAKE_NOW) alone makes serve refuse to
+// start, naming the hook, before anything is opened; with UNIONBOT_FAKE_NOW_ALLOW=test a bad
+// time is refused too. faults/time_test.go runs the binary with both.
+func TestFakeNowNeedsItsSafety(t *testing.T) {
+	base := []string{"UNIONBOT_FEISHU_APP_ID=cli_x", "UNIONBOT_FEISHU_APP_SECRET=secret-secret",
+		"UNIONBOT_DATABASE_DSN=" + filepath.Join(t.TempDir(), "x.db")}
+	code, _, errOut := cli(t, append(base, "UNIONBOT_FAKE_NOW=2027-03-05T18:00:00+08:00"), "serve", "-config", "")
+	if code != 1 || !strings.Contains(errOut, "UNIONBOT_FAKE_NOW") || !strings.Contains(errOut, "refusing to start") {
+		t.Errorf("code %d:\n%s", code, errOut)
+	}
+	code, _, errOut = cli(t, append(base, "UNIONBOT_FAKE_NOW=friday", "UNIONBOT_FAKE_NOW_ALLOW=test"), "serve", "-config", "")
+	if code != 1 || !strings.Contains(errOut, "RFC 3339") {
+		t.Errorf("code %d:\n%s", code, errOut)
+	}
+}

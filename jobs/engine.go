@@ -198,7 +198,7 @@ func (e *Engine) Add(j Job) error {
 		return fmt.Errorf("jobs: %s: bad schedule %q: %w", j.Name, j.Spec, err)
 	}
 	en := &entry{job: j, schedule: s}
-	if _, err := e.cron.AddFunc(j.Spec, func() { e.wake(en) }); err != nil {
+	if _, err := e.cron.AddFunc(j.Spec, func() { e.wake(en, true) }); err != nil {
 		return fmt.Errorf("jobs: %s: bad schedule %q: %w", j.Name, j.Spec, err)
 	}
 	e.jobs[j.Name] = en
@@ -251,24 +251,43 @@ func (e *Engine) RunJob(ctx context.Context, name string, at time.Time) error {
 	if !ok {
 		return fmt.Errorf("jobs: no job %q", name)
 	}
-	return e.run(ctx, en, at, true)
+	return e.run(ctx, en, at, true, false)
 }
 
-// wake is the cron entry of a job: run it for now; a job busy elsewhere is skipped.
-func (e *Engine) wake(en *entry) {
+// wake is the cron entry of a job: run it for now, once per tick of its schedule across the
+// replicas; a job busy elsewhere is skipped. tick is false for the run at start-up, which
+// catches up whatever another replica did.
+func (e *Engine) wake(en *entry, tick bool) {
 	e.wg.Add(1)
 	defer e.wg.Done()
 	if e.ctx.Err() != nil {
 		return
 	}
-	err := e.run(e.ctx, en, e.now(), false)
+	err := e.run(e.ctx, en, e.now(), false, tick)
 	var busy *BusyError
 	if errors.As(err, &busy) {
 		e.log.Debug("job skipped: running elsewhere", "job", en.job.Name, "holder", busy.Holder)
 	}
 }
 
-func (e *Engine) run(ctx context.Context, en *entry, at time.Time, manual bool) (err error) {
+// prevTick is the latest instant of the job's schedule at or before t (t when there is none
+// within two years).
+func (e *Engine) prevTick(en *entry, t time.Time) time.Time {
+	t = t.In(e.loc)
+	for d := time.Second; d <= 2*366*24*time.Hour; d *= 2 {
+		p := en.schedule.Next(t.Add(-d))
+		if p.After(t) || p.IsZero() {
+			continue
+		}
+		for n := en.schedule.Next(p); !n.IsZero() && !n.After(t); n = en.schedule.Next(n) {
+			p = n
+		}
+		return p
+	}
+	return t
+}
+
+func (e *Engine) run(ctx context.Context, en *entry, at time.Time, manual, tick bool) (err error) {
 	name := en.job.Name
 	if !en.running.TryLock() {
 		return &BusyError{Job: name}
@@ -285,6 +304,21 @@ func (e *Engine) run(ctx context.Context, en *entry, at time.Time, manual bool) 
 	}
 	bg := context.WithoutCancel(ctx)
 	defer e.release(bg, lease)
+	if tick {
+		// Every replica wakes at each tick; the lease keeps them from running at once, and
+		// this keeps the one that got the lease after the first had finished from running the
+		// tick again.
+		from := e.prevTick(en, at)
+		ran, err := e.db.JobRanSince(ctx, name, from)
+		if err != nil {
+			e.log.Error("job runs", "job", name, "err", err)
+			return err
+		}
+		if ran {
+			e.log.Debug("job skipped: this tick ran on another replica", "job", name, "tick", from.Format(time.RFC3339))
+			return nil
+		}
+	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	renewed := make(chan struct{})
@@ -403,7 +437,7 @@ func (e *Engine) Start() {
 			if e.ctx.Err() != nil {
 				return
 			}
-			e.wake(e.jobs[j.Name])
+			e.wake(e.jobs[j.Name], false)
 		}
 	}()
 	e.cron.Start()

@@ -206,6 +206,18 @@ func (db *DB) LastCompletedRun(ctx context.Context, job string, at time.Time) (t
 	return t[0].UTC(), nil
 }
 
+// JobRanSince reports whether a scheduled run (not one by hand) of job for an instant at or
+// after t has finished, on any replica, whatever its outcome.
+func (db *DB) JobRanSince(ctx context.Context, job string, t time.Time) (bool, error) {
+	var n []int
+	err := db.Select(ctx, &n, `SELECT 1 FROM job_runs WHERE job = ? AND at >= ? AND manual = ? AND finished_at IS NOT NULL LIMIT 1`,
+		job, utc(t), false)
+	if err != nil {
+		return false, &Error{Code: EINTERNAL, Op: "store.JobRanSince", Err: err}
+	}
+	return len(n) > 0, nil
+}
+
 // LastJobRun returns the job's latest run, or nil.
 func (db *DB) LastJobRun(ctx context.Context, job string) (*JobRun, error) {
 	var r JobRun

@@ -212,10 +212,10 @@ func TestTwoReplicas(t *testing.T) {
 		}
 	}
 	killedAt := time.Now()
+	killedDuringLoad := acked.Load() < int64(len(events))
 	ps[0].kill()
 	time.Sleep(time.Second)
 	restart := ps[0].start()
-	killedDuringLoad := acked.Load() < int64(len(events))
 	wg.Wait()
 	if n := acked.Load(); n != int64(len(events)) {
 		t.Fatalf("%d of %d events acknowledged within the time", n, len(events))

@@ -155,7 +155,8 @@ eligibility:
 					done[r.Job] = true
 				}
 			}
-			return done["signup.reminders"] && done["tasks.deadlines"] && done["tasks.digest"]
+			// The start-up runs go by name, one after the other: tasks.yellow is the last.
+			return done["signup.reminders"] && done["tasks.deadlines"] && done["tasks.digest"] && done["tasks.yellow"]
 		})
 		waitFor(t, time.Minute, "the outbox drained at "+start.Format(time.RFC3339), func() bool {
 			var n int

@@ -92,8 +92,10 @@ func (tx *Tx) Enqueue(ctx context.Context, m *OutboxMessage) (bool, error) {
 	}
 	m.Status = OutboxPending
 	// Messages queued by one transaction keep their order: each is stamped a microsecond after
-	// the one before (the claim orders by created_at).
-	m.CreatedAt = tx.now.Add(time.Duration(tx.enqueued) * time.Microsecond)
+	// the one before, in created_at and in due_at (a receiver's messages go out in due_at order,
+	// see ClaimOutbox).
+	step := time.Duration(tx.enqueued) * time.Microsecond
+	m.CreatedAt = tx.now.Add(step)
 	tx.enqueued++
 	if m.NextAttemptAt.IsZero() {
 		m.NextAttemptAt = tx.now
@@ -102,10 +104,10 @@ func (tx *Tx) Enqueue(ctx context.Context, m *OutboxMessage) (bool, error) {
 	// Positional, not named: one fixed text, which SQLite keeps prepared (stmtcache.go).
 	q := tx.insertIgnore() + ` INTO outbox (id, kind, receive_id_type, receive_id,
 		target_message_id, msg_type, content, file_name, file_data, dedup_key, status, attempts, next_attempt_at,
-		claimed_by, last_code, last_error, message_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', 0, '', '', ?)`
+		claimed_by, last_code, last_error, message_id, created_at, receiver, due_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', 0, '', '', ?, ?, ?)`
 	args := []any{m.ID, m.Kind, m.ReceiveIDType, m.ReceiveID, m.TargetMessageID, m.MsgType, m.Content, m.FileName,
-		m.FileData, m.DedupKey, m.Status, m.NextAttemptAt, m.CreatedAt}
+		m.FileData, m.DedupKey, m.Status, m.NextAttemptAt, m.CreatedAt, m.Receiver(), m.NextAttemptAt.Add(step)}
 	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
@@ -117,9 +119,26 @@ func (tx *Tx) Enqueue(ctx context.Context, m *OutboxMessage) (bool, error) {
 	return n == 1, nil
 }
 
+// headOnly keeps, of the pending messages o, those that no pending message of the same receiver
+// comes before (in due_at, then id order): the head of each receiver's queue. The outer query
+// names its outbox row o.
+const headOnly = `NOT EXISTS (SELECT 1 FROM outbox e WHERE e.receiver = o.receiver AND e.status = 'pending'
+	AND e.due_at <= o.due_at AND (e.due_at < o.due_at OR e.id < o.id))`
+
 // ClaimOutbox takes up to limit due messages for worker, leasing them for lease. A message
 // whose lease ran out (its worker died) is due again; Feishu's uuid de-duplication makes the
 // resend harmless. The claim is atomic, so two replicas never hold one message at once.
+//
+// Order per receiver: a message is claimed only when it is the first pending message of its
+// receiver (Receiver) in the order the receiver is owed them, due_at then id (due_at is when
+// the message was first due: when it was queued, or the time it was scheduled for; messages
+// queued by one transaction are a microsecond apart). So each receiver has at most one
+// message in flight, on every replica, and a message waiting for a retry holds back its
+// receiver's later messages, and no one else's, until it is sent or fails for good (a message
+// that fails, at once or after outbox.retry_for, frees its receiver). The rule reads only
+// which messages are pending, which a concurrent claim does not change, so it holds on MySQL
+// too, where claims run side by side (SKIP LOCKED) and the subquery reads a snapshot: a
+// snapshot older than a send can only hold a message back longer, never let it overtake.
 func (db *DB) ClaimOutbox(ctx context.Context, worker string, limit int, lease time.Duration) ([]*OutboxMessage, error) {
 	const op = "store.ClaimOutbox"
 	claim := worker + ":" + randomHex(6)
@@ -131,8 +150,8 @@ func (db *DB) ClaimOutbox(ctx context.Context, worker string, limit int, lease t
 			Kind   string `db:"kind"`
 			Target string `db:"target_message_id"`
 		}
-		q := `SELECT id, kind, target_message_id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
-			AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY next_attempt_at, created_at LIMIT ?`
+		q := `SELECT id, kind, target_message_id FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ?
+			AND (claimed_until IS NULL OR claimed_until < ?) AND ` + headOnly + ` ORDER BY next_attempt_at, created_at LIMIT ?`
 		if db.Dialect == MySQL {
 			q += ` FOR UPDATE SKIP LOCKED`
 		}
@@ -339,10 +358,12 @@ func (db *DB) OutboxByID(ctx context.Context, id string) (*OutboxMessage, error)
 	return &m, nil
 }
 
-// NextOutboxDue returns when the next pending message is due, or false when none is pending.
+// NextOutboxDue returns when the next pending message that the claim may take is due (the
+// first of its receiver's queue: see ClaimOutbox), or false when none is pending.
 func (db *DB) NextOutboxDue(ctx context.Context) (time.Time, bool, error) {
 	var ts []time.Time
-	err := db.Select(ctx, &ts, `SELECT next_attempt_at FROM outbox WHERE status = 'pending' ORDER BY next_attempt_at LIMIT 1`)
+	err := db.Select(ctx, &ts, `SELECT next_attempt_at FROM outbox o WHERE status = 'pending' AND `+headOnly+`
+		ORDER BY next_attempt_at LIMIT 1`)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("store.NextOutboxDue: %w", err)
 	}

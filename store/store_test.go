@@ -137,64 +137,6 @@ func TestMarkProcessedDeduplicates(t *testing.T) {
 	})
 }
 
-func TestOutboxClaimIsExclusive(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		const n = 40
-		err := db.InTx(ctx, func(tx *store.Tx) error {
-			for i := 0; i < n; i++ {
-				if _, err := tx.Enqueue(ctx, &store.OutboxMessage{Kind: store.OutboxSend, ReceiveIDType: "open_id",
-					ReceiveID: "ou_a", MsgType: "text", Content: `{"text":"hi"}`}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var mu sync.Mutex
-		seen := map[string]int{}
-		var wg sync.WaitGroup
-		for w := 0; w < 4; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				for {
-					got, err := db.ClaimOutbox(ctx, "w", 3, time.Minute)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					if len(got) == 0 {
-						return
-					}
-					for _, m := range got {
-						mu.Lock()
-						seen[m.ID]++
-						mu.Unlock()
-						if err := db.MarkSent(ctx, m, "om_"+m.ID); err != nil {
-							t.Error(err)
-						}
-					}
-				}
-			}(w)
-		}
-		wg.Wait()
-		if len(seen) != n {
-			t.Errorf("claimed %d distinct, want %d", len(seen), n)
-		}
-		for id, c := range seen {
-			if c != 1 {
-				t.Errorf("%s claimed %d times", id, c)
-			}
-		}
-		st, _ := db.OutboxStats(ctx)
-		if st.Sent != n || st.Pending != 0 {
-			t.Errorf("stats = %+v", st)
-		}
-	})
-}
-
 func TestOutboxLeaseExpiryAndRetry(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		now := time.Now()
@@ -399,41 +341,6 @@ func TestMaskedMobile(t *testing.T) {
 			t.Errorf("MaskedMobile(%q) = %q, want %q", in, got, want)
 		}
 	}
-}
-
-func TestOutboxOrderWithinATransactionAndRelease(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		var ids []string
-		err := db.InTx(ctx, func(tx *store.Tx) error {
-			for i := 0; i < 20; i++ {
-				m := &store.OutboxMessage{Kind: store.OutboxSend, ReceiveIDType: "open_id", ReceiveID: "ou_o", MsgType: "text", Content: "{}"}
-				if _, err := tx.Enqueue(ctx, m); err != nil {
-					return err
-				}
-				ids = append(ids, m.ID)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := db.ClaimOutbox(ctx, "w", 100, time.Minute)
-		if err != nil || len(got) != 20 {
-			t.Fatalf("claimed %d, %v", len(got), err)
-		}
-		for i, m := range got {
-			if m.ID != ids[i] {
-				t.Fatalf("claim order differs from enqueue order at %d", i)
-			}
-		}
-		if err := db.ReleaseOutbox(ctx, got[0], time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		again, _ := db.ClaimOutbox(ctx, "w2", 1, time.Minute)
-		if len(again) != 1 || again[0].ID != ids[0] || again[0].Attempts != 1 {
-			t.Errorf("after release: %+v (want the same message on attempt 1)", again)
-		}
-	})
 }
 
 func TestMemberWithRoles(t *testing.T) {

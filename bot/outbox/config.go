@@ -140,17 +140,10 @@ func (c Config) capacity() int {
 }
 
 // laneLoad is how many messages of one receiver count against the capacity: what that
-// receiver can take in a second. A receiver's further messages wait in its lane without
-// holding back other receivers.
+// receiver can take in a second. (A lane holds one message at a time since the claim takes
+// only a receiver's first pending message; the bound stays as a guard.)
 func (c Config) laneLoad() int {
 	return max(1, int(math.Ceil(c.PerReceiver*rateHeadroom)))
-}
-
-// maxLane is the longest queue one receiver may hold: what it can take in a quarter of the
-// lease, so the last message is sent long before the lease ends.
-func (c Config) maxLane() int {
-	n := int(c.PerReceiver * rateHeadroom * c.Lease.Seconds() / 4)
-	return max(n, c.laneLoad())
 }
 
 // leaseNeed is the lease a message must still have before its delivery starts: two calls

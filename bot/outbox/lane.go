@@ -88,32 +88,14 @@ func (s *session) fill(ctx context.Context) (n int, full bool, err error) {
 	return len(msgs), len(msgs) == room, nil
 }
 
-// add queues a claimed message in its receiver's lane, starting the lane when it is new. A
-// message whose receiver is held back (an earlier message waits for a retry, or the lane is
-// as long as a lease allows) is put back to when the receiver is free again, so that the
-// receiver's messages keep their order.
+// add queues a claimed message in its receiver's lane, starting the lane when it is new. (The
+// store claims only a receiver's first pending message, so a lane holds one message at a time:
+// the next is claimed once this one is finished.)
 func (s *session) add(m *store.OutboxMessage) {
 	w := s.w
 	key := m.Receiver()
-	if until, ok := w.heldBehind(key, m); ok {
-		w.putBack(s.ctx, m, until, "an earlier message to the receiver is due for a retry and not claimed yet")
-		return
-	}
 	s.mu.Lock()
-	if until, ok := w.blockedUntil(key); ok {
-		s.mu.Unlock()
-		w.putBack(s.ctx, m, until, "an earlier message to the receiver waits for a retry")
-		return
-	}
 	l := s.lanes[key]
-	if l != nil && len(l.queue) >= w.cfg.maxLane() {
-		perSecond := w.cfg.PerReceiver * rateHeadroom
-		until := w.now().Add(time.Duration(float64(len(l.queue)) / perSecond * float64(time.Second)))
-		w.block(key, until)
-		s.mu.Unlock()
-		w.putBack(s.ctx, m, until, "the receiver's queue is full")
-		return
-	}
 	if l == nil {
 		l = &lane{key: key, lim: w.receivers.acquire(key)}
 		s.lanes[key] = l
@@ -173,6 +155,8 @@ func (s *session) run(l *lane) {
 			s.abandon(l, st.next, st.why)
 		default:
 			s.pop(l)
+			// The message is finished: its receiver's next one (if any) may be claimed now.
+			w.Notify()
 		}
 		s.signalIdle()
 	}
@@ -185,13 +169,10 @@ func (s *session) pop(l *lane) {
 	s.mu.Unlock()
 }
 
-// abandon puts back every message queued in the lane, due at next, and holds the receiver
-// back until then, so that its messages claimed meanwhile are put back behind them instead of
-// overtaking them. (Exactly until then: a later block would put them back once more.)
+// abandon puts back every message queued in the lane, due at next.
 func (s *session) abandon(l *lane, next time.Time, why string) {
 	w := s.w
 	s.mu.Lock()
-	w.block(l.key, next)
 	rest := l.queue
 	l.queue = nil
 	s.mu.Unlock()
@@ -302,7 +283,6 @@ func (s *session) record(m *store.OutboxMessage, o outcome, took time.Duration) 
 	if o.pause {
 		w.pause(time.Now().Add(max(o.wait, w.base)))
 	}
-	w.markRetry(m.Receiver(), m, next)
 	w.mark(ctx, m, "retry", func(ctx context.Context) error { return w.db.MarkRetry(ctx, m, next, o.code, o.reason) })
 	w.met.retried.WithLabelValues(m.Kind, o.label).Inc()
 	w.log.Info("outbox: delivery failed, will retry", "outbox_id", m.ID, "kind", m.Kind, "attempt", m.Attempts,

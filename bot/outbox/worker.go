@@ -5,10 +5,12 @@
 //
 // A Worker claims due messages in small batches (the store's claim is atomic, so replicas
 // never hold one message together), queues them in one lane per receiver (a user, chat, or
-// the message a reply or patch targets) and delivers the lanes concurrently: each lane sends
-// its messages one at a time in created order, at the receiver's pace, and a lane waiting for
-// its receiver never holds a worker slot. When a message fails transiently the rest of its
-// lane is put back to the same time, so a receiver's messages keep their order across retries.
+// the message a reply or patch targets) and delivers the lanes concurrently, each at the
+// receiver's pace; a lane waiting for its receiver never holds a worker slot. Order per
+// receiver is the store's: the claim takes only the first pending message of each receiver
+// (store.DB.ClaimOutbox), so a receiver has one message in flight across every replica, and a
+// message waiting for a retry holds back that receiver's later ones until it is sent or fails
+// for good. When a message is finished the worker claims again, for the receiver's next one.
 package outbox
 
 import (
@@ -48,12 +50,7 @@ type Worker struct {
 	// as a database that went away would.
 	markFault func(what string) error
 
-	mu      sync.Mutex
-	blocked map[string]time.Time // receiver -> until when its messages are put back
-	// retrying is, per receiver, the message waiting for a retry that the receiver's later
-	// messages must not overtake: until it is claimed again, they are put back behind it,
-	// even once its retry time has come (it may wait for room in a claim meanwhile).
-	retrying map[string]retryMark
+	mu sync.Mutex
 	// unrecorded are messages Feishu accepted whose sending the store could not record (the
 	// database was away): they are recorded as soon as it answers, and never sent again by
 	// this process meanwhile.
@@ -83,8 +80,6 @@ func New(db *store.DB, client *lark.Client, cfg Config, log *slog.Logger, reg pr
 		minute:     newWindow(int(float64(cfg.PerMinute)*minuteHeadroom), time.Minute),
 		receivers:  newReceiverLimits(cfg.PerReceiver * rateHeadroom),
 		base:       time.Second,
-		blocked:    map[string]time.Time{},
-		retrying:   map[string]retryMark{},
 		unrecorded: map[string]unrecordedSend{},
 	}
 }
@@ -268,18 +263,7 @@ func (w *Worker) nextDue(ctx context.Context) (bool, time.Duration) {
 func (w *Worker) housekeeping(ctx context.Context) {
 	now := time.Now()
 	w.receivers.sweep(now)
-	dbNow := w.now()
 	w.mu.Lock()
-	for k, until := range w.blocked {
-		if !dbNow.Before(until) {
-			delete(w.blocked, k)
-		}
-	}
-	for k, r := range w.retrying {
-		if dbNow.After(r.next.Add(w.cfg.Lease)) { // claimed elsewhere (another replica), or gone
-			delete(w.retrying, k)
-		}
-	}
 	refresh := now.Sub(w.lastDepth) >= time.Second
 	if refresh {
 		w.lastDepth = now
@@ -320,68 +304,6 @@ func (w *Worker) waitPause(ctx context.Context) error {
 			return err
 		}
 	}
-}
-
-// retryMark is a message waiting for a retry, and when it is due.
-type retryMark struct {
-	id        string
-	next      time.Time
-	createdAt time.Time
-}
-
-// heldBehind reports whether m must wait behind an earlier message of its receiver that is
-// due for a retry but not claimed again yet, and until when to put it back (a little after
-// that message's retry time, so that the claim, which takes the earliest due first, takes
-// that message before it). m being that message clears the mark.
-func (w *Worker) heldBehind(key string, m *store.OutboxMessage) (time.Time, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r, ok := w.retrying[key]
-	if !ok {
-		return time.Time{}, false
-	}
-	if r.id == m.ID {
-		delete(w.retrying, key)
-		return time.Time{}, false
-	}
-	if m.CreatedAt.Before(r.createdAt) {
-		return time.Time{}, false // older than the retried message: it goes first anyway
-	}
-	return maxTime(r.next, w.now()).Add(w.cfg.PollInterval), true
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-// markRetry records that m waits for a retry at next (see heldBehind).
-func (w *Worker) markRetry(key string, m *store.OutboxMessage, next time.Time) {
-	w.mu.Lock()
-	w.retrying[key] = retryMark{id: m.ID, next: next, createdAt: m.CreatedAt}
-	w.mu.Unlock()
-}
-
-// blockedUntil is when key's messages may go again, if they are held back.
-func (w *Worker) blockedUntil(key string) (time.Time, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	t, ok := w.blocked[key]
-	if !ok || !w.now().Before(t) {
-		return time.Time{}, false
-	}
-	return t, true
-}
-
-// block holds back key's messages until t.
-func (w *Worker) block(key string, t time.Time) {
-	w.mu.Lock()
-	if t.After(w.blocked[key]) {
-		w.blocked[key] = t
-	}
-	w.mu.Unlock()
 }
 
 // gate waits until a call of class c may go for a message of lane l: no pause, an app-wide

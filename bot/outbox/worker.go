@@ -199,14 +199,21 @@ func (w *Worker) Run(ctx context.Context) error {
 // Drain delivers every message due now and returns when none is left or ctx ends (then with
 // ctx's error, after putting back what it did not start). Messages that fail transiently are
 // retried later, not within Drain. It waits for a running Run to return first.
+//
+// Sends Feishu accepted whose outcome the database missed (it was away) and that are not
+// recorded yet are recorded too, retried until ctx ends; what still could not be recorded is
+// logged at WARN (the outbox id, never the content), since only this process knows they were
+// sent: the next start sends them again, with the same uuid.
 func (w *Worker) Drain(ctx context.Context) error {
 	if err := w.acquire(ctx); err != nil {
 		return err
 	}
 	defer w.releaseActive()
+	defer w.recordUnrecorded(ctx)
 	s := w.newSession(ctx)
 	defer s.stop()
 	for {
+		w.flushUnrecorded(ctx)
 		n, _, err := s.fill(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -227,6 +234,34 @@ func (w *Worker) Drain(ctx context.Context) error {
 		case <-s.idle:
 		}
 	}
+}
+
+// recordUnrecorded tries to record the sends the database missed until none is left or ctx
+// ends, then logs each one left at WARN (Drain, at a clean stop).
+func (w *Worker) recordUnrecorded(ctx context.Context) {
+	for {
+		w.flushUnrecorded(ctx)
+		if w.unrecordedCount() == 0 || sleep(ctx, 200*time.Millisecond) != nil {
+			break
+		}
+	}
+	w.mu.Lock()
+	left := make([]unrecordedSend, 0, len(w.unrecorded))
+	for _, u := range w.unrecorded {
+		left = append(left, u)
+	}
+	w.mu.Unlock()
+	for _, u := range left {
+		w.log.Warn("outbox: stopping with a send Feishu accepted that the database has not recorded; "+
+			"the next start sends it again with the same uuid, which Feishu drops within the hour",
+			"outbox_id", u.m.ID, "kind", u.m.Kind, "message_id", u.messageID)
+	}
+}
+
+func (w *Worker) unrecordedCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.unrecorded)
 }
 
 func (w *Worker) acquire(ctx context.Context) error {

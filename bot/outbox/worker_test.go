@@ -733,3 +733,50 @@ func TestDatabaseAwayAfterSend(t *testing.T) {
 		}
 	})
 }
+
+// TestDrainRecordsUnrecordedSends: at a clean stop, a send Feishu accepted that the database
+// missed (it was away) is recorded by Drain once the database answers, and not POSTed again;
+// one that still cannot be recorded when Drain's time ends is logged at WARN by its outbox id
+// (the content never).
+func TestDrainRecordsUnrecordedSends(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		for _, back := range []bool{true, false} {
+			h := newHarness(t, db, nil, fastConfig())
+			var away atomic.Bool
+			away.Store(true)
+			h.w.markFault = func(what string) error {
+				if away.Load() && what == "sent" {
+					return errors.New("dial tcp 127.0.0.1:3306: connect: connection refused")
+				}
+				return nil
+			}
+			secret := fmt.Sprintf("私密内容 %v", back)
+			m := enqueue(t, db, text(fmt.Sprintf("ou_drain_%v", back), secret))[0]
+			stop := h.run()
+			waitFor(t, "the send kept in memory", 10*time.Second, func() bool { return h.w.unrecordedCount() == 1 })
+			stop()
+			if back {
+				go func() { time.Sleep(300 * time.Millisecond); away.Store(false) }()
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			err := h.w.Drain(ctx)
+			cancel()
+			r := row(t, db, m.ID)
+			warned := strings.Contains(h.logs.String(), "level=WARN msg=\"outbox: stopping with a send Feishu accepted") &&
+				strings.Contains(h.logs.String(), "outbox_id="+m.ID)
+			if back {
+				if err != nil || r.Status != store.OutboxSent || r.MessageID == "" || warned {
+					t.Errorf("database back: Drain %v, row %s %q, warned %v; want recorded sent, no warning", err, r.Status, r.MessageID, warned)
+				}
+			} else if r.Status != store.OutboxPending || !warned {
+				t.Errorf("database still away: row %s, warned %v; want pending and a warning naming %s", r.Status, warned, m.ID)
+			}
+			if strings.Contains(h.logs.String(), secret) {
+				t.Errorf("the content was logged")
+			}
+			if n := len(h.fake.MessagesTo(fmt.Sprintf("ou_drain_%v", back))); n != 1 {
+				t.Errorf("POSTed %d times, want once", n)
+			}
+		}
+	})
+}

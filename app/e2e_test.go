@@ -29,7 +29,7 @@ const (
 
 // instance is one running unionbot (the real serve wiring) and its fake Feishu.
 type instance struct {
-	t      *testing.T
+	t      testing.TB
 	fake   *feishutest.Server
 	cfg    *config.Config
 	m      *Main
@@ -37,7 +37,7 @@ type instance struct {
 	done   chan error
 }
 
-func e2eConfig(t *testing.T, fake *feishutest.Server, mode, dialect string) *config.Config {
+func e2eConfig(t testing.TB, fake *feishutest.Server, mode, dialect string) *config.Config {
 	c := config.Default()
 	c.Feishu.AppID, c.Feishu.AppSecret, c.Feishu.BaseURL, c.Feishu.Mode = fake.AppID(), fake.AppSecret(), fake.URL(), mode
 	if mode == config.ModeWebhook {
@@ -59,18 +59,24 @@ func e2eConfig(t *testing.T, fake *feishutest.Server, mode, dialect string) *con
 }
 
 // start runs Main on cfg until the test ends (or stop).
-func start(t *testing.T, fake *feishutest.Server, cfg *config.Config) *instance {
+func start(t testing.TB, fake *feishutest.Server, cfg *config.Config) *instance {
 	t.Helper()
 	return startLogged(t, fake, cfg, nil)
 }
 
 // startLogged is start that also copies the log to also (when not nil).
-func startLogged(t *testing.T, fake *feishutest.Server, cfg *config.Config, also io.Writer) *instance {
+func startLogged(t testing.TB, fake *feishutest.Server, cfg *config.Config, also io.Writer) *instance {
 	t.Helper()
 	var w io.Writer = testWriter{t}
 	if also != nil {
 		w = io.MultiWriter(w, also)
 	}
+	return startWriting(t, fake, cfg, w)
+}
+
+// startWriting is start with the log written to w only.
+func startWriting(t testing.TB, fake *feishutest.Server, cfg *config.Config, w io.Writer) *instance {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{t: t, fake: fake, cfg: cfg, cancel: cancel, done: make(chan error, 1),
 		m: &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(w, nil))}}
@@ -162,7 +168,7 @@ func (in *instance) click(sender string, value, form map[string]any) map[string]
 }
 
 // waitFor waits until the fake holds a delivered message matching f.
-func waitFor(t *testing.T, fake *feishutest.Server, what string, f func(feishutest.Message) bool) feishutest.Message {
+func waitFor(t testing.TB, fake *feishutest.Server, what string, f func(feishutest.Message) bool) feishutest.Message {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -378,7 +384,7 @@ func grep(s, sub string) string {
 }
 
 // testWriter sends log lines to the test log.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))

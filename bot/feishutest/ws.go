@@ -431,3 +431,39 @@ func (s *Server) PushEventSplit(ctx context.Context, payload []byte, parts int) 
 		return nil, errors.New("feishutest: server closed")
 	}
 }
+
+// PushRaw writes data as one WebSocket message (binary, or text when text is set) on a random
+// open long connection, waiting for a connection if there is none, as a broken gateway might:
+// anything at all, or a frame made with Frame. It waits for nothing; push a well-formed event
+// afterwards to see that the connection survived.
+func (s *Server) PushRaw(ctx context.Context, data []byte, text bool) error {
+	conn, err := s.pickConn(ctx)
+	if err != nil {
+		return err
+	}
+	mt := websocket.BinaryMessage
+	if text {
+		mt = websocket.TextMessage
+	}
+	conn.wmu.Lock()
+	defer conn.wmu.Unlock()
+	if err := conn.c.SetWriteDeadline(time.Now().Add(wsWriteTimeout)); err != nil {
+		return err
+	}
+	return conn.c.WriteMessage(mt, data)
+}
+
+// Frame encodes a long-connection frame with the given method (larkws.FrameTypeData or
+// FrameTypeControl, or any other number), headers exactly as given (none added) and
+// payload, for PushRaw.
+func Frame(method int32, headers map[string]string, payload []byte) []byte {
+	f := larkws.Frame{SeqID: 1, LogID: 1, Service: wsServiceID, Method: method, Payload: payload}
+	for k, v := range headers {
+		f.Headers = append(f.Headers, larkws.Header{Key: k, Value: v})
+	}
+	data, err := f.Marshal()
+	if err != nil {
+		panic(err) // a Frame of strings and bytes always encodes
+	}
+	return data
+}

@@ -130,7 +130,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 
-	checks := map[string]bot.Checker{"database": db.Ping}
+	checks := map[string]bot.Checker{"database": db.Ready}
 	var webhook http.Handler
 	if c.Feishu.Mode == config.ModeWebhook {
 		webhook = bot.Webhook(m.Router, bot.WebhookOptions{VerificationToken: c.Feishu.VerificationToken,

@@ -135,6 +135,8 @@ func (db *DB) inTxBatch(ctx context.Context, b batch, fn func(*Tx) error) error 
 		return db.InTx(ctx, fn)
 	case errors.As(c.err, &p):
 		panic(p)
+	case c.err != nil:
+		db.noteFailure(c.err)
 	}
 	return c.err
 }

@@ -76,6 +76,8 @@ type DB struct {
 	batch   batchState  // group commit (batch.go)
 	members memberCache // the router's member lookups (membercache.go)
 	wstmts  stmtCache   // SQLite: the writer's prepared statements (stmtcache.go)
+	health  writeHealth // whether writes fail (unavailable.go)
+	probing sync.Mutex  // held by Ready's write probe
 	rstmts  stmtCache   // SQLite: the readers' prepared statements
 	// Now is the clock. Tests replace it; it must return increasing times.
 	Now func() time.Time
@@ -232,6 +234,7 @@ func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
 	tx, err := db.w.BeginTxx(txctx, nil)
 	if err != nil {
 		release()
+		db.noteFailure(err)
 		return nil, fmt.Errorf("store: begin: %w", err)
 	}
 	return &Tx{Tx: tx, db: db, now: db.now(), release: release}, nil
@@ -292,6 +295,7 @@ func (tx *Tx) Commit() error {
 	err := tx.Tx.Commit()
 	tx.release()
 	if err != nil {
+		tx.db.noteFailure(err)
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	for _, f := range tx.afterCommit {
@@ -326,9 +330,10 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		}
 		err = db.inTx(ctx, fn)
 		if !retryable(err) {
-			return err
+			break
 		}
 	}
+	db.noteFailure(err) // a statement's (a commit's is noted by Commit)
 	return err
 }
 

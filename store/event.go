@@ -43,6 +43,9 @@ func (db *DB) HandleEvent(ctx context.Context, key, kind string, p Policy, fn fu
 	default:
 		err = db.inTxBatch(ctx, batch{Key: "events", Lanes: db.eventLanes()}, run)
 	}
+	if err == nil {
+		db.noteCommitted()
+	}
 	if dup {
 		return true, nil
 	}

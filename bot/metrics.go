@@ -22,7 +22,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Deduplicated: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "unionbot", Subsystem: "events",
 			Name: "deduplicated_total", Help: "Redelivered events dropped without effect, by type."}, []string{"type"}),
 		Handled: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "unionbot", Subsystem: "events",
-			Name: "handled_total", Help: "Events handled, by type and outcome (ok, user_error, denied, error, panic, timeout, ignored, refused_after_write)."},
+			Name: "handled_total", Help: "Events handled, by type and outcome (ok, user_error, denied, error, panic, timeout, unavailable, ignored, refused_after_write)."},
 			[]string{"type", "outcome"}),
 		Latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "unionbot", Subsystem: "events",
 			Name: "handler_seconds", Help: "Time from receipt to answer, by type.",

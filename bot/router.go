@@ -89,7 +89,10 @@ const (
 	msgStaleCard  = "这张卡片已失效，请发送「菜单」重新打开。"
 	msgBadCard    = "卡片数据不完整，请发送「菜单」重新打开。"
 	msgNoIdentity = "无法识别你的飞书身份，请稍后再试。"
-	msgTooLong    = "消息太长（最多 8000 字），请分几次发送。"
+	// msgUnavailable answers a click while the database cannot be written (a message is not
+	// answered then: Feishu delivers it again).
+	msgUnavailable = "系统暂时不可用，请稍后再试。"
+	msgTooLong     = "消息太长（最多 8000 字），请分几次发送。"
 )
 
 // NewRouter returns an empty router.
@@ -221,6 +224,11 @@ func (r *Router) OnMessage(ctx context.Context, ev *larkim.P2MessageReceiveV1) e
 	}
 	resp, outcome := r.run(ctx, typ, key, identity(snd.SenderId), c, rt)
 	defer r.observe(typ, rt.name, outcome, start, c)
+	if outcome == outcomeUnavailable {
+		// Nothing was recorded and nothing can be: no answer (it would say the command
+		// failed, while it has not run), an error for Feishu to deliver the event again.
+		return errUnavailable
+	}
 	if resp == nil || resp.Reply == nil {
 		return nil // handled (the reply went out with the handler's transaction), or a duplicate
 	}
@@ -314,6 +322,10 @@ func (r *Router) run(parent context.Context, typ, key string, id Identity, c *Co
 	}()
 	sender, e := r.o.Resolver.Resolve(ctx, id)
 	if e != nil {
+		if store.Unavailable(e) {
+			r.o.Log.Warn("database unavailable", "type", typ, "route", rt.name, "err", e)
+			return Fail(msgUnavailable), outcomeUnavailable
+		}
 		r.o.Log.Error("resolve sender", "type", typ, "err", e)
 		if ctx.Err() != nil {
 			return Fail(msgTimeout), "timeout"
@@ -375,6 +387,9 @@ func (r *Router) run(parent context.Context, typ, key string, id Identity, c *Co
 		return Fail(msgTimeout), "timeout"
 	case store.ErrorMessage(err) != "":
 		return Fail(store.ErrorMessage(err)), "user_error"
+	case store.Unavailable(err):
+		r.o.Log.Warn("database unavailable", "type", typ, "route", rt.name, "err", err)
+		return Fail(msgUnavailable), outcomeUnavailable
 	default:
 		r.o.Log.Error("handler failed", "type", typ, "route", rt.name, "err", err)
 		return Fail(msgInternal), "error"
@@ -391,6 +406,12 @@ func (r *Router) policy(c *Context, rt route) store.Policy {
 	}
 	return store.Policy{}
 }
+
+// outcomeUnavailable: the database could not be used (store.Unavailable); nothing was done.
+const outcomeUnavailable = "unavailable"
+
+// errUnavailable fails a message event that could not be recorded (Feishu delivers it again).
+var errUnavailable = errors.New("bot: the database is unavailable; the event was not handled")
 
 // errRefusedAfterWrite rolls back a handler that refused after writing.
 var errRefusedAfterWrite = errors.New("bot: handler refused after writing")

@@ -15,7 +15,7 @@ func healthcheckCommand() *command {
 	var url string
 	var timeout time.Duration
 	return &command{name: "healthcheck", usage: "healthcheck [-url URL] [-config PATH]",
-		help: "Exit 0 when the running bot's /readyz answers 200 (the database answers and, in long-connection mode,\n" +
+		help: "Exit 0 when the running bot's /readyz answers 200 (the database answers and takes writes and, in long-connection mode,\n" +
 			"Feishu is connected), else 1. The address is server.addr (a wildcard host is asked on 127.0.0.1).",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&url, "url", "", "the readiness URL (default http://SERVER.ADDR/readyz)")

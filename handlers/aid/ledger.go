@@ -182,7 +182,7 @@ func (h *Handlers) ledgerCommand(c *bot.Context) (*bot.Response, error) {
 	year := h.year(c.Now)
 	if s := c.Arg(0); s != "" {
 		y, err := strconv.Atoi(s)
-		if err != nil || y < 2000 || y > 2100 {
+		if err != nil || !ledgerYear(int64(y)) {
 			return bot.Warn("用法：帮扶台账 [年份]，如 帮扶台账 2027。"), nil
 		}
 		year = y
@@ -190,13 +190,19 @@ func (h *Handlers) ledgerCommand(c *bot.Context) (*bot.Response, error) {
 	return h.sendLedger(c, year)
 }
 
-// ledgerButton is the ledger button (year).
+// ledgerYear reports whether a ledger of year y may be asked for.
+func ledgerYear(y int64) bool { return y >= 2000 && y <= 2100 }
+
+// ledgerButton is the ledger button (year; none for this year).
 func (h *Handlers) ledgerButton(c *bot.Context) (*bot.Response, error) {
-	year := int(c.Int("year"))
+	year := c.Int("year")
 	if year == 0 {
-		year = h.year(c.Now)
+		return h.sendLedger(c, h.year(c.Now))
 	}
-	return h.sendLedger(c, year)
+	if !ledgerYear(year) { // a forged or garbled card: the command checks the same
+		return bot.Warn("卡片数据有误，请发送「帮扶台账 年份」导出。"), nil
+	}
+	return h.sendLedger(c, int(year))
 }
 
 // sendLedger sends the year's ledger 1:1 to the sender, recorded in the read audit.

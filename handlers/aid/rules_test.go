@@ -150,5 +150,14 @@ func TestFamilyFormulaPublicityLedger(t *testing.T) {
 		must(t, strings.Contains(r.Say("ou_o", "帮扶台账 2027"), "已单独发送"), "ledger command")
 		must(t, r.count(`SELECT COUNT(*) FROM outbox WHERE kind = 'file' AND receive_id = 'ou_o'`) == 1, "ledger file not sent 1:1")
 		must(t, strings.Contains(r.Say("ou_m", "帮扶台账"), "没有权限"), "ledger for a member")
+		// A ledger button with a year no one keeps (a forged card, found by FuzzPrivateForms):
+		// refused like the command, nothing sent or audited.
+		reads := r.count(`SELECT COUNT(*) FROM read_audit`)
+		for _, year := range []any{-99999999999, 1e300, 1999, "2101"} {
+			toast, _ := r.click("ou_o", map[string]any{"action": "aid.ledger", "year": year}, nil)
+			must(t, strings.Contains(toast, "卡片数据有误"), "ledger button for %v: %q", year, toast)
+		}
+		must(t, r.count(`SELECT COUNT(*) FROM outbox WHERE kind = 'file' AND receive_id = 'ou_o'`) == 1 &&
+			r.count(`SELECT COUNT(*) FROM read_audit`) == reads, "a forged ledger year was sent or audited")
 	})
 }

@@ -68,15 +68,7 @@ func newFuzzRig(f *testing.F) *fuzzRig {
 // after writing while it was handled.
 func (r *fuzzRig) check(t *testing.T, status int, body []byte, err error, before [2]float64) {
 	t.Helper()
-	if err != nil || status != http.StatusOK {
-		t.Fatalf("webhook answered %d (%v): %s", status, err, body)
-	}
-	if n := r.chat.Outcomes("panic"); n != before[0] {
-		t.Fatalf("a handler panicked")
-	}
-	if n := r.chat.Outcomes("refused_after_write"); n != before[1] {
-		t.Fatalf("a handler refused after writing")
-	}
+	rigCheck(t, r.chat, status, body, err, before)
 }
 
 func (r *fuzzRig) counters() [2]float64 {
@@ -151,32 +143,7 @@ func FuzzCardAction(f *testing.F) {
 			sender = fuzzAdmin
 		}
 		name := rig.actions[int(action)%len(rig.actions)]
-		const formMark = `"__form_placeholder__"`
-		opts := feishutest.CardOpts{OperatorOpenID: sender, Token: handlertest.Token}
-		v := bytes.TrimSpace(value)
-		switch {
-		case !json.Valid(v):
-			opts.Value = map[string]any{"action": name, "raw": string(value)}
-		case len(v) >= 2 && v[0] == '{':
-			// The button's value with the action first (a later "action" key in the input wins,
-			// as in any JSON object with a repeated key).
-			inner := bytes.TrimSpace(v[1 : len(v)-1])
-			raw := []byte(fmt.Sprintf(`{"action":%q`, name))
-			if len(inner) > 0 {
-				raw = append(append(raw, ','), inner...)
-			}
-			opts.Value = json.RawMessage(append(raw, '}'))
-		default:
-			opts.Value = json.RawMessage(v) // not an object: a stale or forged card
-		}
-		fv := bytes.TrimSpace(form)
-		if len(fv) > 0 && json.Valid(fv) {
-			opts.FormValue = map[string]any{"x": "__form_placeholder__"}
-		}
-		payload := feishutest.CardActionEvent(opts)
-		if opts.FormValue != nil {
-			payload = bytes.Replace(payload, []byte(`{"x":`+formMark+`}`), fv, 1)
-		}
+		payload := cardPayload(name, sender, value, form)
 		before := rig.counters()
 		status, body, err := rig.chat.WH.Send(context.Background(), payload)
 		rig.check(t, status, body, err, before)

@@ -48,10 +48,13 @@ func Migrate(ctx context.Context, db *sql.DB, dialect string) ([]Result, error) 
 		}
 		defer conn.Close()
 		var got sql.NullInt64
-		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK('unionbot_migrate', 60)").Scan(&got); err != nil || got.Int64 != 1 {
+		// The lock is named after the database: locks are server-wide, and other databases on
+		// the same server (another deployment, the tests' own) migrate independently.
+		const lock = "CONCAT('unionbot_migrate:', COALESCE(DATABASE(), ''))"
+		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK("+lock+", 60)").Scan(&got); err != nil || got.Int64 != 1 {
 			return nil, fmt.Errorf("schema: could not take the migration lock within 60 s (another replica migrating?): %v", err)
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('unionbot_migrate')")
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK("+lock+")")
 	}
 	p, err := goose.NewProvider(gd, db, fsys, goose.WithDisableGlobalRegistry(true))
 	if err != nil {

@@ -2,15 +2,18 @@ package schema_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/pressly/goose/v3"
 
 	"github.com/unionbot/unionbot/schema"
@@ -161,5 +164,45 @@ func TestUpgradeWhileOldReplicaRuns(t *testing.T) {
 				t.Errorf("the old replica's rows: %d (%v), want %d", n, err, writes.Load())
 			}
 		})
+	}
+}
+
+// TestMigrationLockIsPerDatabase: the migration lock is named after the database (locks are
+// server-wide in MySQL), so a database migrates while another database on the same server
+// holds its own lock: another deployment, or the tests' databases migrating side by side.
+func TestMigrationLockIsPerDatabase(t *testing.T) {
+	if !slices.Contains(storetest.Dialects(), store.MySQL) {
+		t.Skip("MySQL only (UNIONBOT_TEST_MYSQL=off)")
+	}
+	ctx := context.Background()
+	other, err := mysql.ParseDSN(storetest.CreateMySQLDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder, err := sql.Open("mysql", other.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	conn, err := holder.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// The other database is being migrated: its lock is held (and the single server-wide lock
+	// that binaries before this change took, which made every database wait for every other).
+	for _, name := range []string{"unionbot_migrate:" + other.DBName, "unionbot_migrate"} {
+		var got int
+		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 120)", name).Scan(&got); err != nil || got != 1 {
+			t.Fatalf("take the lock %s: %d %v", name, got, err)
+		}
+	}
+	db, err := store.Open(ctx, store.MySQL, storetest.CreateMySQLDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := schema.Migrate(ctx, db.SQL(), store.MySQL); err != nil {
+		t.Fatalf("migrate while another database holds its lock: %v", err)
 	}
 }

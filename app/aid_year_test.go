@@ -509,11 +509,14 @@ func testAidYear(t *testing.T, dialect string) {
 
 	// The rotation resumed: done, only k2 left, every value opens with k2 alone.
 	rep, err = db.RotateKeys(y.ctx, keys, store.RotateOptions{Batch: 3, Actor: "test"})
-	y.must(err == nil && rep.Resealed == half["k1"] && len(rep.InUse) == 1 && rep.InUse["k2"] > 0, "resumed: %+v %v", rep, err)
+	// (The outbox's pending sensitive messages are re-sealed and counted too; the worker is
+	// sending meanwhile, so they are left out of the exact figures.)
+	tables := rep.Resealed - rep.Columns["outbox.content"] - rep.Columns["outbox.file_data"]
+	y.must(err == nil && tables == half["k1"] && len(rep.InUse) == 1 && rep.InUse["k2"] > 0, "resumed: %+v %v", rep, err)
 	done := y.openAll(only2)
-	y.must(len(done) == 1 && done["k2"] == rep.InUse["k2"], "after the rotation: %v", done)
+	y.must(len(done) == 1 && done["k2"] <= rep.InUse["k2"], "after the rotation: %v", done)
 	usage, err := db.KeyUsage(y.ctx)
-	y.must(err == nil && len(usage) == 1 && usage["k2"] == done["k2"], "keys status: %v %v", usage, err)
+	y.must(err == nil && len(usage) == 1 && usage["k2"] >= done["k2"], "keys status: %v %v", usage, err)
 
 	// C18: a4's 困难补助 with 公示, revoked after an objection: out of the ledger.
 	c18 := y.apply("ou_a4", "hardship", map[string]any{"text": "房屋受灾", "requested": "2500", "publicity": "yes"})
@@ -571,8 +574,9 @@ func testAidYear(t *testing.T, dialect string) {
 	// withdrawn request's materials at once, the rejected one kept until the archive date.
 	toast, _ = y.click("ou_a3", map[string]any{"action": "privacy.export", "format": "json"}, nil)
 	y.must(strings.Contains(toast, "文件已私信发给你"), "export: %q", toast)
-	var file []byte
-	db.Get(y.ctx, &file, `SELECT file_data FROM outbox WHERE kind = 'file' AND receive_id = 'ou_a3' AND receive_id_type = 'open_id'`)
+	files, err := db.OpenedOutbox(y.ctx, `kind = 'file' AND receive_id = 'ou_a3' AND receive_id_type = 'open_id'`)
+	y.must(err == nil && len(files) == 1 && files[0].Sealed, "the export: %d files, %v", len(files), err)
+	file := files[0].FileData
 	y.must(bytes.Contains(file, []byte("子女考入大学")) && bytes.Contains(file, []byte("不符合助学条件")) && bytes.Contains(file, []byte("牙科治疗")) &&
 		!bytes.Contains(file, []byte("配偶重病")), "export: %s", file)
 	toast, cd = y.click("ou_a3", map[string]any{"action": "privacy.erase"}, nil)

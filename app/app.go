@@ -378,5 +378,11 @@ func OpenDB(ctx context.Context, c *config.Config, log *slog.Logger) (*store.DB,
 	for _, r := range res {
 		log.Info("migration applied", "version", r.Version, "name", r.Name)
 	}
+	keys, err := c.Security.Keyring()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.SetKeyring(keys) // sensitive outbox messages are sealed with the data key
 	return db, nil
 }

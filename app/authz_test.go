@@ -425,7 +425,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	now := time.Date(2027, 3, 10, 10, 0, 0, 0, loc)
 	var routes *bot.Router
-	chat := handlertest.New(t, db, handlertest.Options{Loc: loc, Now: now, Deadline: 10 * time.Second, Config: &config.Config{},
+	chat := handlertest.New(t, db, handlertest.Options{Loc: loc, Now: now, Deadline: 10 * time.Second, Config: &config.Config{Security: config.Security{DataKey: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}}, // sensitive cards are sealed in the outbox
 		IDPrefix: "om_authz_", Routes: func(r *bot.Router, d handlers.Deps) { routes = r; app.RegisterRoutes(r, d) }})
 
 	// The table covers exactly the registered routes.

@@ -8,6 +8,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -80,6 +81,18 @@ type Renderer interface {
 type Content struct {
 	MsgType string
 	JSON    string
+	// Sensitive content (a card marked card.Sensitive) is sealed at rest in the outbox and goes
+	// 1:1 only: SendChat refuses it, and so does Patch.
+	Sensitive bool
+}
+
+// ErrSensitiveToChat is returned when sensitive content is addressed to a chat.
+var ErrSensitiveToChat = errors.New("bot: sensitive content goes 1:1 only, not to a chat")
+
+// sensitive reports whether a renderer is marked sensitive (card.Card.Sensitive).
+func sensitive(r Renderer) bool {
+	s, ok := r.(interface{ IsSensitive() bool })
+	return ok && s.IsSensitive()
 }
 
 // Text is a plain text message.
@@ -94,7 +107,7 @@ func Card(c Renderer) (Content, error) {
 	if err != nil {
 		return Content{}, fmt.Errorf("bot: render card: %w", err)
 	}
-	return Content{MsgType: "interactive", JSON: string(b)}, nil
+	return Content{MsgType: "interactive", JSON: string(b), Sensitive: sensitive(c)}, nil
 }
 
 // Toast is the small pop-up answer to a card click.
@@ -290,11 +303,14 @@ func (c *Context) enqueue(m *store.OutboxMessage) error {
 // SendTo queues a 1:1 message to a member by open_id.
 func (c *Context) SendTo(openID string, msg Content) error {
 	return c.enqueue(&store.OutboxMessage{Kind: store.OutboxSend, ReceiveIDType: "open_id", ReceiveID: openID,
-		MsgType: msg.MsgType, Content: msg.JSON})
+		MsgType: msg.MsgType, Content: msg.JSON, Sealed: msg.Sensitive})
 }
 
 // SendChat queues a message to a chat by chat_id.
 func (c *Context) SendChat(chatID string, msg Content) error {
+	if msg.Sensitive {
+		return ErrSensitiveToChat
+	}
 	return c.enqueue(&store.OutboxMessage{Kind: store.OutboxSend, ReceiveIDType: "chat_id", ReceiveID: chatID,
 		MsgType: msg.MsgType, Content: msg.JSON})
 }
@@ -304,13 +320,19 @@ func (c *Context) Reply(msg Content) error {
 	if c.MessageID == "" {
 		return c.SendTo(c.Sender.OpenID, msg)
 	}
+	if msg.Sensitive && c.ChatType != "p2p" && !(c.Kind == KindCardAction && c.ChatType == "") {
+		return ErrSensitiveToChat
+	}
 	return c.enqueue(&store.OutboxMessage{Kind: store.OutboxReply, TargetMessageID: c.MessageID,
-		MsgType: msg.MsgType, Content: msg.JSON})
+		MsgType: msg.MsgType, Content: msg.JSON, Sealed: msg.Sensitive})
 }
 
 // Patch queues a replacement of the card in message messageID, coalesced with a patch of it
 // still waiting in the outbox (store.Tx.EnqueuePatch).
 func (c *Context) Patch(messageID string, card Renderer) error {
+	if sensitive(card) {
+		return ErrSensitiveToChat // a card patch may reach a chat; sensitive cards are sent anew, 1:1
+	}
 	b, err := card.JSON()
 	if err != nil {
 		return err
@@ -328,4 +350,11 @@ func (c *Context) Patch(messageID string, card Renderer) error {
 func (c *Context) SendFile(openID, name string, data []byte) error {
 	return c.enqueue(&store.OutboxMessage{Kind: store.OutboxFile, ReceiveIDType: "open_id", ReceiveID: openID,
 		MsgType: "file", FileName: name, FileData: data})
+}
+
+// SendSensitiveFile is SendFile for a file of sensitive data (a member's data, an aid
+// ledger): sealed at rest in the outbox until sent, refused when no data key is configured.
+func (c *Context) SendSensitiveFile(openID, name string, data []byte) error {
+	return c.enqueue(&store.OutboxMessage{Kind: store.OutboxFile, ReceiveIDType: "open_id", ReceiveID: openID,
+		MsgType: "file", FileName: name, FileData: data, Sealed: true})
 }

@@ -1,12 +1,16 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
+	"github.com/unionbot/unionbot/bot/card"
 	"github.com/unionbot/unionbot/store"
+	"github.com/unionbot/unionbot/store/secret"
 	"github.com/unionbot/unionbot/store/storetest"
 )
 
@@ -66,5 +70,63 @@ func TestRefusal(t *testing.T) {
 	conflict := store.Errorf(store.ECONFLICT, "已经报名了")
 	if resp, err := wrote.Refusal(conflict); resp != nil || err != conflict {
 		t.Errorf("a refusal after a write: %+v, %v; want the error, to roll the write back", resp, err)
+	}
+}
+
+// TestSensitiveNeverToChat: a card marked sensitive becomes sensitive content, which is
+// queued sealed 1:1 (SendTo, a reply in a 1:1 chat) and refused to a chat (SendChat, a reply
+// in a group) and as a patch, with nothing queued.
+func TestSensitiveNeverToChat(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t, store.SQLite)
+	ring, err := secret.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte{7}, secret.KeySize)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetKeyring(ring)
+	cd := card.New("帮扶申请").Add(card.Markdown("诊断：胃癌晚期")).Sensitive("你有一条帮扶申请消息")
+	msg, err := Card(cd)
+	if err != nil || !msg.Sensitive {
+		t.Fatalf("Card of a sensitive card: %+v %v", msg, err)
+	}
+	if plain, _ := Card(card.New("菜单").Add(card.Markdown("报名"))); plain.Sensitive {
+		t.Error("an ordinary card is sensitive")
+	}
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	group := &Context{Ctx: ctx, Tx: tx, Kind: KindMessage, ChatType: "group", MessageID: "om_group"}
+	if err := group.SendChat("oc_group", msg); !errors.Is(err, ErrSensitiveToChat) {
+		t.Errorf("SendChat: %v", err)
+	}
+	if err := group.Reply(msg); !errors.Is(err, ErrSensitiveToChat) {
+		t.Errorf("a reply in a group: %v", err)
+	}
+	if err := group.Patch("om_card", cd); !errors.Is(err, ErrSensitiveToChat) {
+		t.Errorf("Patch: %v", err)
+	}
+	if err := group.SendTo("ou_member", msg); err != nil {
+		t.Errorf("SendTo: %v", err)
+	}
+	p2p := &Context{Ctx: ctx, Tx: tx, Kind: KindMessage, ChatType: "p2p", MessageID: "om_p2p"}
+	if err := p2p.Reply(msg); err != nil {
+		t.Errorf("a reply 1:1: %v", err)
+	}
+	var rows []struct {
+		Content string `db:"content"`
+		Sealed  bool   `db:"sealed"`
+	}
+	if err := tx.SelectContext(ctx, &rows, `SELECT content, sealed FROM outbox ORDER BY created_at`); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("%d messages queued, want the 1:1 two", len(rows))
+	}
+	for _, r := range rows {
+		if !r.Sealed || strings.Contains(r.Content, "胃癌") {
+			t.Errorf("queued readable: sealed %v %.40q", r.Sealed, r.Content)
+		}
 	}
 }

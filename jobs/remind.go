@@ -147,7 +147,10 @@ func (r *Run) Remind(ctx context.Context, tx *store.Tx, m Reminder) (bool, error
 		idType, to = "chat_id", m.ChatID
 	}
 	msg := &store.OutboxMessage{ID: id, Kind: store.OutboxSend, ReceiveIDType: idType, ReceiveID: to,
-		MsgType: msgType, Content: content, NextAttemptAt: next}
+		MsgType: msgType, Content: content, NextAttemptAt: next, Sealed: m.Card != nil && m.Card.IsSensitive()}
+	if msg.Sealed && m.ChatID != "" {
+		return false, fmt.Errorf("jobs: reminder %s: a sensitive card goes 1:1 only, not to a chat", m.Key)
+	}
 	if m.File != nil {
 		if row.Status == store.ReminderLate { // a file cannot carry the note: a text goes first
 			b, _ := json.Marshal(map[string]string{"text": r.LateNote(m.Due)})

@@ -44,6 +44,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/unionbot/unionbot/store/secret"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -81,6 +82,8 @@ type DB struct {
 	rstmts  stmtCache   // SQLite: the readers' prepared statements
 	// Now is the clock. Tests replace it; it must return increasing times.
 	Now func() time.Time
+	// keys seal sensitive outbox messages (SetKeyring; nil: none configured).
+	keys *secret.Keyring
 }
 
 // Open connects to the database. driver is "sqlite" or "mysql"; for SQLite the DSN is a file

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/unionbot/unionbot/store/secret"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,11 +55,82 @@ type OutboxMessage struct {
 	// FailingSince is when the current run of transient failures began (nil: none yet); the
 	// worker gives up outbox.retry_for after it.
 	FailingSince *time.Time `db:"failing_since"`
+	// Sealed marks sensitive content (a card marked card.Sensitive, a member's data, a
+	// ledger): Enqueue stores Content and FileData sealed with the data key, bound to the
+	// message's id, and refuses when no key is configured; ClaimOutbox opens them for the
+	// worker; once sent, the content is dropped. Nothing sensitive lies in the outbox readable.
+	Sealed bool `db:"sealed"`
+	// Unreadable is set by ClaimOutbox when sealed content does not open (its key is no longer
+	// configured, or it was tampered with): the worker fails the message, never sends it.
+	Unreadable string `db:"-"`
+}
+
+// Places of the outbox's sealed values, keyed by the message's id.
+func outboxContentRef(id string) secret.Ref {
+	return secret.Ref{Table: "outbox", Column: "content", Key: id}
+}
+
+func outboxFileRef(id string) secret.Ref {
+	return secret.Ref{Table: "outbox", Column: "file_data", Key: id}
+}
+
+// SetKeyring gives the store the data keys that seal sensitive outbox messages (nil: none
+// configured, and sensitive messages are refused). Set it once, before the store is used.
+func (db *DB) SetKeyring(k *secret.Keyring) { db.keys = k }
+
+// sealOutbox returns the content and file data of m as stored: sealed when m is.
+func (db *DB) sealOutbox(m *OutboxMessage) (string, []byte, error) {
+	if m.Kind == OutboxFile && db.keys.Enabled() {
+		m.Sealed = true // files (rosters with phones, exports) are sealed whenever a key is configured
+	}
+	if !m.Sealed {
+		return m.Content, m.FileData, nil
+	}
+	if !db.keys.Enabled() {
+		return "", nil, &Error{Code: EINVALID, Op: "store.Enqueue",
+			Message: "系统未配置数据加密密钥（security.data_key），含个人敏感信息的消息不能发送，请联系管理员。"}
+	}
+	content, data := m.Content, m.FileData
+	var err error
+	if content != "" {
+		if content, err = db.keys.Seal(outboxContentRef(m.ID), content); err != nil {
+			return "", nil, err
+		}
+	}
+	if data != nil {
+		sealed, err := db.keys.SealBytes(outboxFileRef(m.ID), data)
+		if err != nil {
+			return "", nil, err
+		}
+		data = []byte(sealed)
+	}
+	return content, data, nil
+}
+
+// openOutbox opens the sealed content of claimed messages in place; a message that does not
+// open is marked Unreadable (its sealed text stays out of the worker's hands).
+func (db *DB) openOutbox(msgs []*OutboxMessage) {
+	for _, m := range msgs {
+		if !m.Sealed {
+			continue
+		}
+		var err error
+		if m.Content != "" {
+			m.Content, err = db.keys.Open(outboxContentRef(m.ID), m.Content)
+		}
+		if err == nil && m.FileData != nil {
+			m.FileData, err = db.keys.OpenBytes(outboxFileRef(m.ID), string(m.FileData))
+		}
+		if err != nil {
+			m.Content, m.FileData = "", nil
+			m.Unreadable = "sealed content cannot be opened (its key is not configured, or it was altered): " + err.Error()
+		}
+	}
 }
 
 const outboxColumns = `id, kind, receive_id_type, receive_id, target_message_id, msg_type, content, file_name,
 	file_data, dedup_key, status, attempts, next_attempt_at, claimed_by, claimed_until, last_code, last_error,
-	message_id, created_at, sent_at, failing_since`
+	message_id, created_at, sent_at, failing_since, sealed`
 
 // Receiver is the key the worker rate-limits on: the receiving user or chat, or the message a
 // patch or reply targets.
@@ -101,13 +173,17 @@ func (tx *Tx) Enqueue(ctx context.Context, m *OutboxMessage) (bool, error) {
 		m.NextAttemptAt = tx.now
 	}
 	m.NextAttemptAt = utc(m.NextAttemptAt)
+	content, data, err := tx.db.sealOutbox(m)
+	if err != nil {
+		return false, err
+	}
 	// Positional, not named: one fixed text, which SQLite keeps prepared (stmtcache.go).
 	q := tx.insertIgnore() + ` INTO outbox (id, kind, receive_id_type, receive_id,
 		target_message_id, msg_type, content, file_name, file_data, dedup_key, status, attempts, next_attempt_at,
-		claimed_by, last_code, last_error, message_id, created_at, receiver, due_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', 0, '', '', ?, ?, ?)`
-	args := []any{m.ID, m.Kind, m.ReceiveIDType, m.ReceiveID, m.TargetMessageID, m.MsgType, m.Content, m.FileName,
-		m.FileData, m.DedupKey, m.Status, m.NextAttemptAt, m.CreatedAt, m.Receiver(), m.NextAttemptAt.Add(step)}
+		claimed_by, last_code, last_error, message_id, created_at, receiver, due_at, sealed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', 0, '', '', ?, ?, ?, ?)`
+	args := []any{m.ID, m.Kind, m.ReceiveIDType, m.ReceiveID, m.TargetMessageID, m.MsgType, content, m.FileName,
+		data, m.DedupKey, m.Status, m.NextAttemptAt, m.CreatedAt, m.Receiver(), m.NextAttemptAt.Add(step), m.Sealed}
 	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return false, &Error{Code: EINTERNAL, Op: op, Err: err}
@@ -193,6 +269,7 @@ func (db *DB) ClaimOutbox(ctx context.Context, worker string, limit int, lease t
 	if err != nil {
 		return nil, &Error{Code: EINTERNAL, Op: op, Err: err}
 	}
+	db.openOutbox(out)
 	return out, nil
 }
 
@@ -248,14 +325,16 @@ func (db *DB) ReclaimOutbox(ctx context.Context, prefix, own string) (int, error
 	return n, nil
 }
 
-// MarkSent records a delivered message (and drops any file bytes, which are no longer needed).
+// MarkSent records a delivered message (and drops any file bytes, which are no longer needed,
+// and a sealed message's content).
 // The message went out, so it is recorded even when the worker's claim on it has run out or
 // another worker has claimed it since (that worker's send carries the same uuid, which Feishu
 // drops); it returns ECONFLICT only when the message is no longer pending.
 func (db *DB) MarkSent(ctx context.Context, m *OutboxMessage, messageID string) error {
 	now := db.now()
 	return db.finishOutbox(ctx, "store.MarkSent", m, now.Add(PatchGap), false, `status = 'sent', message_id = ?, sent_at = ?,
-		file_data = NULL, claimed_until = NULL, last_code = 0, last_error = ''`, messageID, now)
+		file_data = NULL, content = CASE WHEN sealed = 1 THEN '' ELSE content END, claimed_until = NULL, last_code = 0,
+		last_error = ''`, messageID, now)
 }
 
 // MarkRetry puts a message back in the queue for another attempt at next, recording why and,
@@ -346,6 +425,19 @@ func (db *DB) FailedOutbox(ctx context.Context, limit int) ([]*OutboxMessage, er
 	if err != nil {
 		return nil, fmt.Errorf("store.FailedOutbox: %w", err)
 	}
+	return out, nil
+}
+
+// OpenedOutbox reads outbox messages (every column, selected by where, e.g. "kind = ?",
+// with args) with their sealed content opened, as the worker sees it; a value that does not
+// open is left empty and the message marked Unreadable. For tools and tests: the worker
+// itself gets its messages from ClaimOutbox.
+func (db *DB) OpenedOutbox(ctx context.Context, where string, args ...any) ([]*OutboxMessage, error) {
+	var out []*OutboxMessage
+	if err := db.Select(ctx, &out, `SELECT `+outboxColumns+` FROM outbox WHERE `+where+` ORDER BY created_at, id`, args...); err != nil {
+		return nil, &Error{Code: EINTERNAL, Op: "store.OpenedOutbox", Err: err}
+	}
+	db.openOutbox(out)
 	return out, nil
 }
 

@@ -99,7 +99,7 @@ func (tx *Tx) SealInto(ctx context.Context, keys *secret.Keyring, c SealedColumn
 }
 
 // KeyUsage counts the sealed values per key id (secret.LegacyKeyID for values in the old v1
-// form) across every registered column.
+// form) across every registered column, and in the outbox's pending sensitive messages.
 func (db *DB) KeyUsage(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
 	for _, c := range SealedColumns() {
@@ -116,6 +116,22 @@ func (db *DB) KeyUsage(ctx context.Context) (map[string]int, error) {
 			}
 			if len(rows) < 1000 {
 				break
+			}
+		}
+	}
+	// Sensitive outbox messages waiting to be sent (re-sealed by a rotation; a sent one holds
+	// no content).
+	var queued []struct {
+		C string `db:"content"`
+		D []byte `db:"file_data"`
+	}
+	if err := db.Select(ctx, &queued, `SELECT content, file_data FROM outbox WHERE sealed = 1 AND status = 'pending'`); err != nil {
+		return nil, fmt.Errorf("store.KeyUsage: outbox: %w", err)
+	}
+	for _, q := range queued {
+		for _, v := range []string{q.C, string(q.D)} {
+			if v != "" {
+				out[secret.KeyID(v)]++
 			}
 		}
 	}
@@ -209,9 +225,80 @@ func (db *DB) RotateKeys(ctx context.Context, keys *secret.Keyring, opt RotateOp
 			last = rows[len(rows)-1].ID
 		}
 	}
+	if err := db.rotateOutbox(ctx, keys, active, opt, &rep); err != nil {
+		return rep, err
+	}
 	var err error
 	rep.InUse, err = db.KeyUsage(ctx)
 	return rep, err
+}
+
+// rotateOutbox re-seals the sealed content and files of the outbox's pending messages (a
+// message can wait for hours while Feishu is away): as RotateKeys does for a column, keyed by
+// the message's text id. Sent messages hold no sealed content; a failed one keeps it sealed
+// with the key of its day, and opens again only while that key is configured.
+func (db *DB) rotateOutbox(ctx context.Context, keys *secret.Keyring, active string, opt RotateOptions, rep *RotateReport) error {
+	const op = "store.RotateKeys"
+	for _, col := range []string{"content", "file_data"} {
+		ref := outboxContentRef
+		if col == "file_data" {
+			ref = outboxFileRef
+		}
+		name := "outbox." + col
+		last := ""
+		for {
+			var rows []struct {
+				ID string `db:"id"`
+				V  []byte `db:"v"`
+			}
+			if err := db.Select(ctx, &rows, `SELECT id, `+col+` AS v FROM outbox WHERE sealed = 1 AND status = 'pending'
+				AND id > ? AND `+col+` IS NOT NULL AND `+col+` <> '' AND `+col+` NOT LIKE ? ORDER BY id LIMIT ?`, last, active, opt.Batch); err != nil {
+				return &Error{Code: EINTERNAL, Op: op, Err: fmt.Errorf("%s: %w", name, err)}
+			}
+			if len(rows) == 0 {
+				break
+			}
+			n := 0
+			err := db.InTx(ctx, func(tx *Tx) error {
+				n = 0
+				for _, r := range rows {
+					plain, err := keys.OpenBytes(ref(r.ID), string(r.V))
+					if err != nil {
+						return &Error{Code: EINVALID, Op: op, Message: fmt.Sprintf("%s of message %s does not open: %v", name, r.ID, err)}
+					}
+					sealed, err := keys.SealBytes(ref(r.ID), plain)
+					if err != nil {
+						return &Error{Code: EINTERNAL, Op: op, Err: err}
+					}
+					// The column's own type on both sides: SQLite never finds TEXT equal to a BLOB.
+					var val, was any = sealed, string(r.V)
+					if col == "file_data" {
+						val, was = []byte(sealed), r.V
+					}
+					res, err := tx.ExecContext(ctx, `UPDATE outbox SET `+col+` = ? WHERE id = ? AND status = 'pending' AND `+col+` = ?`, val, r.ID, was)
+					if err != nil {
+						return &Error{Code: EINTERNAL, Op: op, Err: err}
+					}
+					if k, _ := res.RowsAffected(); k == 1 {
+						n++
+					}
+					if opt.AfterValue != nil {
+						if err := opt.AfterValue(rep.Resealed + n); err != nil {
+							return err
+						}
+					}
+				}
+				return tx.Audit(ctx, opt.Actor, "keys", name, "rotate", fmt.Sprintf("%d values re-sealed with key %s", n, keys.ActiveID()))
+			})
+			if err != nil {
+				return err
+			}
+			rep.Resealed += n
+			rep.Columns[name] += n
+			last = rows[len(rows)-1].ID
+		}
+	}
+	return nil
 }
 
 // Sensitive is a sensitive value on its way into the store, for a row whose id is not known

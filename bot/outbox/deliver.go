@@ -58,6 +58,9 @@ func (w *Worker) deliver(ctx context.Context, m *store.OutboxMessage, gate gateF
 	if w.beforeDeliver != nil {
 		w.beforeDeliver(m)
 	}
+	if m.Unreadable != "" { // sealed content that does not open is never sent (failed for good)
+		return callResult{invalid: m.Unreadable}
+	}
 	switch m.Kind {
 	case store.OutboxSend:
 		return w.send(ctx, m.ReceiveIDType, m.ReceiveID, m.MsgType, m.Content, m.ID)

@@ -220,7 +220,7 @@ func (h *Handlers) sendLedger(c *bot.Context, year int) (*bot.Response, error) {
 		return nil, err
 	}
 	name, data := f.name, f.data
-	if err := c.SendFile(c.Sender.OpenID, name, data); err != nil {
+	if err := c.SendSensitiveFile(c.Sender.OpenID, name, data); err != nil {
 		return nil, err
 	}
 	if c.ChatType != "" && c.ChatType != "p2p" {

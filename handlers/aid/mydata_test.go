@@ -15,11 +15,11 @@ import (
 // aidSection is the 帮扶申请 section of the newest 我的数据 JSON file sent to openID.
 func (r *rig) aidSection(openID string) []map[string]string {
 	r.t.Helper()
-	var data []byte
-	if err := r.DB.Get(context.Background(), &data, `SELECT file_data FROM outbox WHERE kind = 'file' AND receive_id = ?
-		AND receive_id_type = 'open_id' ORDER BY created_at DESC, id DESC LIMIT 1`, openID); err != nil {
-		r.t.Fatal(err)
+	files, err := r.DB.OpenedOutbox(context.Background(), `kind = 'file' AND receive_id = ? AND receive_id_type = 'open_id'`, openID)
+	if err != nil || len(files) == 0 {
+		r.t.Fatal(files, err)
 	}
+	data := files[len(files)-1].FileData
 	var doc struct {
 		Sections []struct {
 			Name string

@@ -131,7 +131,7 @@ func (h *Handlers) material(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.SendFile(c.Sender.OpenID, f.name, f.data); err != nil {
+	if err := c.SendSensitiveFile(c.Sender.OpenID, f.name, f.data); err != nil {
 		return nil, err
 	}
 	return bot.Success("材料已单独发送给你（仅你可见）。"), nil

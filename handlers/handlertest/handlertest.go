@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -129,6 +131,13 @@ func New(t testing.TB, db *store.DB, o Options) *Chat {
 	r := bot.NewRouter(bot.Options{DB: db, Log: o.Log, Metrics: metrics, Deadline: o.Deadline, RateLimit: o.RateLimit,
 		Resolver: &handlers.Resolver{DB: db, Admins: o.Admins, Log: o.Log}})
 	c.Deps = handlers.Deps{DB: db, Admins: o.Admins, Log: o.Log, Loc: o.Loc, Config: o.Config}
+	if o.Config != nil { // as app.OpenDB: sensitive outbox messages are sealed with the data key
+		keys, err := o.Config.Security.Keyring()
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetKeyring(keys)
+	}
 	if o.Routes != nil {
 		o.Routes(r, c.Deps)
 	} else {
@@ -159,10 +168,11 @@ func (c *Chat) Say(sender, text string) string {
 	if err != nil || status != 200 {
 		c.T.Fatalf("send: %d %v", status, err)
 	}
-	var content string
-	if err := c.DB.Get(ctx, &content, `SELECT content FROM outbox WHERE target_message_id = ?`, id); err != nil {
+	msgs, err := c.DB.OpenedOutbox(ctx, `target_message_id = ?`, id)
+	if err != nil || len(msgs) == 0 {
 		c.T.Fatalf("no reply to %q: %v", text, err)
 	}
+	content := msgs[0].Content
 	var v struct{ Text string }
 	if json.Unmarshal([]byte(content), &v) == nil && v.Text != "" {
 		return v.Text
@@ -213,10 +223,13 @@ func (c *Chat) Click(sender string, value, form map[string]any) (toast, card str
 // first; replies to the events the rig sent are not among them.
 func (c *Chat) Sent(openID string) []string {
 	c.T.Helper()
-	var out []string
-	if err := c.DB.Select(context.Background(), &out, `SELECT content FROM outbox WHERE kind = 'send' AND receive_id = ?
-		ORDER BY created_at, id`, openID); err != nil {
+	msgs, err := c.DB.OpenedOutbox(context.Background(), `kind = 'send' AND receive_id = ?`, openID)
+	if err != nil {
 		c.T.Fatal(err)
+	}
+	out := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		out = append(out, m.Content)
 	}
 	return out
 }
@@ -225,11 +238,17 @@ func (c *Chat) Sent(openID string) []string {
 // ordered by open_id.
 func (c *Chat) SentTo(s string) []string {
 	c.T.Helper()
-	var out []string
-	if err := c.DB.Select(context.Background(), &out, `SELECT receive_id FROM outbox WHERE kind = 'send' AND receive_id_type = 'open_id'
-		AND content LIKE ? ORDER BY receive_id, created_at`, "%"+s+"%"); err != nil {
+	msgs, err := c.DB.OpenedOutbox(context.Background(), `kind = 'send' AND receive_id_type = 'open_id'`)
+	if err != nil {
 		c.T.Fatal(err)
 	}
+	var out []string
+	for _, m := range msgs {
+		if strings.Contains(m.Content, s) {
+			out = append(out, m.ReceiveID)
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 

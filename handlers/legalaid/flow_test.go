@@ -364,7 +364,21 @@ func TestLegalLimitReminders(t *testing.T) {
 		if got := r.SentTo("还有 7 天"); len(got) != 2 {
 			t.Errorf("7 days: %v", got)
 		}
-		if n := r.count(`SELECT COUNT(*) FROM outbox WHERE content LIKE '%劳动仲裁时效%'`); n != 6 {
+		// The reminders are sensitive cards: sealed in the outbox, read here as the worker does.
+		msgs, err := db.OpenedOutbox(ctx, `sealed = ?`, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, m := range msgs {
+			if strings.Contains(m.Content, "劳动仲裁时效") {
+				n++
+			}
+		}
+		if r.count(`SELECT COUNT(*) FROM outbox WHERE content LIKE '%劳动仲裁时效%'`) != 0 {
+			t.Error("a limit reminder is stored readable in the outbox")
+		}
+		if n != 6 {
 			t.Errorf("%d limit reminders, want 6 (3 days × member and officer, the closed case none)", n)
 		}
 	})

@@ -2,6 +2,7 @@ package privacy_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -47,7 +48,9 @@ func register(r *bot.Router, d handlers.Deps) {
 }
 
 func rig(t *testing.T, db *store.DB) *handlertest.Chat {
-	return handlertest.New(t, db, handlertest.Options{Config: config.Default(), Register: register})
+	cfg := config.Default()
+	cfg.Security.DataKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")) // sensitive cards are sealed in the outbox
+	return handlertest.New(t, db, handlertest.Options{Config: cfg, Register: register})
 }
 
 func count(t *testing.T, db *store.DB, q string) int {

@@ -172,7 +172,7 @@ func (h *Handlers) export(c *bot.Context) (*bot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.SendFile(c.Sender.OpenID, name, data); err != nil {
+	if err := c.SendSensitiveFile(c.Sender.OpenID, name, data); err != nil {
 		return nil, err
 	}
 	return bot.Success("文件已私信发给你：" + name), nil

@@ -121,8 +121,8 @@ func TestMyDataExport(t *testing.T) {
 		if toast, _ := c.Click("ou_m", map[string]any{"action": privacy.ActionExport, "format": "pdf"}, nil); !strings.Contains(toast, "请选择") {
 			t.Errorf("pdf: %s", toast)
 		}
-		var files []store.OutboxMessage
-		if err := db.Select(ctx, &files, `SELECT receive_id, receive_id_type, file_name, file_data FROM outbox WHERE kind = 'file' ORDER BY created_at, id`); err != nil {
+		files, err := db.OpenedOutbox(ctx, `kind = 'file'`)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if len(files) != 2 || files[0].ReceiveID != "ou_m" || files[0].ReceiveIDType != "open_id" || files[1].ReceiveID != "ou_m" {

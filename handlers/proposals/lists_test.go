@@ -226,18 +226,14 @@ func TestStatistics(t *testing.T) {
 		if toast, _ := r.click("ou_comm", export, nil); !strings.Contains(toast, "第四届第三次提案统计_20270310.xlsx") {
 			t.Errorf("export toast: %s", toast)
 		}
-		var file struct {
-			To   string `db:"receive_id"`
-			Name string `db:"file_name"`
-			Data []byte `db:"file_data"`
+		files, err := db.OpenedOutbox(ctx, `kind = 'file'`)
+		if err != nil || len(files) != 1 {
+			t.Fatalf("%d files, %v", len(files), err)
 		}
-		if err := db.Get(ctx, &file, `SELECT receive_id, file_name, file_data FROM outbox WHERE kind = 'file'`); err != nil {
-			t.Fatal(err)
+		if file := files[0]; file.ReceiveID != "ou_comm" || file.FileName != "第四届第三次提案统计_20270310.xlsx" {
+			t.Errorf("file %q to %q", file.FileName, file.ReceiveID)
 		}
-		if file.To != "ou_comm" || file.Name != "第四届第三次提案统计_20270310.xlsx" {
-			t.Errorf("file %q to %q", file.Name, file.To)
-		}
-		checkWorkbook(t, file.Data)
+		checkWorkbook(t, files[0].FileData)
 	})
 }
 

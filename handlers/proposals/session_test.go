@@ -368,10 +368,11 @@ func TestSimulatedSession(t *testing.T) {
 		if toast, _ := s.click("ou_comm", map[string]any{"action": "proposals.export", "session_id": s.session.ID}, nil); !strings.Contains(toast, ".xlsx") {
 			t.Fatalf("export: %s", toast)
 		}
-		var data []byte
-		if err := db.Get(ctx, &data, `SELECT file_data FROM outbox WHERE kind = 'file' AND receive_id = 'ou_comm'`); err != nil {
-			t.Fatal(err)
+		files, err := db.OpenedOutbox(ctx, `kind = 'file' AND receive_id = 'ou_comm'`)
+		if err != nil || len(files) != 1 {
+			t.Fatalf("the workbook: %d files, %v", len(files), err)
 		}
+		data := files[0].FileData
 		x, err := excelize.OpenReader(bytes.NewReader(data))
 		if err != nil {
 			t.Fatal(err)

@@ -75,15 +75,26 @@ func ValidKeyID(id string) bool { return validKeyID.MatchString(id) && id != Leg
 type Ref struct {
 	Table, Column string
 	Row           int64
+	// Key, when set, is the row's text key (a uuid) in place of Row, for tables whose primary
+	// key is not a number (the outbox).
+	Key string
 	// Legacy is the purpose a v1 value of this column was sealed with ("signup.id_number");
 	// empty for columns that never held v1 values.
 	Legacy string
 }
 
-func (r Ref) String() string { return r.Table + "." + r.Column + "#" + strconv.FormatInt(r.Row, 10) }
+// row is the row part of the place: the number, or "k:" and the text key (never a number).
+func (r Ref) row() string {
+	if r.Key != "" {
+		return "k:" + r.Key
+	}
+	return strconv.FormatInt(r.Row, 10)
+}
+
+func (r Ref) String() string { return r.Table + "." + r.Column + "#" + r.row() }
 
 func (r Ref) ad(keyID string) []byte {
-	return []byte("unionbot.v2\x00" + keyID + "\x00" + r.Table + "\x00" + r.Column + "\x00" + strconv.FormatInt(r.Row, 10))
+	return []byte("unionbot.v2\x00" + keyID + "\x00" + r.Table + "\x00" + r.Column + "\x00" + r.row())
 }
 
 // Keyring seals with its active key and opens with any of its keys.

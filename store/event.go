@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Policy says how an event's transaction may be shared with other events'.
 type Policy struct {
@@ -22,7 +25,9 @@ type Policy struct {
 // may run again (a shared transaction that failed as a whole, a deadlock), so it must have no
 // effect outside the transaction.
 func (db *DB) HandleEvent(ctx context.Context, key, kind string, p Policy, fn func(tx *Tx) error) (dup bool, err error) {
+	var began time.Time // when the attempt that committed started
 	run := func(tx *Tx) error {
+		began = time.Now()
 		dup = false // fn runs again when its shared transaction failed
 		ok, err := tx.MarkProcessed(ctx, key, kind)
 		if err != nil {
@@ -44,7 +49,7 @@ func (db *DB) HandleEvent(ctx context.Context, key, kind string, p Policy, fn fu
 		err = db.inTxBatch(ctx, batch{Key: "events", Lanes: db.eventLanes()}, run)
 	}
 	if err == nil {
-		db.noteCommitted()
+		db.noteCommittedSince(began)
 	}
 	if dup {
 		return true, nil

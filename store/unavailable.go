@@ -81,10 +81,22 @@ func (db *DB) noteFailure(err error) {
 	db.health.mu.Unlock()
 }
 
-// noteCommitted records that an event's transaction committed: writes work.
+// noteCommitted records that a write begun after the last failure committed: writes work.
 func (db *DB) noteCommitted() {
 	db.health.mu.Lock()
 	db.health.failed = nil
+	db.health.mu.Unlock()
+}
+
+// noteCommittedSince records that an event's transaction committed, its attempt having begun
+// at began: it ends a failure only when it began after it. An event already under way when
+// writes began to fail (a commit that still found room, in the last of a WAL on a full disk)
+// says nothing about the writes that follow.
+func (db *DB) noteCommittedSince(began time.Time) {
+	db.health.mu.Lock()
+	if db.health.failed != nil && began.After(db.health.at) {
+		db.health.failed = nil
+	}
 	db.health.mu.Unlock()
 }
 
